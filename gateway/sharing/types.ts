@@ -1,0 +1,48 @@
+/** Vocabulary of sharing decisions (CONTRACT §3, REQUIREMENTS R-4, R-34). */
+
+export type SharingClass = 'UNCONDITIONAL' | 'CONDITIONAL' | 'NOT_SHARED';
+export const SHARING_CLASSES: readonly SharingClass[] = ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'];
+
+export type Sensitivity = 'PERSONAL' | 'COMMERCIAL' | 'STATE_SECRET';
+export const SENSITIVITIES: readonly Sensitivity[] = ['PERSONAL', 'COMMERCIAL', 'STATE_SECRET'];
+
+export type DenyReason =
+  | 'NOT_SHARED'
+  | 'NOT_CATALOGUED'
+  | 'PURPOSE_REQUIRED'
+  | 'GRANT_REQUIRED'
+  | 'PURPOSE_MISMATCH'
+  | 'GRANT_EXPIRED'
+  | 'AGREEMENT_REQUIRED'
+  | 'UNPUBLISHED';
+
+export type AllowReason = 'PROVIDER' | 'UNCONDITIONAL' | 'GRANT' | 'UNCLASSIFIED_ALLOWED' | 'KEY_FIELD';
+
+/** One catalogued dataset, as declared by `@dataset` in the supergraph. */
+export interface Dataset {
+  readonly id: string; // e.g. "tax.credit-rating"
+  readonly provider: string; // agency code, the prefix of id
+  readonly class: SharingClass;
+  readonly sensitivity: Sensitivity | null;
+  readonly coordinates: readonly string[]; // "Enterprise.taxCreditGrade", ...
+}
+
+/** The catalog the gateway reads from the supergraph: coordinate -> dataset. */
+export interface Catalog {
+  readonly datasets: ReadonlyMap<string, Dataset>;
+  readonly byCoordinate: ReadonlyMap<string, Dataset>;
+  /** "Enterprise" -> ["uscc"]: fields of each entity type's @key, always readable. */
+  readonly keyFields: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface Caller {
+  readonly sub: string;
+  readonly agency: string;
+  readonly roles: readonly string[];
+  /** The x-purpose header, already checked against the purpose codes; null when absent. */
+  readonly purpose: string | null;
+}
+
+export type Decision =
+  | { readonly effect: 'ALLOW'; readonly reason: AllowReason; readonly dataset: Dataset | null; readonly grantId: string | null }
+  | { readonly effect: 'DENY'; readonly reason: DenyReason; readonly dataset: Dataset | null; readonly remedy: string };
