@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The whole environment, read and validated once (CONTRACT §1). Nothing reads process.env after
+ * loadConfig(); every problem is reported together in one ConfigError.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly redisUrl: string | null;
+  readonly policyDir: string;
+  readonly supergraphPath: string;
+  readonly unclassifiedFields: 'deny' | 'allow';
+  /** Where the JWT verification key comes from. 'dev' = a key pair made in DATA_DIR on first use. */
+  readonly jwt:
+    | { readonly kind: 'secret'; readonly secret: string }
+    | { readonly kind: 'public-key'; readonly publicKeyPem: string }
+    | { readonly kind: 'dev' };
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  /** Gateway→subgraph signing key; null = the development secret kept in DATA_DIR. */
+  readonly subgraphSecret: string | null;
+  /** SUBGRAPH_URL_<NAME> overrides, keyed by lower-case subgraph name. */
+  readonly subgraphUrls: ReadonlyMap<string, string>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigDefaults {
+  readonly port?: number;
+}
+
+export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  let port = defaults.port ?? 4000;
+  const rawPort = str('PORT');
+  if (rawPort !== undefined) {
+    const n = Number(rawPort);
+    if (!/^\d+$/.test(rawPort) || !Number.isInteger(n) || n < 0 || n > 65535) {
+      problems.push(`PORT must be an integer from 0 to 65535, got "${rawPort}"`);
+    } else port = n;
+  }
+
+  const host = str('HOST') ?? '127.0.0.1';
+  const dataDir = path.resolve(str('DATA_DIR') ?? 'data');
+  const policyDir = path.resolve(str('POLICY_DIR') ?? 'policies');
+  const supergraphPath = path.resolve(str('SUPERGRAPH_PATH') ?? 'schema/supergraph.graphql');
+
+  let redisUrl: string | null = null;
+  const rawRedis = str('REDIS_URL');
+  if (rawRedis !== undefined) {
+    try {
+      const u = new URL(rawRedis);
+      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
+      if (u.hostname === '') throw new Error('host');
+      if (u.pathname.length > 1 && !/^\/\d+$/.test(u.pathname)) throw new Error('db');
+      redisUrl = rawRedis;
+    } catch {
+      problems.push(`REDIS_URL must look like redis://host:port[/db], got "${rawRedis}"`);
+    }
+  }
+
+  const rawUnclassified = str('UNCLASSIFIED_FIELDS') ?? 'deny';
+  let unclassifiedFields: 'deny' | 'allow' = 'deny';
+  if (rawUnclassified === 'deny' || rawUnclassified === 'allow') unclassifiedFields = rawUnclassified;
+  else problems.push(`UNCLASSIFIED_FIELDS must be "deny" or "allow", got "${rawUnclassified}"`);
+
+  let jwt: Config['jwt'] = { kind: 'dev' };
+  const secret = str('JWT_SECRET');
+  const publicKeyPath = str('JWT_PUBLIC_KEY');
+  if (secret !== undefined && publicKeyPath !== undefined) {
+    problems.push('set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  } else if (secret !== undefined) {
+    if (Buffer.byteLength(secret) < 32) problems.push('JWT_SECRET must be at least 32 bytes');
+    else jwt = { kind: 'secret', secret };
+  } else if (publicKeyPath !== undefined) {
+    // Accept the PEM itself or a path to it.
+    if (publicKeyPath.includes('-----BEGIN')) jwt = { kind: 'public-key', publicKeyPem: publicKeyPath };
+    else {
+      try {
+        jwt = { kind: 'public-key', publicKeyPem: readFileSync(publicKeyPath, 'utf8') };
+      } catch {
+        problems.push(`JWT_PUBLIC_KEY: cannot read key file "${path.basename(publicKeyPath)}"`);
+      }
+    }
+    if (jwt.kind === 'public-key' && !jwt.publicKeyPem.includes('PUBLIC KEY-----')) {
+      problems.push('JWT_PUBLIC_KEY is not a PEM public key');
+    }
+  }
+
+  const subgraphSecret = str('SUBGRAPH_SECRET') ?? null;
+  if (subgraphSecret !== null && Buffer.byteLength(subgraphSecret) < 32) {
+    problems.push('SUBGRAPH_SECRET must be at least 32 bytes');
+  }
+
+  const subgraphUrls = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('SUBGRAPH_URL_') || value === undefined || value.trim() === '') continue;
+    const sub = name.slice('SUBGRAPH_URL_'.length).toLowerCase();
+    try {
+      const u = new URL(value.trim());
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      subgraphUrls.set(sub, u.toString());
+    } catch {
+      problems.push(`${name} must be an http(s) URL, got "${value}"`);
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    port,
+    host,
+    dataDir,
+    redisUrl,
+    policyDir,
+    supergraphPath,
+    unclassifiedFields,
+    jwt: Object.freeze(jwt),
+    jwtIssuer: str('JWT_ISSUER') ?? 'exchange',
+    jwtAudience: str('JWT_AUDIENCE') ?? 'exchange-gateway',
+    subgraphSecret,
+    subgraphUrls,
+  });
+}

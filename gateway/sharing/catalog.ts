@@ -1,0 +1,78 @@
+import { Kind, parse, type DocumentNode, type ValueNode } from 'graphql';
+import { providerOf, readDeclarations } from './declarations.ts';
+import type { Catalog, Dataset } from './types.ts';
+
+export const SHARING_SPEC_URL = 'https://exchange.gd.gov.cn/sharing/v1.0';
+
+/** The name `@dataset` has in this supergraph (a `@link` import may rename it). */
+function datasetDirectiveName(doc: DocumentNode): string {
+  for (const def of doc.definitions) {
+    if (def.kind !== Kind.SCHEMA_DEFINITION && def.kind !== Kind.SCHEMA_EXTENSION) continue;
+    for (const d of def.directives ?? []) {
+      if (d.name.value !== 'link') continue;
+      const url = d.arguments?.find((a) => a.name.value === 'url')?.value;
+      if (url?.kind !== Kind.STRING || !url.value.startsWith(SHARING_SPEC_URL)) continue;
+      const imports = d.arguments?.find((a) => a.name.value === 'import')?.value;
+      for (const imp of imports?.kind === Kind.LIST ? imports.values : []) {
+        const renamed = importAlias(imp);
+        if (renamed !== null) return renamed;
+      }
+    }
+  }
+  return 'dataset';
+}
+
+function importAlias(v: ValueNode): string | null {
+  if (v.kind !== Kind.OBJECT) return null;
+  const name = v.fields.find((f) => f.name.value === 'name')?.value;
+  const as = v.fields.find((f) => f.name.value === 'as')?.value;
+  if (name?.kind === Kind.STRING && name.value === '@dataset' && as?.kind === Kind.STRING) return as.value.replace(/^@/, '');
+  return null;
+}
+
+/** Entity key fields from `@join__type(key: "...")`; only flat field sets can be keys here. */
+function readKeyFields(doc: DocumentNode): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  for (const def of doc.definitions) {
+    if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+    for (const d of def.directives ?? []) {
+      if (d.name.value !== 'join__type') continue;
+      const key = d.arguments?.find((a) => a.name.value === 'key')?.value;
+      if (key?.kind !== Kind.STRING || key.value.includes('{')) continue;
+      const fields = key.value.split(/[\s,]+/).filter((f) => f !== '');
+      const known = keys.get(def.name.value) ?? [];
+      for (const f of fields) if (!known.includes(f)) known.push(f);
+      keys.set(def.name.value, known);
+    }
+  }
+  return keys;
+}
+
+/**
+ * The catalog as the supergraph declares it (`@dataset` kept by `@composeDirective`): which
+ * dataset each field belongs to, with its provider, class and sensitivity.
+ */
+export function readCatalog(supergraphSdl: string): Catalog {
+  const doc = parse(supergraphSdl);
+  const { declarations, problems } = readDeclarations(doc, 'supergraph', datasetDirectiveName(doc));
+  if (problems.length > 0) throw new Error(`supergraph catalog is invalid: ${problems.join('; ')}`);
+  const byId = new Map<string, { id: string; provider: string; class: Dataset['class']; sensitivity: Dataset['sensitivity']; coordinates: string[] }>();
+  const byCoordinate = new Map<string, Dataset>();
+  for (const d of declarations) {
+    let ds = byId.get(d.dataset);
+    if (ds === undefined) {
+      ds = { id: d.dataset, provider: providerOf(d.dataset), class: d.class, sensitivity: d.sensitivity, coordinates: [] };
+      byId.set(d.dataset, ds);
+    } else if (ds.class !== d.class || ds.sensitivity !== d.sensitivity) {
+      throw new Error(`supergraph catalog is invalid: dataset ${d.dataset} has two classes (${ds.class}, ${d.class})`);
+    }
+    ds.coordinates.push(d.coordinate);
+  }
+  const datasets = new Map<string, Dataset>();
+  for (const [id, ds] of byId) {
+    const frozen: Dataset = Object.freeze({ ...ds, coordinates: Object.freeze(ds.coordinates) });
+    datasets.set(id, frozen);
+    for (const c of ds.coordinates) byCoordinate.set(c, frozen);
+  }
+  return Object.freeze({ datasets, byCoordinate, keyFields: readKeyFields(doc) });
+}
