@@ -22,6 +22,8 @@ export interface Config {
   readonly jwtAudience: string;
   /** Gateway→subgraph signing key; null = the development secret kept in DATA_DIR. */
   readonly subgraphSecret: string | null;
+  /** INSTANCE_ID: names this gateway's audit chain; stable across restarts. Null = host and port. */
+  readonly instance: string | null;
   /** SUBGRAPH_URL_<NAME> overrides, keyed by lower-case subgraph name. */
   readonly subgraphUrls: ReadonlyMap<string, string>;
 }
@@ -107,6 +109,11 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     problems.push('SUBGRAPH_SECRET must be at least 32 bytes');
   }
 
+  const instance = str('INSTANCE_ID') ?? null;
+  if (instance !== null && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(instance)) {
+    problems.push(`INSTANCE_ID must be 1-64 letters, digits, dots, dashes or underscores, got "${instance}"`);
+  }
+
   const subgraphUrls = new Map<string, string>();
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SUBGRAPH_URL_') || value === undefined || value.trim() === '') continue;
@@ -133,6 +140,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     jwtIssuer: str('JWT_ISSUER') ?? 'exchange',
     jwtAudience: str('JWT_AUDIENCE') ?? 'exchange-gateway',
     subgraphSecret,
+    instance,
     subgraphUrls,
   });
 }

@@ -1,0 +1,34 @@
+import { ConfigError, loadConfig, type Config, type ConfigDefaults } from '../gateway/config.ts';
+
+/** Reads the configuration or stops the process with one clear line (exit code 1). */
+export function configOrExit(defaults?: ConfigDefaults): Config {
+  try {
+    return loadConfig(process.env, defaults);
+  } catch (e) {
+    die(e instanceof ConfigError ? e.message : `invalid configuration: ${(e as Error).message}`);
+  }
+}
+
+export function die(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+/** The one line a failed start prints: what failed, without a stack. */
+export function startFailure(what: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') return `${what}: cannot listen, address in use (${err.message.replace(/^.*EADDRINUSE:?\s*/, '')})`;
+  if (err.code === 'EACCES') return `${what}: cannot listen, permission denied`;
+  return `${what}: ${err.message ?? String(e)}`;
+}
+
+export function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,38 @@
+import { loadSubgraph } from '../subgraphs/index.ts';
+import { SUBGRAPHS } from '../subgraphs/registry.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/shared/server.ts';
+import { subgraphSecret } from '../subgraphs/shared/trust.ts';
+import { configOrExit, die, onShutdown, startFailure } from './run.ts';
+
+/** The whole reference exchange in one process: every subgraph on its reference port, then the gateway. */
+const config = configOrExit();
+// Loaded after the configuration is known good, so a bad value fails fast with one line.
+const { startGateway } = await import('../gateway/server.ts');
+const secret = subgraphSecret(config.subgraphSecret, config.dataDir);
+const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, supergraphPath: config.supergraphPath };
+const running: RunningSubgraph[] = [];
+const closeAll = async (): Promise<void> => {
+  await Promise.allSettled(running.map((s) => s.close()));
+};
+for (const info of SUBGRAPHS) {
+  try {
+    running.push(await startSubgraphServer(await loadSubgraph(info.name, env), { host: config.host, port: info.port, secret }));
+  } catch (e) {
+    await closeAll();
+    die(startFailure(`subgraph ${info.name}`, e));
+  }
+}
+try {
+  const gw = await startGateway(config);
+  process.stderr.write(
+    `exchange running: ${running.length} subgraphs (${running.map((s) => `${s.name}:${s.port}`).join(' ')}), gateway at ${gw.url}\n` +
+      `try: TOKEN=$(npm run -s token -- --agency tax) and see README "First query"\n`,
+  );
+  onShutdown(async () => {
+    await gw.close();
+    await closeAll();
+  });
+} catch (e) {
+  await closeAll();
+  die(startFailure('gateway', e));
+}

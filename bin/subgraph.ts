@@ -1,0 +1,18 @@
+import { loadSubgraph } from '../subgraphs/index.ts';
+import { subgraphInfo, SUBGRAPHS } from '../subgraphs/registry.ts';
+import { startSubgraphServer } from '../subgraphs/shared/server.ts';
+import { subgraphSecret } from '../subgraphs/shared/trust.ts';
+import { configOrExit, die, onShutdown, startFailure } from './run.ts';
+
+const name = process.argv[2];
+const info = name === undefined ? undefined : subgraphInfo(name);
+if (info === undefined) die(`usage: npm run subgraph -- <name>, name one of ${SUBGRAPHS.map((s) => s.name).join(', ')}`);
+const config = configOrExit({ port: info.port });
+try {
+  const def = await loadSubgraph(info.name, { dataDir: config.dataDir, redisUrl: config.redisUrl, supergraphPath: config.supergraphPath });
+  const running = await startSubgraphServer(def, { host: config.host, port: config.port, secret: subgraphSecret(config.subgraphSecret, config.dataDir) });
+  process.stderr.write(`subgraph ${info.name} (agency ${info.agency}) at ${running.url}\n`);
+  onShutdown(() => running.close());
+} catch (e) {
+  die(startFailure(`subgraph ${info.name}`, e));
+}

@@ -1,0 +1,173 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import { GraphQLError, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { AuditEntry } from './audit/record.ts';
+import { ERROR_CODES, exchangeError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { fillResult, type FillOutcome } from './sharing/fill.ts';
+import { trimOperation, type FillPlan } from './sharing/trim.ts';
+import type { Caller, Catalog, Decision } from './sharing/types.ts';
+
+/** What a request carries through Apollo into the executor. */
+export interface GatewayContext {
+  readonly caller: Caller;
+  readonly requestId: string;
+}
+
+export interface Governance {
+  readonly catalog: Catalog;
+  readonly policy: { decide(caller: Caller, coordinate: string, now?: number): Decision; readonly version: number };
+  readonly audit: { append(entries: readonly AuditEntry[]): Promise<void> };
+  readonly log: Logger;
+}
+
+/** An operation as one caller class may run it: trimmed once, then reused (plan cache included). */
+interface Compiled {
+  readonly version: number;
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+  /** The hash the gateway's plan cache sees: the trimmed text's, never another caller's. */
+  readonly queryHash: string;
+  readonly plan: FillPlan;
+}
+
+export const R25_NOTICE =
+  'This response carries other agencies\u2019 data, shared for your declared purpose only; it may not be published or passed on without the providing agency\u2019s consent (粤府办〔2008〕64号 第二十五条).';
+
+function callerKey(c: Caller, operationName: string | null): string {
+  return `${c.agency}\u0000${c.roles.join(',')}\u0000${c.purpose ?? ''}\u0000${operationName ?? ''}`;
+}
+
+/**
+ * Wraps the Apollo gateway so that every operation is decided field by field before the query
+ * planner sees it, filled and audited after execution, and released only once audited.
+ */
+export function governedGateway(inner: GatewayInterface, gov: Governance): GatewayInterface {
+  return {
+    async load(options) {
+      let schema: GraphQLSchema | null = null;
+      inner.onSchemaLoadOrUpdate(({ apiSchema }) => {
+        schema = apiSchema;
+      });
+      const loaded = await inner.load(options);
+      if (loaded.executor === null) return loaded;
+      const executor = loaded.executor;
+      return {
+        executor: (rc) => {
+          if (schema === null) throw new Error('gateway executor called before the schema loaded');
+          return governedExecute(executor, schema, gov, rc);
+        },
+      };
+    },
+    onSchemaLoadOrUpdate: (cb) => inner.onSchemaLoadOrUpdate(cb),
+    stop: () => inner.stop(),
+  };
+}
+
+// Decisions per whole operation, per caller class; dropped when the policy version moves.
+const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled>>();
+
+function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLRequestContext<GatewayContext>): Compiled {
+  const caller = rc.context.caller;
+  const key = callerKey(caller, rc.operationName);
+  let byCaller = compiledByDocument.get(rc.document);
+  const version = gov.policy.version;
+  const hit = byCaller?.get(key);
+  if (hit !== undefined && hit.version === version) return hit;
+  const now = Date.now();
+  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keyFields);
+  let operation = rc.operation;
+  let queryHash = rc.queryHash;
+  if (trimmed.document !== rc.document) {
+    const op = trimmed.document.definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (rc.operationName === null || d.name?.value === rc.operationName),
+    );
+    if (op === undefined) throw new Error('trimmed document lost its operation');
+    operation = op;
+    queryHash = createHash('sha256').update(print(trimmed.document)).digest('hex');
+  }
+  const compiled: Compiled = { version, document: trimmed.document, operation, queryHash, plan: trimmed.plan };
+  if (byCaller === undefined) {
+    byCaller = new Map();
+    compiledByDocument.set(rc.document, byCaller);
+  }
+  if (byCaller.size > 256) byCaller.clear();
+  byCaller.set(key, compiled);
+  return compiled;
+}
+
+async function governedExecute(
+  executor: GatewayExecutor,
+  schema: GraphQLSchema,
+  gov: Governance,
+  rc: GatewayGraphQLRequestContext,
+): Promise<Awaited<ReturnType<GatewayExecutor>>> {
+  const grc = rc as GatewayGraphQLRequestContext<GatewayContext>;
+  const caller = grc.context.caller;
+  const compiled = compile(schema, gov, grc);
+  const result = await executor(
+    compiled.document === rc.document ? rc : { ...rc, document: compiled.document, operation: compiled.operation, queryHash: compiled.queryHash },
+  );
+  const filled = fillResult(result.data, compiled.plan);
+
+  try {
+    await gov.audit.append(auditEntries(grc, filled));
+  } catch (err) {
+    gov.log.error(`request ${grc.context.requestId}: audit store refused the records, response withheld`, err);
+    if (rc.response?.http !== undefined) rc.response.http.status = ERROR_CODES.AUDIT_UNAVAILABLE.status;
+    return {
+      errors: [exchangeError('AUDIT_UNAVAILABLE', 'The access could not be recorded in the audit log, so no data was released. Try again shortly.')],
+    };
+  }
+
+  const errors = [...(result.errors ?? [])];
+  for (const e of filled.errors) {
+    errors.push(new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+  }
+  let extensions = result.extensions;
+  for (const access of filled.access.values()) {
+    const provider = access.decision.dataset?.provider;
+    if (access.decision.effect === 'ALLOW' && access.count > 0 && provider !== undefined && provider !== caller.agency) {
+      extensions = { ...extensions, sharing: { notice: R25_NOTICE } };
+      break;
+    }
+  }
+  return {
+    data: filled.data,
+    ...(errors.length > 0 ? { errors } : {}),
+    ...(extensions !== undefined ? { extensions } : {}),
+  };
+}
+
+function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: FillOutcome): AuditEntry[] {
+  const { caller, requestId } = rc.context;
+  const ts = new Date().toISOString();
+  const entries: AuditEntry[] = [];
+  for (const [coordinate, access] of filled.access) {
+    const d = access.decision;
+    entries.push({
+      ts,
+      requestId,
+      operationName: rc.operationName,
+      operationHash: rc.queryHash,
+      sub: caller.sub,
+      agency: caller.agency,
+      roles: [...caller.roles],
+      purpose: caller.purpose,
+      coordinate,
+      dataset: d.dataset?.id ?? null,
+      provider: d.dataset?.provider ?? null,
+      class: d.dataset?.class ?? null,
+      decision: d.effect,
+      reason: d.reason,
+      grantId: d.effect === 'ALLOW' ? d.grantId : null,
+      entityKeys: [...access.entityKeys],
+      count: access.count,
+    });
+  }
+  return entries;
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,65 @@
+import jwt from 'jsonwebtoken';
+import type { Caller } from '../sharing/types.ts';
+import { AGENCY_CODES, ROLES } from './agencies.ts';
+import type { VerificationKey } from './keys.ts';
+
+export interface Principal {
+  readonly sub: string;
+  readonly agency: string;
+  readonly roles: readonly string[];
+}
+
+export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly why: string };
+
+/**
+ * Verifies `Authorization: Bearer <JWT>` (CONTRACT §2). Tokens that verified are remembered until
+ * they expire, so a client reusing its token pays for the signature check once.
+ */
+export function bearerVerifier(key: VerificationKey, opts: { issuer: string; audience: string }): (header: string | undefined) => Authentication {
+  const cache = new Map<string, { principal: Principal; expMs: number }>();
+  return (header) => {
+    if (header === undefined || header === '') return { ok: false, why: 'missing Authorization header' };
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header);
+    if (match === null) return { ok: false, why: 'Authorization header must be "Bearer <JWT>"' };
+    const token = match[1]!;
+    const now = Date.now();
+    const hit = cache.get(token);
+    if (hit !== undefined) {
+      if (hit.expMs > now) return { ok: true, principal: hit.principal };
+      cache.delete(token);
+    }
+    let claims: jwt.JwtPayload | string;
+    try {
+      claims = jwt.verify(token, key.key, { algorithms: [key.algorithm], issuer: opts.issuer, audience: opts.audience });
+    } catch (e) {
+      return { ok: false, why: tokenProblem(e) };
+    }
+    if (typeof claims !== 'object') return { ok: false, why: 'token payload must be a JSON object' };
+    if (typeof claims.exp !== 'number') return { ok: false, why: 'token has no exp claim' };
+    if (typeof claims.sub !== 'string' || claims.sub === '') return { ok: false, why: 'token has no sub claim' };
+    const agency: unknown = claims['agency'];
+    if (typeof agency !== 'string' || !AGENCY_CODES.has(agency)) return { ok: false, why: `unknown agency ${JSON.stringify(agency ?? null)}` };
+    const roles: unknown = claims['roles'] ?? [];
+    if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === 'string' && ROLES.has(r))) {
+      return { ok: false, why: `roles must be a list of ${[...ROLES].join(', ')}` };
+    }
+    const principal: Principal = Object.freeze({ sub: claims.sub, agency, roles: Object.freeze([...roles].sort()) });
+    if (cache.size >= 50_000) cache.clear();
+    cache.set(token, { principal, expMs: claims.exp * 1000 });
+    return { ok: true, principal };
+  };
+}
+
+function tokenProblem(e: unknown): string {
+  if (e instanceof jwt.TokenExpiredError) return 'token expired';
+  if (e instanceof jwt.NotBeforeError) return 'token not yet valid';
+  if (e instanceof jwt.JsonWebTokenError) {
+    // jsonwebtoken's messages name the failed check without echoing secrets.
+    return `token rejected: ${e.message}`;
+  }
+  return 'token rejected';
+}
+
+export function callerOf(principal: Principal, purpose: string | null): Caller {
+  return { sub: principal.sub, agency: principal.agency, roles: principal.roles, purpose };
+}

@@ -1,0 +1,99 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import type { DocumentNode } from 'graphql';
+import { subgraphContext, type SubgraphContext } from './context.ts';
+import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from './http.ts';
+import { IDNumberScalar, USCCScalar } from './scalars.ts';
+import { identityVerifier, TRUST_HEADER } from './trust.ts';
+
+export interface SubgraphDefinition {
+  readonly name: string;
+  readonly typeDefs: DocumentNode;
+  readonly resolvers: GraphQLResolverMap<SubgraphContext>;
+  /** Releases what the resolvers hold open (stores, connections). */
+  readonly close?: () => Promise<void>;
+}
+
+export interface RunningSubgraph {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 1 << 20;
+
+/**
+ * One agency's subgraph over HTTP. Every GraphQL request must carry the gateway's signed identity
+ * (401 otherwise); GET /health answers without it so the gateway can report reachability.
+ */
+export async function startSubgraphServer(def: SubgraphDefinition, opts: { host: string; port: number; secret: string }): Promise<RunningSubgraph> {
+  const schema = buildSubgraphSchema({
+    typeDefs: def.typeDefs,
+    resolvers: { USCC: USCCScalar, IDNumber: IDNumberScalar, ...def.resolvers } as GraphQLResolverMap<unknown>,
+  });
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema,
+    introspection: false,
+    includeStacktraceInErrorResponses: false,
+    // The gateway is the only client; it never needs a landing page.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  const verify = identityVerifier(opts.secret);
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/health' && req.method === 'GET') {
+      sendJson(res, 200, { status: 'ok', subgraph: def.name });
+      return;
+    }
+    if (path !== '/graphql') {
+      sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+      return;
+    }
+    const header = req.headers[TRUST_HEADER];
+    const trust = verify(Array.isArray(header) ? header[0] : header);
+    if (!trust.ok) {
+      req.resume();
+      sendJson(res, 401, { errors: [{ message: `${def.name} answers only the exchange gateway: ${trust.why}`, extensions: { code: 'UNAUTHENTICATED' } }] });
+      return;
+    }
+    readBody(req, BODY_LIMIT)
+      .then(async (body) => {
+        const context = subgraphContext(trust.identity);
+        const response = await apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: graphqlRequest(req, body),
+          context: async () => context,
+        });
+        await sendGraphQLResponse(res, response, { 'x-data-accesses': String(context.dataAccesses) });
+      })
+      .catch((err: unknown) => {
+        if (err instanceof BodyTooLargeError) sendJson(res, 400, { errors: [{ message: err.message, extensions: { code: 'BAD_USER_INPUT' } }] });
+        else if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else res.destroy();
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    name: def.name,
+    port,
+    url: `http://${host}:${port}/graphql`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      await def.close?.();
+    },
+  };
+}

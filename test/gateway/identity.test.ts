@@ -1,0 +1,78 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_KEY_FILE } from '../../gateway/identity/keys.ts';
+import { startExchange, type Exchange } from '../helpers/exchange.ts';
+
+const QUERY = '{ enterprise(uscc: "91445202MA4W3K7PX2") { name } }';
+
+describe('identity at the gateway', () => {
+  let ex: Exchange;
+  let privateKey: string;
+  let publicKey: string;
+  beforeAll(async () => {
+    ex = await startExchange({ spy: true });
+    privateKey = readFileSync(path.join(ex.config.dataDir, 'keys', DEV_KEY_FILE), 'utf8');
+    publicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  });
+  afterAll(async () => {
+    await ex.close();
+  });
+
+  const claims = { agency: 'tax', roles: [] as string[] };
+  const good = { algorithm: 'ES256' as const, issuer: 'exchange', audience: 'exchange-gateway', subject: 'tester', expiresIn: 300 };
+  const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+  const cases: [string, () => string][] = [
+    ['no Authorization header', () => ''],
+    ['a garbage Authorization header', () => 'Bearer not-a-token'],
+    ['a Basic Authorization header', () => 'Basic dGF4OnRheA=='],
+    ['a token signed by another key', () => `Bearer ${jwt.sign(claims, otherKey, good)}`],
+    ['an unsigned token (alg none)', () => `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, sub: 'x', iss: 'exchange', aud: 'exchange-gateway', exp: Math.floor(Date.now() / 1000) + 300 })}.`],
+    ['an HS256 token keyed with the public key (algorithm confusion)', () => `Bearer ${jwt.sign(claims, Buffer.from(publicKey), { ...good, algorithm: 'HS256' })}`],
+    ['an expired token', () => `Bearer ${jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 60 }, privateKey, { ...good, expiresIn: undefined })}`],
+    ['a token without exp', () => `Bearer ${jwt.sign(claims, privateKey, { ...good, expiresIn: undefined })}`],
+    ['a token for another audience', () => `Bearer ${jwt.sign(claims, privateKey, { ...good, audience: 'someone-else' })}`],
+    ['a token from another issuer', () => `Bearer ${jwt.sign(claims, privateKey, { ...good, issuer: 'elsewhere' })}`],
+    ['a token for an unknown agency', () => `Bearer ${jwt.sign({ ...claims, agency: 'nasa' }, privateKey, good)}`],
+    ['a token with an unknown role', () => `Bearer ${jwt.sign({ ...claims, roles: ['root'] }, privateKey, good)}`],
+  ];
+
+  it.each(cases)('refuses %s with 401 UNAUTHENTICATED, no data and no subgraph call', async (_name, header) => {
+    const before = [...ex.spies.values()].reduce((n, s) => n + s.requests.length, 0);
+    const res = await ex.query(QUERY, { authorization: header() });
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    expect(res.body).not.toHaveProperty('data');
+    const after = [...ex.spies.values()].reduce((n, s) => n + s.requests.length, 0);
+    expect(after).toBe(before);
+  });
+
+  it('accepts a token minted with the development key', async () => {
+    const res = await ex.query(QUERY, { authorization: `Bearer ${jwt.sign(claims, privateKey, good)}` });
+    expect(res.status).toBe(200);
+    expect(res.body.data?.['enterprise']).toEqual({ name: expect.any(String) });
+  });
+
+  it('a subgraph called directly, without the gateway, answers 401', async () => {
+    for (const sg of ex.subgraphs.values()) {
+      const res = await fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(res.status, sg.name).toBe(401);
+      const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('a subgraph refuses an identity header signed with another secret', async () => {
+    const forged = jwt.sign({ agency: 'tax', roles: [], purpose: null }, 'x'.repeat(64), { algorithm: 'HS256', subject: 's', issuer: 'exchange-gateway', audience: 'exchange-subgraph', expiresIn: 60 });
+    const res = await fetch(ex.subgraphs.get('tax')!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-exchange-identity': forged },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+    });
+    expect(res.status).toBe(401);
+  });
+});
