@@ -3,7 +3,7 @@ import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
-import { checkDeclarations } from './sharing/declarations.ts';
+import { checkDeclarations } from '../subgraphs/shared/declarations.ts';
 
 export type ComposeResult =
   | { readonly ok: true; readonly supergraphSdl: string; readonly hints: readonly string[] }

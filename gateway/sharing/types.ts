@@ -1,10 +1,8 @@
 /** Vocabulary of sharing decisions (CONTRACT §3, REQUIREMENTS ). */
 
-export type SharingClass = 'UNCONDITIONAL' | 'CONDITIONAL' | 'NOT_SHARED';
-export const SHARING_CLASSES: readonly SharingClass[] = ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'];
+import type { Sensitivity, SharingClass } from '../../subgraphs/shared/declarations.ts';
 
-export type Sensitivity = 'PERSONAL' | 'COMMERCIAL' | 'STATE_SECRET';
-export const SENSITIVITIES: readonly Sensitivity[] = ['PERSONAL', 'COMMERCIAL', 'STATE_SECRET'];
+export { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from '../../subgraphs/shared/declarations.ts';
 
 export type DenyReason =
   | 'NOT_SHARED'

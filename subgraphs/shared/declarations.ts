@@ -1,6 +1,16 @@
 import { Kind, parse, type ConstDirectiveNode, type DocumentNode } from 'graphql';
 import agencies from '../../schema/agencies.json' with { type: 'json' };
-import { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from './types.ts';
+
+/**
+ * The `@dataset` directive every subgraph declares its fields with, and the rules composition
+ * holds the declarations to. Lives with the subgraphs because they write it; the gateway and the
+ * authority's catalog read it back from the supergraph.
+ */
+export type SharingClass = 'UNCONDITIONAL' | 'CONDITIONAL' | 'NOT_SHARED';
+export const SHARING_CLASSES: readonly SharingClass[] = ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'];
+
+export type Sensitivity = 'PERSONAL' | 'COMMERCIAL' | 'STATE_SECRET';
+export const SENSITIVITIES: readonly Sensitivity[] = ['PERSONAL', 'COMMERCIAL', 'STATE_SECRET'];
 
 /** One `@dataset(...)` application on a field definition. */
 export interface Declaration {
