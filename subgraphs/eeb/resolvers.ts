@@ -1,0 +1,12 @@
+import { byYear, referenceResolver } from '../shared/entities.ts';
+import type { SubgraphFactory } from '../shared/factory.ts';
+import { eebEnterprises, type EebEnterprise } from './data.ts';
+
+export const create: SubgraphFactory = async () => ({
+  resolvers: {
+    Enterprise: {
+      __resolveReference: referenceResolver(eebEnterprises, 'uscc'),
+      emissions: byYear((e: EebEnterprise) => e.emissionsByYear),
+    },
+  },
+});

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import { readDeclarations, providerOf } from '../shared/declarations.ts';
+import type { SubgraphFactory } from '../shared/factory.ts';
+import { GraphQLError } from 'graphql';
+import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from './data.ts';
+
+interface CatalogDataset {
+  readonly id: string;
+  readonly provider: string;
+  readonly class: string;
+  readonly sensitivity: string | null;
+  readonly coordinates: string[];
+}
+
+/** Datasets as the supergraph declares them: each catalogued exactly once (R-8, R-13). */
+function datasetsOf(supergraphPath: string): CatalogDataset[] {
+  const { declarations } = readDeclarations(parse(readFileSync(supergraphPath, 'utf8')), 'supergraph');
+  const byId = new Map<string, CatalogDataset>();
+  for (const d of declarations) {
+    const ds = byId.get(d.dataset) ?? { id: d.dataset, provider: providerOf(d.dataset), class: d.class, sensitivity: d.sensitivity, coordinates: [] };
+    ds.coordinates.push(d.coordinate);
+    byId.set(d.dataset, ds);
+  }
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** R-E11: totals stay unpublished until eeb, drc and stats have each confirmed them. */
+function unpublished(year: number, region: string, confirmed: readonly string[], missing: readonly string[]): GraphQLError {
+  return new GraphQLError(`Emission totals for ${region} in ${year} are not published yet: awaiting confirmation by ${missing.join(', ')}.`, {
+    extensions: {
+      code: 'FORBIDDEN',
+      sharing: {
+        coordinate: 'Query.regionEmissionTotals',
+        dataset: 'eeb.emission-totals',
+        provider: 'eeb',
+        class: 'UNCONDITIONAL',
+        reason: 'UNPUBLISHED',
+        remedy: `Totals are published once eeb, drc and stats have each confirmed them (R-E11); confirmed so far: ${confirmed.length > 0 ? confirmed.join(', ') : 'none'}.`,
+      },
+    },
+  });
+}
+
+export const create: SubgraphFactory = async (env) => {
+  const catalog = datasetsOf(env.supergraphPath);
+  return {
+    resolvers: {
+      Query: {
+        person: (_: unknown, args: { idNumber: string }) => ({ idNumber: args.idNumber }),
+        catalog: () => catalog,
+        regionEmissionTotals: (_: unknown, args: { year: number; region: string }) => {
+          const totals = EMISSION_TOTALS.find((t) => t.year === args.year && t.region === args.region);
+          if (totals === undefined) return null;
+          const confirmedBy = SEED_CONFIRMATIONS.filter((c) => c.year === args.year && c.region === args.region).map((c) => c.agency);
+          const missing = CONFIRMING_AGENCIES.filter((a) => !confirmedBy.includes(a));
+          if (missing.length > 0) throw unpublished(args.year, args.region, confirmedBy, missing);
+          return { ...totals, confirmedBy };
+        },
+      },
+    },
+  };
+};

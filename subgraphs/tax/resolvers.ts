@@ -1,0 +1,12 @@
+import { byYear, referenceResolver } from '../shared/entities.ts';
+import type { SubgraphFactory } from '../shared/factory.ts';
+import { taxEnterprises, type TaxEnterprise } from './data.ts';
+
+export const create: SubgraphFactory = async () => ({
+  resolvers: {
+    Enterprise: {
+      __resolveReference: referenceResolver(taxEnterprises, 'uscc'),
+      annualTaxPaid: byYear((e: TaxEnterprise) => e.annualTaxPaidByYear),
+    },
+  },
+});
