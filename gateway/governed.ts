@@ -111,7 +111,7 @@ async function governedExecute(
   const filled = fillResult(result.data, compiled.plan);
 
   try {
-    await gov.audit.append(auditEntries(grc, filled));
+    await gov.audit.append(auditEntries(grc, filled, subgraphDenials(result.errors)));
   } catch (err) {
     gov.log.error(`request ${grc.context.requestId}: audit store refused the records, response withheld`, err);
     if (rc.response?.http !== undefined) rc.response.http.status = ERROR_CODES.AUDIT_UNAVAILABLE.status;
@@ -139,12 +139,28 @@ async function governedExecute(
   };
 }
 
-function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: FillOutcome): AuditEntry[] {
+/**
+ * Denials a subgraph decided at resolution time because they depend on the data, not the caller
+ * (R-E11 UNPUBLISHED totals): FORBIDDEN errors carrying `extensions.sharing`.
+ */
+function subgraphDenials(errors: readonly GraphQLError[] | undefined): Map<string, string> {
+  const denials = new Map<string, string>();
+  for (const e of errors ?? []) {
+    const sharing = e.extensions?.['sharing'] as { coordinate?: unknown; reason?: unknown } | undefined;
+    if (e.extensions?.['code'] === 'FORBIDDEN' && typeof sharing?.coordinate === 'string' && typeof sharing.reason === 'string') {
+      denials.set(sharing.coordinate, sharing.reason);
+    }
+  }
+  return denials;
+}
+
+function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: FillOutcome, denied: ReadonlyMap<string, string>): AuditEntry[] {
   const { caller, requestId } = rc.context;
   const ts = new Date().toISOString();
   const entries: AuditEntry[] = [];
   for (const [coordinate, access] of filled.access) {
     const d = access.decision;
+    const deniedBySubgraph = denied.get(coordinate);
     entries.push({
       ts,
       requestId,
@@ -158,9 +174,9 @@ function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: 
       dataset: d.dataset?.id ?? null,
       provider: d.dataset?.provider ?? null,
       class: d.dataset?.class ?? null,
-      decision: d.effect,
-      reason: d.reason,
-      grantId: d.effect === 'ALLOW' ? d.grantId : null,
+      decision: deniedBySubgraph === undefined ? d.effect : 'DENY',
+      reason: deniedBySubgraph ?? d.reason,
+      grantId: d.effect === 'ALLOW' && deniedBySubgraph === undefined ? d.grantId : null,
       entityKeys: [...access.entityKeys],
       count: access.count,
     });
