@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Agreement, Grant } from '../../subgraphs/exchange/grants/store.ts';
+import { AGENCY_CODES, PURPOSE_CODES } from '../identity/agencies.ts';
+import type { Catalog } from './types.ts';
+
+/** A policy line as Casbin holds it, with where it came from for `explain` and error messages. */
+export interface SourcedRule {
+  readonly ptype: 'p' | 'p2';
+  readonly rule: readonly string[];
+  readonly source: string;
+}
+
+export interface PolicyFiles {
+  readonly modelText: string;
+  readonly rules: readonly SourcedRule[];
+  readonly problems: readonly string[];
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+function validTime(text: string): boolean {
+  return DATE.test(text) && !Number.isNaN(Date.parse(text));
+}
+
+/**
+ * Why a grant line must be refused, or null. A line may never open a NOT_SHARED dataset to a
+ * non-provider (R-4); every name must be one the catalog, the agency list and the purpose codes know.
+ */
+export function grantProblem(catalog: Catalog, consumer: string, dataset: string, purpose: string, from: string, until: string): string | null {
+  if (!AGENCY_CODES.has(consumer)) return `unknown consumer agency "${consumer}"`;
+  const ds = catalog.datasets.get(dataset);
+  if (ds === undefined) return `unknown dataset "${dataset}"`;
+  if (ds.class === 'NOT_SHARED' && ds.provider !== consumer) return `dataset ${dataset} is NOT_SHARED: no grant can open it to ${consumer} (R-4)`;
+  if (purpose !== '*' && !PURPOSE_CODES.has(purpose)) return `unknown purpose code "${purpose}"`;
+  if (!validTime(from)) return `valid-from "${from}" is not an ISO date`;
+  if (!validTime(until)) return `valid-until "${until}" is not an ISO date`;
+  if (Date.parse(until) <= Date.parse(from)) return `valid-until ${until} is not after valid-from ${from}`;
+  return null;
+}
+
+export function agreementProblem(catalog: Catalog, a: string, b: string, dataset: string, signedOn: string, until: string, filed: string): string | null {
+  if (!AGENCY_CODES.has(a)) return `unknown agency "${a}"`;
+  if (!AGENCY_CODES.has(b)) return `unknown agency "${b}"`;
+  if (a === b) return 'an agreement needs two different agencies';
+  if (dataset !== '*' && !catalog.datasets.has(dataset)) return `unknown dataset "${dataset}"`;
+  if (!validTime(signedOn)) return `signed-on "${signedOn}" is not an ISO date`;
+  if (!validTime(until)) return `valid-until "${until}" is not an ISO date`;
+  if (filed !== 'true' && filed !== 'false') return `filed-with-secrecy-bureau must be true or false, got "${filed}"`;
+  return null;
+}
+
+/** Parses one CSV policy text; problems name `source:line`. */
+export function parsePolicyText(catalog: Catalog, text: string, source: string): { rules: SourcedRule[]; problems: string[] } {
+  const rules: SourcedRule[] = [];
+  const problems: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === '' || raw.startsWith('#')) continue;
+    const where = `${source}:${i + 1}`;
+    const cells = raw.split(',').map((c) => c.trim());
+    const [ptype, ...rest] = cells;
+    if (ptype === 'p') {
+      if (rest.length !== 6) {
+        problems.push(`${where}: a grant line has 7 fields (p, id, consumer, dataset, purpose, valid from, valid until), found ${cells.length}`);
+        continue;
+      }
+      const [, consumer, dataset, purpose, from, until] = rest as [string, string, string, string, string, string];
+      const problem = grantProblem(catalog, consumer, dataset, purpose, from, until);
+      if (problem !== null) problems.push(`${where}: ${problem}`);
+      else rules.push({ ptype: 'p', rule: rest, source: where });
+    } else if (ptype === 'p2') {
+      if (rest.length !== 7) {
+        problems.push(`${where}: an agreement line has 8 fields (p2, id, party, party, dataset, signed on, valid until, filed with secrecy bureau), found ${cells.length}`);
+        continue;
+      }
+      const [, a, b, dataset, signedOn, until, filed] = rest as [string, string, string, string, string, string, string];
+      const problem = agreementProblem(catalog, a, b, dataset, signedOn, until, filed);
+      if (problem !== null) problems.push(`${where}: ${problem}`);
+      else rules.push({ ptype: 'p2', rule: rest, source: where });
+    } else {
+      problems.push(`${where}: unknown line type "${ptype}" (expected p for a grant or p2 for an agreement)`);
+    }
+  }
+  return { rules, problems };
+}
+
+/** Reads model.conf and every *.csv in the policy directory. */
+export function readPolicyDir(catalog: Catalog, dir: string): PolicyFiles {
+  const problems: string[] = [];
+  let modelText = '';
+  try {
+    modelText = readFileSync(path.join(dir, 'model.conf'), 'utf8');
+  } catch {
+    problems.push(`${path.basename(dir)}/model.conf: cannot be read`);
+  }
+  const rules: SourcedRule[] = [];
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+  } catch {
+    problems.push(`${dir}: policy directory cannot be read`);
+  }
+  for (const f of files) {
+    const parsed = parsePolicyText(catalog, readFileSync(path.join(dir, f), 'utf8'), `${path.basename(dir)}/${f}`);
+    rules.push(...parsed.rules);
+    problems.push(...parsed.problems);
+  }
+  const ids = new Map<string, string>();
+  for (const r of rules) {
+    const key = `${r.ptype}:${r.rule[0]}`;
+    const first = ids.get(key);
+    // One grant may span several lines (one per purpose) only within one file.
+    if (first !== undefined && first.split(':')[0] !== r.source.split(':')[0]) problems.push(`${r.source}: id ${r.rule[0]} is already used at ${first}`);
+    else if (first === undefined) ids.set(key, r.source);
+  }
+  return { modelText, rules, problems };
+}
+
+/** The Casbin lines a filed grant or agreement stands for. */
+export function grantRules(g: Grant): string[][] {
+  return g.purposes.map((purpose) => [g.id, g.consumer, g.dataset, purpose, g.validFrom, g.validUntil]);
+}
+
+export function agreementRules(a: Agreement): string[][] {
+  return a.datasets.map((d) => [a.id, a.parties[0], a.parties[1], d, a.signedOn, a.validUntil, String(a.filedWithSecrecyBureau)]);
+}

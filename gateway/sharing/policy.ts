@@ -1,0 +1,354 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { newEnforceContext, newEnforcer, newModel, type Enforcer } from 'casbin';
+import { openGrantStore, type GrantChange, type GrantStore } from '../../subgraphs/exchange/grants/store.ts';
+import { agreementProblem, agreementRules, grantProblem, grantRules, readPolicyDir, type SourcedRule } from './policy-files.ts';
+import type { Caller, Catalog, Dataset, Decision, DenyReason } from './types.ts';
+
+/**
+ * Sharing decisions (CONTRACT §3) with Casbin as the source of truth: every grant and agreement
+ * line lives in the enforcer's model, and `explain` asks Casbin itself. The hot path does not
+ * scan lines: an index per (consumer, dataset) and per agency pair is kept in step with the model
+ * on every incremental change, and decisions are cached per (agency, purpose, coordinate) until
+ * the next change or the next moment a grant or agreement starts or ends.
+ */
+export interface SharingPolicy {
+  decide(caller: Caller, coordinate: string, now?: number): Decision;
+  /** Moves on every policy, grant or agreement change, and when a validity boundary passes. */
+  readonly version: number;
+  onChange(listener: (why: string) => void): () => void;
+  explain(caller: Caller, coordinate: string, now?: number): Promise<{ decision: Decision; lines: string[] }>;
+  /** The authority's grant store this policy follows. */
+  readonly store: GrantStore;
+  close(): Promise<void>;
+}
+
+interface GrantRule {
+  readonly id: string;
+  readonly purpose: string;
+  readonly from: number;
+  readonly until: number;
+}
+
+interface AgreementRule {
+  readonly id: string;
+  readonly dataset: string;
+  readonly from: number;
+  readonly until: number;
+  readonly secrecyFiled: boolean;
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+/** The line index: what the matchers of model.conf would find, without scanning every line. */
+class RuleIndex {
+  readonly grants = new Map<string, GrantRule[]>();
+  readonly agreements = new Map<string, AgreementRule[]>();
+
+  add(ptype: 'p' | 'p2', rule: readonly string[]): void {
+    if (ptype === 'p') {
+      const [id, consumer, dataset, purpose, from, until] = rule as [string, string, string, string, string, string];
+      const key = `${consumer}\u0000${dataset}`;
+      const list = this.grants.get(key) ?? [];
+      list.push({ id, purpose, from: Date.parse(from), until: Date.parse(until) });
+      this.grants.set(key, list);
+    } else {
+      const [id, a, b, dataset, signedOn, until, filed] = rule as [string, string, string, string, string, string, string];
+      const key = pairKey(a, b);
+      const list = this.agreements.get(key) ?? [];
+      list.push({ id, dataset, from: Date.parse(signedOn), until: Date.parse(until), secrecyFiled: filed === 'true' });
+      this.agreements.set(key, list);
+    }
+  }
+
+  removeId(ptype: 'p' | 'p2', id: string): void {
+    const maps: Map<string, { id: string }[]> = ptype === 'p' ? this.grants : this.agreements;
+    for (const [key, list] of maps) {
+      const kept = list.filter((r) => r.id !== id);
+      if (kept.length === 0) maps.delete(key);
+      else if (kept.length !== list.length) maps.set(key, kept);
+    }
+  }
+
+  /** The first instant after `now` at which some grant or agreement starts or stops being in force. */
+  nextBoundary(now: number): number {
+    let next = Infinity;
+    for (const list of [...this.grants.values(), ...this.agreements.values()]) {
+      for (const r of list) {
+        if (r.from > now && r.from < next) next = r.from;
+        if (r.until > now && r.until < next) next = r.until;
+      }
+    }
+    return next;
+  }
+}
+
+function remedyFor(reason: DenyReason, ds: Dataset | null, caller: Caller): string {
+  switch (reason) {
+    case 'NOT_SHARED':
+      return `Dataset ${ds?.id} is not shared (R-4): only ${ds?.provider} reads it; no grant can open it.`;
+    case 'NOT_CATALOGUED':
+      return 'This field belongs to no catalogued dataset: ask its provider to catalog it, or file a sharing request with the authority (R-21).';
+    case 'PURPOSE_REQUIRED':
+      return `Conditional data needs a declared purpose: send the x-purpose header with a purpose your grant for ${ds?.id} names (R-24).`;
+    case 'GRANT_REQUIRED':
+      return `File a sharing request to ${ds?.provider} for dataset ${ds?.id} (R-21).`;
+    case 'PURPOSE_MISMATCH':
+      return `Your grant for ${ds?.id} does not cover the purpose "${caller.purpose}": use a purpose it names, or file a sharing request to ${ds?.provider} for this purpose (R-24).`;
+    case 'GRANT_EXPIRED':
+      return `Your grant for ${ds?.id} is not in force now: ask ${ds?.provider} to renew it (R-22).`;
+    case 'AGREEMENT_REQUIRED':
+      return `${ds?.id} is ${ds?.sensitivity} data: register a confidentiality agreement between ${caller.agency} and ${ds?.provider} with the authority${ds?.sensitivity === 'STATE_SECRET' ? ', filed with the secrecy bureau' : ''} (R-34).`;
+    case 'UNPUBLISHED':
+      return 'Published once eeb, drc and stats have confirmed the totals (R-E11).';
+  }
+}
+
+export interface SharingPolicyOptions {
+  readonly catalog: Catalog;
+  readonly policyDir: string;
+  readonly dataDir: string;
+  readonly redisUrl: string | null;
+  readonly redisPrefix?: string;
+  readonly unclassified: 'deny' | 'allow';
+  readonly log?: (line: string) => void;
+  /** Debounce of file-change events; files are re-read this long after the last event. */
+  readonly reloadDelayMs?: number;
+}
+
+export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<SharingPolicy> {
+  const log = opts.log ?? (() => undefined);
+  const { catalog } = opts;
+  const files = readPolicyDir(catalog, opts.policyDir);
+  if (files.problems.length > 0) {
+    throw new Error(`policy files refused: ${files.problems.join('; ')}`);
+  }
+  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}) });
+
+  let enforcer: Enforcer;
+  let index = new RuleIndex();
+  let fileRules: readonly SourcedRule[] = files.rules;
+  const sources = new Map<string, string>(); // "ptype:id" -> where the line came from
+  let version = 1;
+  let boundary = Infinity;
+  let cache = new Map<string, Decision>();
+  const listeners = new Set<(why: string) => void>();
+
+  const changed = (why: string): void => {
+    version++;
+    cache = new Map();
+    boundary = index.nextBoundary(Date.now());
+    for (const l of listeners) l(why);
+  };
+
+  // Builds a fresh enforcer and index from the files and the store: at start and on file reload.
+  const build = async (rules: readonly SourcedRule[], modelText: string): Promise<{ enforcer: Enforcer; index: RuleIndex }> => {
+    const e = await newEnforcer(newModel(modelText));
+    const idx = new RuleIndex();
+    const p: string[][] = [];
+    const p2: string[][] = [];
+    sources.clear();
+    for (const r of rules) {
+      (r.ptype === 'p' ? p : p2).push([...r.rule]);
+      idx.add(r.ptype, r.rule);
+      sources.set(`${r.ptype}:${r.rule[0]}`, r.source);
+    }
+    const snap = await store.snapshot();
+    for (const g of snap.grants.values()) {
+      const problem = grantRules(g).map((r) => grantProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!)).find((x) => x !== null);
+      if (problem !== undefined) {
+        log(`grant ${g.id} from the authority's store refused: ${problem}`);
+        continue;
+      }
+      for (const r of grantRules(g)) {
+        p.push(r);
+        idx.add('p', r);
+      }
+      sources.set(`p:${g.id}`, `grant ${g.id}${g.requestId ? ` (request ${g.requestId})` : ''}`);
+    }
+    for (const a of snap.agreements.values()) {
+      for (const r of agreementRules(a)) {
+        p2.push(r);
+        idx.add('p2', r);
+      }
+      sources.set(`p2:${a.id}`, `agreement ${a.id} (${a.documentRef})`);
+    }
+    if (p.length > 0) await e.addPolicies(p);
+    if (p2.length > 0) await e.addNamedPolicies('p2', p2);
+    return { enforcer: e, index: idx };
+  };
+
+  ({ enforcer, index } = await build(fileRules, files.modelText));
+  boundary = index.nextBoundary(Date.now());
+
+  // Incremental: one grant or agreement added or revoked changes its lines only.
+  const applyChange = async (change: GrantChange): Promise<void> => {
+    switch (change.op) {
+      case 'grant': {
+        const rules = grantRules(change.grant);
+        const problem = rules.map((r) => grantProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!)).find((x) => x !== null);
+        if (problem !== undefined) {
+          log(`grant ${change.grant.id} refused: ${problem}`);
+          return;
+        }
+        await removeLines('p', change.grant.id);
+        await enforcer.addPolicies(rules);
+        for (const r of rules) index.add('p', r);
+        sources.set(`p:${change.grant.id}`, `grant ${change.grant.id}${change.grant.requestId ? ` (request ${change.grant.requestId})` : ''}`);
+        changed(`grant ${change.grant.id} added`);
+        return;
+      }
+      case 'revoke-grant':
+        await removeLines('p', change.id);
+        changed(`grant ${change.id} revoked`);
+        return;
+      case 'agreement': {
+        const rules = agreementRules(change.agreement);
+        const problem = rules.map((r) => agreementProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!)).find((x) => x !== null);
+        if (problem !== undefined) {
+          log(`agreement ${change.agreement.id} refused: ${problem}`);
+          return;
+        }
+        await removeLines('p2', change.agreement.id);
+        await enforcer.addNamedPolicies('p2', rules);
+        for (const r of rules) index.add('p2', r);
+        sources.set(`p2:${change.agreement.id}`, `agreement ${change.agreement.id} (${change.agreement.documentRef})`);
+        changed(`agreement ${change.agreement.id} added`);
+        return;
+      }
+      case 'revoke-agreement':
+        await removeLines('p2', change.id);
+        changed(`agreement ${change.id} revoked`);
+        return;
+    }
+  };
+  const removeLines = async (ptype: 'p' | 'p2', id: string): Promise<void> => {
+    await enforcer.removeFilteredNamedPolicy(ptype, 0, id);
+    index.removeId(ptype, id);
+  };
+  // Changes are applied in arrival order.
+  let applying: Promise<void> = Promise.resolve();
+  const unsubscribe = store.subscribe((change) => {
+    applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
+  });
+
+  // Hot reload of the policy files: all-or-nothing, the last good policy stays on any problem.
+  let timer: NodeJS.Timeout | null = null;
+  const reload = (): void => {
+    timer = null;
+    applying = applying.then(async () => {
+      const next = readPolicyDir(catalog, opts.policyDir);
+      if (next.problems.length > 0) {
+        for (const p of next.problems) log(`policy reload refused, keeping the last good policy: ${p}`);
+        return;
+      }
+      try {
+        const built = await build(next.rules, next.modelText);
+        enforcer = built.enforcer;
+        index = built.index;
+        fileRules = next.rules;
+        changed('policy files reloaded');
+        log(`policy reloaded from ${opts.policyDir}: ${next.rules.length} lines`);
+      } catch (e) {
+        log(`policy reload refused, keeping the last good policy: model.conf: ${(e as Error).message}`);
+      }
+    });
+  };
+  let watcher: FSWatcher | null = null;
+  try {
+    watcher = watch(opts.policyDir, () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(reload, opts.reloadDelayMs ?? 100);
+    });
+  } catch (e) {
+    log(`cannot watch ${opts.policyDir} for changes: ${(e as Error).message}`);
+  }
+
+  const compute = (caller: Caller, coordinate: string, now: number): Decision => {
+    const ds = catalog.byCoordinate.get(coordinate) ?? null;
+    const deny = (reason: DenyReason): Decision => ({ effect: 'DENY', reason, dataset: ds, remedy: remedyFor(reason, ds, caller) });
+    if (ds === null) {
+      const dot = coordinate.indexOf('.');
+      if (catalog.keyFields.get(coordinate.slice(0, dot))?.includes(coordinate.slice(dot + 1))) return { effect: 'ALLOW', reason: 'KEY_FIELD', dataset: null, grantId: null };
+      return opts.unclassified === 'allow' ? { effect: 'ALLOW', reason: 'UNCLASSIFIED_ALLOWED', dataset: null, grantId: null } : deny('NOT_CATALOGUED');
+    }
+    if (ds.provider === caller.agency) return { effect: 'ALLOW', reason: 'PROVIDER', dataset: ds, grantId: null };
+    switch (ds.class) {
+      case 'NOT_SHARED':
+        return deny('NOT_SHARED');
+      case 'UNCONDITIONAL':
+        return { effect: 'ALLOW', reason: 'UNCONDITIONAL', dataset: ds, grantId: null };
+      case 'CONDITIONAL': {
+        if (caller.purpose === null) return deny('PURPOSE_REQUIRED');
+        const grants = index.grants.get(`${caller.agency}\u0000${ds.id}`);
+        if (grants === undefined || grants.length === 0) return deny('GRANT_REQUIRED');
+        const forPurpose = grants.filter((g) => g.purpose === '*' || g.purpose === caller.purpose);
+        if (forPurpose.length === 0) return deny('PURPOSE_MISMATCH');
+        const inForce = forPurpose.find((g) => now >= g.from && now < g.until);
+        if (inForce === undefined) return deny('GRANT_EXPIRED');
+        if (ds.sensitivity !== null) {
+          const secret = ds.sensitivity === 'STATE_SECRET';
+          const agreed = (index.agreements.get(pairKey(caller.agency, ds.provider)) ?? []).some(
+            (a) => (a.dataset === '*' || a.dataset === ds.id) && now >= a.from && now < a.until && (!secret || a.secrecyFiled),
+          );
+          if (!agreed) return deny('AGREEMENT_REQUIRED');
+        }
+        return { effect: 'ALLOW', reason: 'GRANT', dataset: ds, grantId: inForce.id };
+      }
+    }
+  };
+
+  const checkBoundary = (now: number): void => {
+    if (now >= boundary) changed('a grant or agreement started or ended');
+  };
+
+  return {
+    store,
+    get version() {
+      checkBoundary(Date.now());
+      return version;
+    },
+    decide(caller, coordinate, now = Date.now()) {
+      checkBoundary(now);
+      const key = `${caller.agency}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
+      let d = cache.get(key);
+      if (d === undefined) {
+        d = compute(caller, coordinate, now);
+        cache.set(key, d);
+      }
+      return d;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async explain(caller, coordinate, now = Date.now()) {
+      await applying;
+      const decision = compute(caller, coordinate, now);
+      const lines: string[] = [];
+      const ds = decision.dataset;
+      if (ds !== null && ds.class === 'CONDITIONAL' && ds.provider !== caller.agency && caller.purpose !== null) {
+        const at = new Date(now).toISOString();
+        const [ok, rule] = await enforcer.enforceEx(caller.agency, ds.id, caller.purpose, at);
+        if (ok) lines.push(`${sources.get(`p:${rule[0]}`) ?? 'grant'}: p, ${rule.join(', ')}`);
+        else {
+          for (const r of await enforcer.getFilteredNamedPolicy('p', 1, caller.agency, ds.id)) lines.push(`${sources.get(`p:${r[0]}`) ?? 'grant'}: p, ${r.join(', ')} (does not match)`);
+        }
+        if (ok && ds.sensitivity !== null) {
+          const [agreed, arule] = await enforcer.enforceEx(newEnforceContext('2'), caller.agency, ds.provider, ds.id, at, String(ds.sensitivity === 'STATE_SECRET'));
+          if (agreed) lines.push(`${sources.get(`p2:${arule[0]}`) ?? 'agreement'}: p2, ${arule.join(', ')}`);
+          else lines.push(`no confidentiality agreement between ${caller.agency} and ${ds.provider} covers ${ds.id} now`);
+        }
+      }
+      return { decision, lines };
+    },
+    async close() {
+      unsubscribe();
+      if (timer !== null) clearTimeout(timer);
+      watcher?.close();
+      await applying;
+      await store.close();
+    },
+  };
+}
