@@ -1,0 +1,59 @@
+import type { AuditEntry, AuditRecord } from './record.ts';
+
+export interface AuditFilter {
+  readonly agency?: string;
+  readonly dataset?: string;
+  readonly entityKey?: string;
+  readonly coordinate?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly decision?: 'ALLOW' | 'DENY';
+}
+
+export interface StoreStats {
+  appends: number;
+  records: number;
+  /** fdatasync calls (file) or MULTI round trips (Redis): fewer than appends under load = group commit. */
+  syncs: number;
+}
+
+export interface StoreLog {
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+/** The file store and the Redis store behind one interface; both pass the same test suite. */
+export interface AuditStore {
+  readonly kind: 'file' | 'redis';
+  /** Resolves only once every entry is durable; rejects with AuditUnavailableError otherwise. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  query(filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }>;
+  stats(): StoreStats;
+  close(): Promise<void>;
+}
+
+export class AuditUnavailableError extends Error {
+  override readonly name = 'AuditUnavailableError';
+}
+
+export function matches(r: AuditRecord, f: AuditFilter): boolean {
+  return (
+    (f.agency === undefined || r.agency === f.agency) &&
+    (f.dataset === undefined || r.dataset === f.dataset) &&
+    (f.coordinate === undefined || r.coordinate === f.coordinate) &&
+    (f.decision === undefined || r.decision === f.decision) &&
+    (f.entityKey === undefined || r.entityKeys.includes(f.entityKey)) &&
+    (f.since === undefined || r.ts >= f.since) &&
+    (f.until === undefined || r.ts <= f.until)
+  );
+}
+
+/** Records in (ts, instance, seq) order after the cursor; the cursor is opaque to callers. */
+export function filterRecords(all: readonly AuditRecord[], filter: AuditFilter, page: { first: number; after?: string }): { records: AuditRecord[]; next: string | null } {
+  const key = (r: AuditRecord): string => `${r.ts}\u0000${r.instance}\u0000${String(r.seq).padStart(12, '0')}`;
+  const after = page.after === undefined ? null : Buffer.from(page.after, 'base64url').toString('utf8');
+  const sorted = all.filter((r) => matches(r, filter) && (after === null || key(r) > after)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const records = sorted.slice(0, page.first);
+  const next = sorted.length > page.first ? Buffer.from(key(records[records.length - 1]!)).toString('base64url') : null;
+  return { records, next };
+}
