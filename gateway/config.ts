@@ -10,6 +10,8 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly redisUrl: string | null;
+  /** REDIS_PREFIX: prefix of every key the exchange keeps in Redis (default "exchange:"). */
+  readonly redisPrefix: string;
   readonly policyDir: string;
   readonly supergraphPath: string;
   readonly unclassifiedFields: 'deny' | 'allow';
@@ -76,6 +78,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     }
   }
 
+  const redisPrefix = str('REDIS_PREFIX') ?? 'exchange:';
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX must be 1-64 letters, digits or : . _ -, got "${redisPrefix}"`);
+
   const rawUnclassified = str('UNCLASSIFIED_FIELDS') ?? 'deny';
   let unclassifiedFields: 'deny' | 'allow' = 'deny';
   if (rawUnclassified === 'deny' || rawUnclassified === 'allow') unclassifiedFields = rawUnclassified;
@@ -133,6 +138,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     host,
     dataDir,
     redisUrl,
+    redisPrefix,
     policyDir,
     supergraphPath,
     unclassifiedFields,

@@ -6,7 +6,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../subgraphs/shared/http.ts';
 import { identitySigner, subgraphSecret, TRUST_HEADER } from '../subgraphs/shared/trust.ts';
 import { checkVariables, planArgumentChecks, type ArgumentPlan } from './arguments.ts';
@@ -32,6 +32,35 @@ export interface RunningGateway {
   readonly policy: SharingPolicy;
   readonly audit: AuditStore;
   close(): Promise<void>;
+}
+
+/**
+ * Signs the caller's identity into every subgraph request, and turns a subgraph that cannot be
+ * reached or answers with an HTTP error into SUBGRAPH_UNAVAILABLE naming the agency, never the URL.
+ */
+class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    private readonly subgraph: string,
+    url: string,
+    private readonly sign: (id: GatewayContext['caller']) => string,
+  ) {
+    super({ url });
+  }
+
+  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]): void {
+    request.http?.headers.set(TRUST_HEADER, this.sign(context.caller));
+  }
+
+  override async process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await super.process(options);
+    } catch (e) {
+      throw new GraphQLError(`The ${this.subgraph} subgraph did not answer; its fields are null.`, {
+        extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.subgraph },
+        originalError: e instanceof Error ? e : undefined,
+      });
+    }
+  }
 }
 
 /** A refusal before the operation runs; thrown from the context or plugins, rendered by Apollo. */
@@ -103,13 +132,14 @@ export async function startGateway(config: Config, opts: { log?: Logger; instanc
     policyDir: config.policyDir,
     dataDir: config.dataDir,
     redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
     unclassified: config.unclassifiedFields,
     log: (line) => log.info(line),
   });
   const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
   let audit: AuditStore;
   try {
-    audit = await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, instance });
+    audit = await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, instance, log });
   } catch (e) {
     await policy.close();
     throw e;
@@ -122,12 +152,7 @@ export async function startGateway(config: Config, opts: { log?: Logger; instanc
     buildService({ name, url }) {
       const target = overrides.get(name) ?? url ?? '';
       subgraphUrls.set(name, target);
-      return new RemoteGraphQLDataSource<GatewayContext>({
-        url: target,
-        willSendRequest({ request, context }) {
-          request.http?.headers.set(TRUST_HEADER, sign({ ...context.caller }));
-        },
-      });
+      return new SubgraphDataSource(name, target, sign);
     },
   });
   const gateway: GatewayInterface = governedGateway(apolloGateway, { catalog, policy, audit, log });

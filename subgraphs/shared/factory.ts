@@ -5,6 +5,7 @@ import type { SubgraphContext } from './context.ts';
 export interface SubgraphEnv {
   readonly dataDir: string;
   readonly redisUrl: string | null;
+  readonly redisPrefix: string;
   readonly supergraphPath: string;
 }
 

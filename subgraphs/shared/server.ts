@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
@@ -31,7 +31,10 @@ const BODY_LIMIT = 1 << 20;
  * One agency's subgraph over HTTP. Every GraphQL request must carry the gateway's signed identity
  * (401 otherwise); GET /health answers without it so the gateway can report reachability.
  */
-export async function startSubgraphServer(def: SubgraphDefinition, opts: { host: string; port: number; secret: string }): Promise<RunningSubgraph> {
+export async function startSubgraphServer(
+  def: SubgraphDefinition,
+  opts: { host: string; port: number; secret: string; /** Called once per GraphQL request (benchmark counters). */ onRequest?: () => void },
+): Promise<RunningSubgraph> {
   const schema = buildSubgraphSchema({
     typeDefs: def.typeDefs,
     resolvers: { USCC: USCCScalar, IDNumber: IDNumberScalar, ...def.resolvers } as GraphQLResolverMap<unknown>,
@@ -41,7 +44,7 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: { host:
     introspection: false,
     includeStacktraceInErrorResponses: false,
     // The gateway is the only client; it never needs a landing page.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const verify = identityVerifier(opts.secret);
@@ -53,9 +56,11 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: { host:
       return;
     }
     if (path !== '/graphql') {
+      req.resume();
       sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
       return;
     }
+    opts.onRequest?.();
     const header = req.headers[TRUST_HEADER];
     const trust = verify(Array.isArray(header) ? header[0] : header);
     if (!trust.ok) {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
 import { ROOT } from '../helpers/root.ts';
 
@@ -49,6 +49,7 @@ describe('configuration', () => {
     ['a malformed REDIS_URL', { REDIS_URL: 'http://x' }, /REDIS_URL must look like/],
   ])('npm run gateway with %s stops with one clear line and exit code 1', (_name, env, expected) => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'exchange-cfg-'));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const out = spawnSync(process.execPath, ['--import', 'tsx', 'bin/gateway.ts'], {
       cwd: ROOT,
       env: { ...process.env, DATA_DIR: dataDir, ...env },

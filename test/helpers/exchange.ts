@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../gateway/config.ts';
 import { verificationKey } from '../../gateway/identity/keys.ts';
 import { signToken } from '../../gateway/identity/token.ts';
-import { silentLogger } from '../../gateway/log.ts';
+import { consoleLogger, silentLogger } from '../../gateway/log.ts';
 import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
@@ -72,7 +72,7 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
   const secret = subgraphSecret(subConfig.subgraphSecret, subConfig.dataDir);
   const subgraphs = new Map<string, RunningSubgraph>();
   const spies = new Map<string, Spy>();
-  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, supergraphPath: subConfig.supergraphPath };
+  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath };
   for (const info of SUBGRAPHS) {
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, secret });
     subgraphs.set(info.name, running);
@@ -80,10 +80,10 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
   }
   const urlEnv: Record<string, string> = {};
   for (const [name, s] of subgraphs) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = spies.get(name)?.url ?? s.url;
-  const gatewayEnv = { ...baseEnv, ...urlEnv };
+  const gatewayEnv = { ...baseEnv, ...urlEnv, ...opts.env };
   const config = loadConfig(gatewayEnv);
   const gateways: RunningGateway[] = [];
-  const gateway = await startGateway(config, { log: silentLogger });
+  const gateway = await startGateway(config, { log: process.env.EXCHANGE_TEST_LOG ? consoleLogger('gateway') : silentLogger });
   gateways.push(gateway);
   const key = verificationKey(config);
 

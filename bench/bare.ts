@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { graphqlRequest, readBody, sendGraphQLResponse } from '../subgraphs/shared/http.ts';
+import { identitySigner, TRUST_HEADER } from '../subgraphs/shared/trust.ts';
+
+/**
+ * The baseline users would otherwise run: a plain @apollo/gateway + @apollo/server over the same
+ * supergraph and subgraphs, served by the same node:http front, with no auth, policy or audit.
+ * It still sends a (fixed, pre-signed) identity header because the subgraphs demand one.
+ */
+export async function startBareGateway(opts: { supergraphSdl: string; subgraphUrls: ReadonlyMap<string, string>; secret: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const sign = identitySigner(opts.secret);
+  const header = (): string => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null });
+  const gateway = new ApolloGateway({
+    supergraphSdl: opts.supergraphSdl,
+    buildService: ({ name, url }) =>
+      new RemoteGraphQLDataSource({
+        url: opts.subgraphUrls.get(name) ?? url ?? '',
+        willSendRequest({ request }) {
+          request.http?.headers.set(TRUST_HEADER, header());
+        },
+      }),
+  });
+  const apollo = new ApolloServer({ gateway, plugins: [ApolloServerPluginLandingPageDisabled()] });
+  await apollo.start();
+  const server: Server = createServer((req, res) => {
+    readBody(req, 1 << 20)
+      .then(async (body) => sendGraphQLResponse(res, await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => ({}) })))
+      .catch(() => res.destroy());
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}

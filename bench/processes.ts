@@ -1,0 +1,56 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../gateway/config.ts';
+import { silentLogger } from '../gateway/log.ts';
+import { loadSubgraph } from '../subgraphs/index.ts';
+import { SUBGRAPHS } from '../subgraphs/registry.ts';
+import { startSubgraphServer } from '../subgraphs/shared/server.ts';
+import { subgraphSecret } from '../subgraphs/shared/trust.ts';
+import { startBareGateway } from './bare.ts';
+
+/**
+ * The processes the benchmark drives, each started as `tsx bench/processes.ts <role>` so that the
+ * load generator, the gateway and the subgraphs do not share an event loop. Each prints one JSON
+ * line when ready.
+ */
+const role = process.argv[2];
+const config = loadConfig();
+
+if (role === 'subgraphs') {
+  const secret = subgraphSecret(config.subgraphSecret, config.dataDir);
+  const counts: Record<string, number> = {};
+  const urls: Record<string, string> = {};
+  const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath };
+  for (const info of SUBGRAPHS) {
+    counts[info.name] = 0;
+    const running = await startSubgraphServer(await loadSubgraph(info.name, env), {
+      host: '127.0.0.1',
+      port: 0,
+      secret,
+      onRequest: () => {
+        counts[info.name]! += 1;
+      },
+    });
+    urls[info.name] = running.url;
+  }
+  // Request counters, read and reset by the runner between scenarios.
+  const stats = createServer((req, res) => {
+    const body = JSON.stringify(counts);
+    if (req.method === 'POST') for (const k of Object.keys(counts)) counts[k] = 0;
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => stats.listen(0, '127.0.0.1', () => resolve()));
+  console.log(JSON.stringify({ urls, stats: `http://127.0.0.1:${(stats.address() as AddressInfo).port}/` }));
+} else if (role === 'bare') {
+  const urls = new Map<string, string>(config.subgraphUrls);
+  const gw = await startBareGateway({ supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: urls, secret: subgraphSecret(config.subgraphSecret, config.dataDir) });
+  console.log(JSON.stringify({ url: gw.url }));
+} else if (role === 'governed') {
+  const { startGateway } = await import('../gateway/server.ts');
+  const gw = await startGateway(config, { log: silentLogger });
+  console.log(JSON.stringify({ url: gw.url }));
+} else {
+  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed');
+  process.exit(2);
+}
