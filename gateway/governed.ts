@@ -31,6 +31,8 @@ interface Compiled {
   readonly plan: FillPlan;
 }
 
+export const AUTHORITY = 'itd';
+
 export const R25_NOTICE =
   'This response carries other agencies\u2019 data, shared for your declared purpose only; it may not be published or passed on without the providing agency\u2019s consent (粤府办〔2008〕64号 第二十五条).';
 
@@ -127,7 +129,8 @@ async function governedExecute(
   let extensions = result.extensions;
   for (const access of filled.access.values()) {
     const provider = access.decision.dataset?.provider;
-    if (access.decision.effect === 'ALLOW' && access.count > 0 && provider !== undefined && provider !== caller.agency) {
+    // The authority's own index and catalog are not another agency's data.
+    if (access.decision.effect === 'ALLOW' && access.count > 0 && provider !== undefined && provider !== caller.agency && provider !== AUTHORITY) {
       extensions = { ...extensions, sharing: { notice: R25_NOTICE } };
       break;
     }

@@ -71,16 +71,22 @@ class RuleIndex {
     }
   }
 
-  /** The first instant after `now` at which some grant or agreement starts or stops being in force. */
-  nextBoundary(now: number): number {
-    let next = Infinity;
+  /**
+   * The window around `now` in which no grant or agreement starts or stops being in force: within
+   * it, a decision made once holds.
+   */
+  window(now: number): { from: number; until: number } {
+    let from = -Infinity;
+    let until = Infinity;
     for (const list of [...this.grants.values(), ...this.agreements.values()]) {
       for (const r of list) {
-        if (r.from > now && r.from < next) next = r.from;
-        if (r.until > now && r.until < next) next = r.until;
+        for (const t of [r.from, r.until]) {
+          if (t > now && t < until) until = t;
+          if (t <= now && t > from) from = t;
+        }
       }
     }
-    return next;
+    return { from, until };
   }
 }
 
@@ -131,14 +137,14 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   let fileRules: readonly SourcedRule[] = files.rules;
   const sources = new Map<string, string>(); // "ptype:id" -> where the line came from
   let version = 1;
-  let boundary = Infinity;
+  let window = { from: -Infinity, until: Infinity };
   let cache = new Map<string, Decision>();
   const listeners = new Set<(why: string) => void>();
 
   const changed = (why: string): void => {
     version++;
     cache = new Map();
-    boundary = index.nextBoundary(Date.now());
+    window = index.window(Date.now());
     for (const l of listeners) l(why);
   };
 
@@ -180,7 +186,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   };
 
   ({ enforcer, index } = await build(fileRules, files.modelText));
-  boundary = index.nextBoundary(Date.now());
+  window = index.window(Date.now());
 
   // Incremental: one grant or agreement added or revoked changes its lines only.
   const applyChange = async (change: GrantChange): Promise<void> => {
@@ -299,18 +305,25 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     }
   };
 
-  const checkBoundary = (now: number): void => {
-    if (now >= boundary) changed('a grant or agreement started or ended');
+  // True when decisions cached now hold at `now`; moves the version when real time crossed a boundary.
+  const inWindow = (now: number): boolean => {
+    if (now >= window.from && now < window.until) return true;
+    if (Math.abs(now - Date.now()) < 1000 && now >= window.until) {
+      changed('a grant or agreement started or ended');
+      return now >= window.from && now < window.until;
+    }
+    return false;
   };
 
   return {
     store,
     get version() {
-      checkBoundary(Date.now());
+      inWindow(Date.now());
       return version;
     },
     decide(caller, coordinate, now = Date.now()) {
-      checkBoundary(now);
+      // A question about another time than now is answered, not cached.
+      if (!inWindow(now)) return compute(caller, coordinate, now);
       const key = `${caller.agency}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
       let d = cache.get(key);
       if (d === undefined) {
