@@ -22,6 +22,25 @@ export function instancesOf(auditDir: string): string[] {
   return readdirSync(auditDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 }
 
+/** Every whole record under DATA_DIR/audit, all instances (torn lines are verify's business). */
+export function readFileRecords(auditDir: string): AuditRecord[] {
+  const records: AuditRecord[] = [];
+  for (const inst of instancesOf(auditDir)) {
+    const idir = path.join(auditDir, inst);
+    for (const seg of segmentsOf(idir)) {
+      for (const line of readFileSync(path.join(idir, seg), 'utf8').split('\n')) {
+        if (line === '') continue;
+        try {
+          records.push(JSON.parse(line) as AuditRecord);
+        } catch {
+          // a torn line is reported by verify, not served
+        }
+      }
+    }
+  }
+  return records;
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -204,24 +223,6 @@ export async function openFileAuditStore(opts: { dataDir: string; instance: stri
     }
   };
 
-  const readAll = (): AuditRecord[] => {
-    const records: AuditRecord[] = [];
-    for (const inst of instancesOf(auditDir)) {
-      const idir = path.join(auditDir, inst);
-      for (const seg of segmentsOf(idir)) {
-        for (const line of readFileSync(path.join(idir, seg), 'utf8').split('\n')) {
-          if (line === '') continue;
-          try {
-            records.push(JSON.parse(line) as AuditRecord);
-          } catch {
-            // a torn line is reported by verify, not served
-          }
-        }
-      }
-    }
-    return records;
-  };
-
   return {
     kind: 'file',
     stats: () => ({ ...stats }),
@@ -234,7 +235,7 @@ export async function openFileAuditStore(opts: { dataDir: string; instance: stri
       });
     },
     async query(filter: AuditFilter, page) {
-      return filterRecords(readAll(), filter, page);
+      return filterRecords(readFileRecords(auditDir), filter, page);
     },
     async close() {
       while (flushing !== null) await flushing;
