@@ -185,7 +185,6 @@ export function trimOperation(
         const responseKey = sel.alias?.value ?? name;
         if (name === '__typename' || name === '__schema' || name === '__type') {
           into.push(sel);
-          if (!abstract || name !== '__typename') continue;
           continue;
         }
         const fieldDef = isObjectType(parent) || 'getFields' in parent ? (parent as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name] : undefined;
@@ -201,6 +200,8 @@ export function trimOperation(
         if (isDenied) {
           changed = true;
           rebuild = true;
+          needsKeys = true; // the audit names the entities a denial was about
+
           if (!denied.has(coordinate)) denied.set(coordinate, decision);
         } else {
           if (decision.reason === 'KEY_FIELD' && sel.alias === undefined && onlyFor === null) userKeys.add(name);
