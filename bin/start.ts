@@ -1,3 +1,4 @@
+import { auditReader } from '../gateway/audit/reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/shared/server.ts';
@@ -9,7 +10,7 @@ const config = configOrExit();
 // Loaded after the configuration is known good, so a bad value fails fast with one line.
 const { startGateway } = await import('../gateway/server.ts');
 const secret = subgraphSecret(config.subgraphSecret, config.dataDir);
-const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath };
+const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath, auditReader: auditReader(config) };
 const running: RunningSubgraph[] = [];
 const closeAll = async (): Promise<void> => {
   await Promise.allSettled(running.map((s) => s.close()));

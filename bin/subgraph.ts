@@ -1,3 +1,4 @@
+import { auditReader } from '../gateway/audit/reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { subgraphInfo, SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer } from '../subgraphs/shared/server.ts';
@@ -9,7 +10,7 @@ const info = name === undefined ? undefined : subgraphInfo(name);
 if (info === undefined) die(`usage: npm run subgraph -- <name>, name one of ${SUBGRAPHS.map((s) => s.name).join(', ')}`);
 const config = configOrExit({ port: info.port });
 try {
-  const def = await loadSubgraph(info.name, { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath });
+  const def = await loadSubgraph(info.name, { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath, auditReader: auditReader(config) });
   const running = await startSubgraphServer(def, { host: config.host, port: config.port, secret: subgraphSecret(config.subgraphSecret, config.dataDir) });
   process.stderr.write(`subgraph ${info.name} (agency ${info.agency}) at ${running.url}\n`);
   onShutdown(() => running.close());

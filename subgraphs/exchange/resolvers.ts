@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import { readDeclarations, providerOf } from '../shared/declarations.ts';
-import type { SubgraphFactory } from '../shared/factory.ts';
+import type { SubgraphContext } from '../shared/context.ts';
+import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { GraphQLError } from 'graphql';
 import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from './data.ts';
 
@@ -42,11 +43,38 @@ function unpublished(year: number, region: string, confirmed: readonly string[],
   });
 }
 
+/** Auditor-only fields (R-31): anyone else gets FORBIDDEN, and the gateway records the refusal. */
+function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
+  if (ctx.caller.roles.includes('auditor')) return;
+  throw new GraphQLError(`${coordinate} is for principals with role auditor.`, {
+    extensions: {
+      code: 'FORBIDDEN',
+      sharing: { coordinate, dataset: 'itd.audit-log', provider: 'itd', class: 'UNCONDITIONAL', reason: 'ROLE_REQUIRED', remedy: 'Ask your agency for a token with role auditor.' },
+    },
+  });
+}
+
+function auditResolvers(reader: AuditReader | undefined) {
+  const read: AuditReader = reader ?? (async () => ({ records: [], next: null }));
+  return {
+    auditRecords: async (_: unknown, args: { filter?: Record<string, string | undefined> | null; first: number; after?: string | null }, ctx: SubgraphContext) => {
+      requireAuditor(ctx, 'Query.auditRecords');
+      if (args.first < 1 || args.first > 1000) throw new GraphQLError('first must be between 1 and 1000', { extensions: { code: 'BAD_USER_INPUT', argument: 'first' } });
+      return read({ ...(args.filter ?? {}) }, { first: args.first, ...(args.after ? { after: args.after } : {}) });
+    },
+    accessHistory: async (_: unknown, args: { entityKey: string; first: number }, ctx: SubgraphContext) => {
+      requireAuditor(ctx, 'Query.accessHistory');
+      return (await read({ entityKey: args.entityKey }, { first: Math.min(Math.max(args.first, 1), 1000) })).records;
+    },
+  };
+}
+
 export const create: SubgraphFactory = async (env) => {
   const catalog = datasetsOf(env.supergraphPath);
   return {
     resolvers: {
       Query: {
+        ...auditResolvers(env.auditReader),
         person: (_: unknown, args: { idNumber: string }) => ({ idNumber: args.idNumber }),
         catalog: () => catalog,
         regionEmissionTotals: (_: unknown, args: { year: number; region: string }) => {

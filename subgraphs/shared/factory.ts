@@ -1,12 +1,20 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { SubgraphContext } from './context.ts';
 
+/** Reads the gateway's access log (file or Redis), wired in by the launcher. */
+export type AuditReader = (
+  filter: Readonly<Record<string, string | undefined>>,
+  page: { first: number; after?: string },
+) => Promise<{ records: readonly object[]; next: string | null }>;
+
 /** What a subgraph may need from its deployment; subgraphs never read the environment. */
 export interface SubgraphEnv {
   readonly dataDir: string;
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
   readonly supergraphPath: string;
+  /** The access log, for the authority's auditor queries; absent where no log is reachable. */
+  readonly auditReader?: AuditReader;
 }
 
 /** Each agency's resolvers.ts exports `create` of this type. */

@@ -40,7 +40,7 @@ describe('the access log written by the gateway', () => {
       instance: ex.gateway.instance,
     });
     expect([...insured.entityKeys].sort()).toEqual([ENT2, ENT].sort());
-    expect(records.find((r) => r.coordinate === 'Query.enterprises')!.entityKeys.sort()).toEqual([ENT2, ENT].sort());
+    expect([...records.find((r) => r.coordinate === 'Query.enterprises')!.entityKeys].sort()).toEqual([ENT2, ENT].sort());
     expect(insured.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 

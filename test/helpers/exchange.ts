@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { auditReader } from '../../gateway/audit/reader.ts';
 import { loadConfig, type Config } from '../../gateway/config.ts';
 import { verificationKey } from '../../gateway/identity/keys.ts';
 import { signToken } from '../../gateway/identity/token.ts';
@@ -72,7 +73,7 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
   const secret = subgraphSecret(subConfig.subgraphSecret, subConfig.dataDir);
   const subgraphs = new Map<string, RunningSubgraph>();
   const spies = new Map<string, Spy>();
-  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath };
+  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig) };
   for (const info of SUBGRAPHS) {
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, secret });
     subgraphs.set(info.name, running);
