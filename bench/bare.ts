@@ -19,6 +19,8 @@ export async function startBareGateway(opts: { supergraphSdl: string; subgraphUr
     buildService: ({ name, url }) =>
       new RemoteGraphQLDataSource({
         url: opts.subgraphUrls.get(name) ?? url ?? '',
+        // The same HTTP client the governed gateway uses, so the comparison is governance alone.
+        fetcher: fetch as never,
         willSendRequest({ request }) {
           request.http?.headers.set(TRUST_HEADER, header());
         },

@@ -50,7 +50,7 @@ function startProcess(role: string, env: Record<string, string>): Promise<{ chil
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   await exited;
@@ -114,6 +114,8 @@ async function main(): Promise<void> {
   };
   const batch = async (name: string, url: string, headers: Record<string, string>): Promise<void> => {
     const r = await load(name, url, BATCH, headers);
+    // Let the last in-flight requests of the load finish before counting one query alone.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await counts(statsUrl, true);
     const one = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: BATCH });
     await one.text();
