@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import { readDeclarations, providerOf } from '../shared/declarations.ts';
+import { providerOf, readDeclarations, type Declaration } from '../shared/declarations.ts';
+import { openEventLog } from './events.ts';
+import { openGrantStore } from './grants/store.ts';
+import { workflow } from './workflow/resolvers.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { GraphQLError } from 'graphql';
@@ -71,9 +74,19 @@ function auditResolvers(reader: AuditReader | undefined) {
 
 export const create: SubgraphFactory = async (env) => {
   const catalog = datasetsOf(env.supergraphPath);
+  const events = await openEventLog({ dataDir: env.dataDir, redisUrl: env.redisUrl, prefix: env.redisPrefix });
+  const grants = await openGrantStore({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
+  const datasets = new Map(catalog.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
+  const flow = await workflow({ events, grants, datasets });
   return {
+    async close() {
+      await events.close();
+      await grants.close();
+    },
     resolvers: {
+      Mutation: flow.Mutation,
       Query: {
+        ...flow.Query,
         ...auditResolvers(env.auditReader),
         person: (_: unknown, args: { idNumber: string }) => ({ idNumber: args.idNumber }),
         catalog: () => catalog,

@@ -1,0 +1,213 @@
+import { GraphQLError } from 'graphql';
+import agencies from '../../../schema/agencies.json' with { type: 'json' };
+import purposes from '../../../schema/purposes.json' with { type: 'json' };
+import type { SubgraphContext } from '../../shared/context.ts';
+import type { Declaration } from '../../shared/declarations.ts';
+import type { EventLog, ExchangeEvent } from '../events.ts';
+import type { GrantStore } from '../grants/store.ts';
+import { apply, daysLeft, refusal, statusOf, type SharingRequest, type Step } from './state.ts';
+
+/** The authority: its coordinators decide escalated requests (R-22). */
+const AUTHORITY = 'itd';
+
+function bad(argument: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
+}
+
+function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
+function written(argument: string, text: string | null | undefined): string {
+  if (text === null || text === undefined || text.trim() === '') throw bad(argument, `${argument} must be written out: an empty answer is not a reason (R-22)`);
+  return text.trim();
+}
+
+function isoDate(argument: string, text: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(Date.parse(text))) throw bad(argument, `${argument} must be an ISO date, got "${text}"`);
+  return text;
+}
+
+export interface WorkflowDeps {
+  readonly events: EventLog;
+  readonly grants: GrantStore;
+  /** Dataset id → its declaration (provider, class, sensitivity), from the supergraph. */
+  readonly datasets: ReadonlyMap<string, Declaration & { provider: string }>;
+  readonly now?: () => Date;
+}
+
+/**
+ * The R-21/R-22 sharing-request workflow: a consumer files, the provider answers in writing within
+ * 15 working days, a refusal or a missed deadline may be escalated to the authority's coordinator.
+ * Approval files grants in the authority's store, which every gateway applies at once.
+ */
+export async function workflow(deps: WorkflowDeps) {
+  const now = deps.now ?? (() => new Date());
+  const requests = new Map<string, SharingRequest>();
+  for (const e of await deps.events.readAll()) if (typeof e.data['type'] === 'string' && e.type.startsWith('request.')) apply(requests, e);
+
+  const record = async (ctx: SubgraphContext, step: Step): Promise<ExchangeEvent> => {
+    const event = await deps.events.append({ type: step.type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: step as unknown as Record<string, unknown> });
+    apply(requests, event);
+    return event;
+  };
+  const find = (id: string, ctx: SubgraphContext): SharingRequest => {
+    const r = requests.get(id);
+    const a = ctx.caller.agency;
+    if (r === undefined || (a !== r.consumer && a !== r.provider && a !== AUTHORITY)) throw bad('id', `no sharing request ${id} that your agency is party to`);
+    return r;
+  };
+  const check = (r: SharingRequest, step: Step['type']): void => {
+    const why = refusal(r, step, now());
+    if (why !== null) throw bad('id', why);
+  };
+  const fileGrants = async (r: SharingRequest, validUntil: string, conditions: string | null): Promise<string[]> => {
+    const ids: string[] = [];
+    for (const [i, dataset] of r.datasets.entries()) {
+      const id = `g-${r.id}-${i + 1}`;
+      await deps.grants.apply({ op: 'grant', grant: { id, consumer: r.consumer, dataset, purposes: r.purposes, validFrom: now().toISOString(), validUntil, conditions, requestId: r.id } });
+      ids.push(id);
+    }
+    return ids;
+  };
+  const view = (r: SharingRequest) => ({
+    ...r,
+    status: statusOf(r, now()),
+    workingDaysLeft: daysLeft(r, now()),
+    history: r.history.map((e) => ({ at: e.at, type: e.type, sub: e.actor?.sub ?? null, agency: e.actor?.agency ?? null, detail: detailOf(e) })),
+  });
+
+  return {
+    Query: {
+      sharingRequests: (_: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) =>
+        [...requests.values()]
+          .filter((r) => (args.role === 'CONSUMER' ? r.consumer : r.provider) === ctx.caller.agency)
+          .filter((r) => args.status === undefined || args.status === null || statusOf(r, now()) === args.status)
+          .map(view),
+      sharingRequest: (_: unknown, args: { id: string }, ctx: SubgraphContext) => view(find(args.id, ctx)),
+    },
+    Mutation: {
+      fileSharingRequest: async (
+        _: unknown,
+        args: { provider: string; datasets: string[]; purposes: string[]; legalBasis: string; justification: string; validUntil: string },
+        ctx: SubgraphContext,
+      ) => {
+        const consumer = ctx.caller.agency;
+        if (!Object.hasOwn(agencies, args.provider)) throw bad('provider', `unknown provider agency "${args.provider}"`);
+        if (args.provider === consumer) throw bad('provider', 'an agency reads its own data without a request');
+        if (args.datasets.length === 0) throw bad('datasets', 'name at least one dataset');
+        for (const id of args.datasets) {
+          const ds = deps.datasets.get(id);
+          if (ds === undefined) throw bad('datasets', `unknown dataset "${id}"`);
+          if (ds.provider !== args.provider) throw bad('datasets', `dataset ${id} is provided by ${ds.provider}, not ${args.provider}`);
+          if (ds.class === 'UNCONDITIONAL') throw bad('datasets', `dataset ${id} is UNCONDITIONAL: read it directly, no request needed (R-20)`);
+          if (ds.class === 'NOT_SHARED') throw bad('datasets', `dataset ${id} is NOT_SHARED: it cannot be requested (R-4)`);
+        }
+        if (args.purposes.length === 0) throw bad('purposes', 'name at least one purpose (R-24)');
+        for (const p of args.purposes) if (!Object.hasOwn(purposes, p)) throw bad('purposes', `unknown purpose code "${p}"`);
+        const validUntil = isoDate('validUntil', args.validUntil);
+        if (Date.parse(validUntil) <= now().getTime()) throw bad('validUntil', 'validUntil must be in the future');
+        const id = `sr-${now().toISOString().slice(0, 10).replaceAll('-', '')}-${String(requests.size + 1).padStart(4, '0')}`;
+        await record(ctx, {
+          type: 'request.filed',
+          request: {
+            id,
+            consumer,
+            provider: args.provider,
+            datasets: [...new Set(args.datasets)],
+            purposes: [...new Set(args.purposes)],
+            legalBasis: written('legalBasis', args.legalBasis),
+            justification: written('justification', args.justification),
+            validUntil,
+            receivedAt: now().toISOString(),
+          },
+        });
+        return view(requests.get(id)!);
+      },
+      approveSharingRequest: async (_: unknown, args: { id: string; conditions?: string | null; validUntil?: string | null }, ctx: SubgraphContext) => {
+        const r = find(args.id, ctx);
+        if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
+        check(r, 'request.approved');
+        const validUntil = args.validUntil ? isoDate('validUntil', args.validUntil) : r.validUntil;
+        const conditions = args.conditions?.trim() || null;
+        const grantIds = await fileGrants(r, validUntil, conditions);
+        await record(ctx, { type: 'request.approved', id: r.id, conditions, grantIds });
+        return view(requests.get(r.id)!);
+      },
+      refuseSharingRequest: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
+        const r = find(args.id, ctx);
+        if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
+        const reasons = written('reasons', args.reasons);
+        check(r, 'request.refused');
+        await record(ctx, { type: 'request.refused', id: r.id, reasons });
+        return view(requests.get(r.id)!);
+      },
+      withdrawSharingRequest: async (_: unknown, args: { id: string }, ctx: SubgraphContext) => {
+        const r = find(args.id, ctx);
+        if (ctx.caller.agency !== r.consumer) throw forbidden(`only ${r.consumer}, who filed request ${r.id}, may withdraw it`);
+        check(r, 'request.withdrawn');
+        await record(ctx, { type: 'request.withdrawn', id: r.id });
+        return view(requests.get(r.id)!);
+      },
+      escalateSharingRequest: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
+        const r = find(args.id, ctx);
+        if (ctx.caller.agency !== r.consumer) throw forbidden(`only ${r.consumer}, who filed request ${r.id}, may escalate it`);
+        const reasons = written('reasons', args.reasons);
+        check(r, 'request.escalated');
+        await record(ctx, { type: 'request.escalated', id: r.id, reasons });
+        return view(requests.get(r.id)!);
+      },
+      decideEscalation: async (_: unknown, args: { id: string; approve: boolean; reasons: string; validUntil?: string | null }, ctx: SubgraphContext) => {
+        if (ctx.caller.agency !== AUTHORITY || !ctx.caller.roles.includes('coordinator')) throw forbidden('only a coordinator of the authority (itd) decides escalated requests (R-22)');
+        const r = find(args.id, ctx);
+        const reasons = written('reasons', args.reasons);
+        check(r, 'request.decided');
+        const grantIds = args.approve ? await fileGrants(r, args.validUntil ? isoDate('validUntil', args.validUntil) : r.validUntil, null) : [];
+        await record(ctx, { type: 'request.decided', id: r.id, approve: args.approve, reasons, grantIds });
+        return view(requests.get(r.id)!);
+      },
+      revokeGrant: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
+        const reasons = written('reasons', args.reasons);
+        const grant = (await deps.grants.snapshot()).grants.get(args.id);
+        if (grant === undefined) throw bad('id', `no grant ${args.id} is in force`);
+        const provider = deps.datasets.get(grant.dataset)?.provider;
+        const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
+        if (ctx.caller.agency !== provider && !coordinator) throw forbidden(`only ${provider}, the provider, or a coordinator of the authority revokes grant ${args.id}`);
+        await deps.grants.apply({ op: 'revoke-grant', id: args.id, reason: reasons });
+        await deps.events.append({ type: 'grant.revoked', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { id: args.id, requestId: grant.requestId ?? null, reasons } });
+        return true;
+      },
+      registerConfidentialityAgreement: async (
+        _: unknown,
+        args: { parties: string[]; datasets: string[]; signedOn: string; validUntil: string; documentRef: string; filedWithSecrecyBureau?: boolean | null },
+        ctx: SubgraphContext,
+      ) => {
+        const [a, b] = args.parties;
+        if (args.parties.length !== 2 || a === undefined || b === undefined || a === b) throw bad('parties', 'an agreement is between exactly two different agencies');
+        for (const p of args.parties) if (!Object.hasOwn(agencies, p)) throw bad('parties', `unknown agency "${p}"`);
+        if (ctx.caller.agency !== a && ctx.caller.agency !== b && ctx.caller.agency !== AUTHORITY) throw forbidden('only a party to the agreement or the authority registers it');
+        if (args.datasets.length === 0) throw bad('datasets', 'name the datasets the agreement covers');
+        for (const d of args.datasets) if (!deps.datasets.has(d)) throw bad('datasets', `unknown dataset "${d}"`);
+        const agreement = {
+          id: `a-${Date.now().toString(36)}-${a}-${b}`,
+          parties: [a, b] as [string, string],
+          datasets: args.datasets,
+          signedOn: isoDate('signedOn', args.signedOn),
+          validUntil: isoDate('validUntil', args.validUntil),
+          documentRef: written('documentRef', args.documentRef),
+          filedWithSecrecyBureau: args.filedWithSecrecyBureau === true,
+        };
+        await deps.grants.apply({ op: 'agreement', agreement });
+        await deps.events.append({ type: 'agreement.registered', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { agreement } });
+        return agreement;
+      },
+    },
+  };
+}
+
+function detailOf(e: ExchangeEvent): string | null {
+  const d = e.data as { reasons?: string; conditions?: string | null; grantIds?: string[] };
+  if (typeof d.reasons === 'string') return d.reasons;
+  if (Array.isArray(d.grantIds) && d.grantIds.length > 0) return `grants ${d.grantIds.join(', ')}${d.conditions ? `; conditions: ${d.conditions}` : ''}`;
+  return null;
+}

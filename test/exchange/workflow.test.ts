@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
+
+const ENT = '91445202MA4W3K7PX2';
+const FILE = `mutation File($p: String!, $d: [String!]!, $u: [String!]!) {
+  fileSharingRequest(provider: $p, datasets: $d, purposes: $u, legalBasis: "《揭阳市企业基础信息共享试点》第三条", justification: "环境信用评价需要纳税信用等级", validUntil: "2027-12-31") {
+    id status dueBy dueProvisional workingDaysLeft receivedAt
+  }
+}`;
+
+function reason(res: GraphQLResponse): string | undefined {
+  return (res.body.errors?.[0]?.extensions?.['sharing'] as { reason?: string } | undefined)?.reason;
+}
+
+describe('the sharing-request workflow through the gateway', () => {
+  let ex: Exchange;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'exchange-workflow-'));
+    ex = await startExchange({ dataDir });
+  });
+  afterAll(async () => {
+    await ex.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const read = () => ex.query(`{ enterprise(uscc: "${ENT}") { taxCreditGrade } }`, { agency: 'eeb', purpose: 'environmental-enforcement' });
+  const file = async (): Promise<string> => {
+    const res = await ex.query(FILE, { agency: 'eeb', variables: { p: 'tax', d: ['tax.credit-rating'], u: ['environmental-enforcement'] } });
+    expect(res.body.errors).toBeUndefined();
+    return (res.body.data?.['fileSharingRequest'] as { id: string }).id;
+  };
+
+  it('takes eeb from GRANT_REQUIRED to reading tax.credit-rating, and back after revocation', async () => {
+    expect(reason(await read())).toBe('GRANT_REQUIRED');
+
+    const filed = await ex.query(FILE, { agency: 'eeb', variables: { p: 'tax', d: ['tax.credit-rating'], u: ['environmental-enforcement'] } });
+    const request = filed.body.data?.['fileSharingRequest'] as { id: string; status: string; dueBy: string; workingDaysLeft: number };
+    expect(request).toMatchObject({ status: 'PENDING', workingDaysLeft: expect.any(Number) });
+    expect(request.dueBy).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+    const seen = await ex.query('{ sharingRequests(role: PROVIDER) { id consumer datasets status } }', { agency: 'tax' });
+    expect(seen.body.data?.['sharingRequests']).toEqual([{ id: request.id, consumer: 'eeb', datasets: ['tax.credit-rating'], status: 'PENDING' }]);
+
+    const approved = await ex.query('mutation($id: ID!) { approveSharingRequest(id: $id, conditions: "仅用于环境信用评价") { status grantIds } }', { agency: 'tax', variables: { id: request.id } });
+    expect(approved.body.data?.['approveSharingRequest']).toEqual({ status: 'APPROVED', grantIds: [`g-${request.id}-1`] });
+
+    // Commercial-secret data: the grant alone is not enough (R-34).
+    let res = await read();
+    for (let i = 0; i < 50 && reason(res) === 'GRANT_REQUIRED'; i++) res = await read();
+    expect(reason(res)).toBe('AGREEMENT_REQUIRED');
+
+    const agreed = await ex.query('mutation { registerConfidentialityAgreement(parties: ["eeb", "tax"], datasets: ["tax.credit-rating"], signedOn: "2026-01-10", validUntil: "2028-01-01", documentRef: "揭环税保密〔2026〕1号") { id } }', { agency: 'eeb' });
+    expect(agreed.body.errors).toBeUndefined();
+    const started = Date.now();
+    res = await read();
+    while (res.body.errors !== undefined && Date.now() - started < 2000) res = await read();
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ enterprise: { taxCreditGrade: expect.any(String) } });
+
+    const revoked = await ex.query('mutation($id: ID!) { revokeGrant(id: $id, reasons: "评价工作结束") }', { agency: 'tax', variables: { id: `g-${request.id}-1` } });
+    expect(revoked.body.data).toEqual({ revokeGrant: true });
+    res = await read();
+    while (res.body.errors === undefined && Date.now() - started < 4000) res = await read();
+    expect(reason(res)).toBe('GRANT_REQUIRED');
+
+    const history = await ex.query('query($id: ID!) { sharingRequest(id: $id) { history { type agency } } }', { agency: 'eeb', variables: { id: request.id } });
+    expect((history.body.data?.['sharingRequest'] as { history: { type: string; agency: string }[] }).history).toEqual([
+      { type: 'request.filed', agency: 'eeb' },
+      { type: 'request.approved', agency: 'tax' },
+    ]);
+  });
+
+  it('refuses a refusal without written reasons as BAD_USER_INPUT', async () => {
+    const id = await file();
+    const res = await ex.query('mutation($id: ID!) { refuseSharingRequest(id: $id, reasons: "   ") { status } }', { agency: 'tax', variables: { id } });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'reasons' });
+  });
+
+  it('lets only the provider answer', async () => {
+    const id = await file();
+    const res = await ex.query('mutation($id: ID!) { approveSharingRequest(id: $id) { status } }', { agency: 'eeb', variables: { id } });
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    const other = await ex.query('mutation($id: ID!) { refuseSharingRequest(id: $id, reasons: "no") { status } }', { agency: 'amr', variables: { id } });
+    expect(other.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
+  it('escalates a refusal to the authority, whose coordinator approves with written reasons', async () => {
+    const id = await file();
+    await ex.query('mutation($id: ID!) { refuseSharingRequest(id: $id, reasons: "数据涉及商业秘密") { status } }', { agency: 'tax', variables: { id } });
+    const esc = await ex.query('mutation($id: ID!) { escalateSharingRequest(id: $id, reasons: "履行环境监管职责所需（第十一条）") { status } }', { agency: 'eeb', variables: { id } });
+    expect(esc.body.data?.['escalateSharingRequest']).toEqual({ status: 'ESCALATED' });
+    const notCoordinator = await ex.query('mutation($id: ID!) { decideEscalation(id: $id, approve: true, reasons: "x") { status } }', { agency: 'itd', variables: { id } });
+    expect(notCoordinator.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    const decided = await ex.query('mutation($id: ID!) { decideEscalation(id: $id, approve: true, reasons: "经协调，准予共享") { status grantIds answer } }', { agency: 'itd', roles: ['coordinator'], variables: { id } });
+    expect(decided.body.data?.['decideEscalation']).toEqual({ status: 'APPROVED_ON_ESCALATION', grantIds: [`g-${id}-1`], answer: '经协调，准予共享' });
+  });
+
+  it('refuses to take a request for NOT_SHARED or UNCONDITIONAL data, naming why', async () => {
+    const ns = await ex.query(FILE, { agency: 'eeb', variables: { p: 'tax', d: ['tax.tax-payments'], u: ['environmental-enforcement'] } });
+    expect(ns.body.errors?.[0]?.message).toContain('NOT_SHARED: it cannot be requested (R-4)');
+    const un = await ex.query(FILE, { agency: 'eeb', variables: { p: 'tax', d: ['tax.taxpayer-registration'], u: ['environmental-enforcement'] } });
+    expect(un.body.errors?.[0]?.message).toContain('UNCONDITIONAL: read it directly');
+  });
+
+  it('keeps requests across a restart', async () => {
+    const id = await file();
+    await ex.close();
+    ex = await startExchange({ dataDir });
+    const res = await ex.query('query($id: ID!) { sharingRequest(id: $id) { id status } }', { agency: 'tax', variables: { id } });
+    expect(res.body.data?.['sharingRequest']).toEqual({ id, status: 'PENDING' });
+  });
+});
