@@ -46,11 +46,13 @@ if (role === 'subgraphs') {
   const urls = new Map<string, string>(config.subgraphUrls);
   const gw = await startBareGateway({ supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: urls, secret: subgraphSecret(config.subgraphSecret, config.dataDir) });
   console.log(JSON.stringify({ url: gw.url }));
-} else if (role === 'governed') {
+} else if (role === 'governed' || role === 'governed-no-audit') {
   const { startGateway } = await import('../gateway/server.ts');
-  const gw = await startGateway(config, { log: silentLogger });
+  // Audit off: every record accepted and dropped at once, to price the audit alone.
+  const discard = { kind: 'file' as const, append: async () => undefined, query: async () => ({ records: [], next: null }), stats: () => ({ appends: 0, records: 0, syncs: 0 }), close: async () => undefined };
+  const gw = await startGateway(config, { log: silentLogger, ...(role === 'governed-no-audit' ? { auditStore: discard } : {}) });
   console.log(JSON.stringify({ url: gw.url }));
 } else {
-  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed');
+  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed|governed-no-audit');
   process.exit(2);
 }

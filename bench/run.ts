@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   for (const [name, url] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = url;
 
   const results: LoadResult[] = [];
-  const run = async (role: 'bare' | 'governed', extraEnv: Record<string, string>, scenarios: (url: string) => Promise<void>): Promise<void> => {
+  const run = async (role: 'bare' | 'governed' | 'governed-no-audit', extraEnv: Record<string, string>, scenarios: (url: string) => Promise<void>): Promise<void> => {
     const gw = await startProcess(role, { ...baseEnv, ...urlEnv, ...extraEnv });
     try {
       await scenarios(gw.info['url'] as string);
@@ -140,6 +140,9 @@ async function main(): Promise<void> {
       results.push(await load('4 governed, denied fields mixed in', url, MIXED, amr));
       await batch('5 enterprises(100 keys), governed', url, tax);
     });
+    await run('governed-no-audit', {}, async (url) => {
+      results.push(await load('2c governed, audit off', url, JOINED, tax));
+    });
     await run('governed', { INSTANCE_ID: 'bench-redis', REDIS_URL, REDIS_PREFIX: redisPrefix }, async (url) => {
       results.push(await load('3 governed, Redis audit and grants', url, JOINED, tax));
     });
@@ -167,6 +170,8 @@ function report(results: LoadResult[], micro: MicroResult): void {
   const bareRated = find('1b');
   const governedRated = find('2b');
   const ratio = governed.requestsPerSecond / bare.requestsPerSecond;
+  const auditOff = find('2c');
+  const auditCost = 1 - governed.requestsPerSecond / auditOff.requestsPerSecond;
   const p99Overhead = governedRated.p99 - bareRated.p99;
   const batchGoverned = find('5 enterprises(100 keys), governed');
   const onePerSubgraph = Object.values(batchGoverned.subgraphRequestsPerQuery ?? {}).every((n) => n === 1);
@@ -178,7 +183,7 @@ function report(results: LoadResult[], micro: MicroResult): void {
     { what: 'cold Casbin decisions/s (100,000 grant lines)', figure: Math.round(micro.coldDecisionsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
     { what: 'policy load, 100,000 grant lines (ms)', figure: micro.reloadMs.toFixed(0), pass: micro.reloadMs < 1000, target: '< 1000 ms' },
     { what: 'durable audit records/s, file store', figure: Math.round(micro.auditRecordsPerSecond).toLocaleString('en'), pass: micro.auditRecordsPerSecond >= 50_000, target: '>= 50,000' },
-    { what: 'audit cost (1 - governed/bare), file store', figure: `${((1 - ratio) * 100).toFixed(1)} %`, pass: ratio >= 0.9, target: '<= 10 %' },
+    { what: 'audit cost: 1 - (audit on / audit off) requests/s', figure: `${(auditCost * 100).toFixed(1)} %`, pass: auditCost <= 0.1, target: '<= 10 %' },
   ];
   console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per scenario\n`);
   console.log('| scenario | req/s | p50 ms | p99 ms | errors | non-2xx |');

@@ -113,7 +113,17 @@ function requestChecks(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-export async function startGateway(config: Config, opts: { log?: Logger; instance?: string } = {}): Promise<RunningGateway> {
+export interface GatewayOptions {
+  readonly log?: Logger;
+  readonly instance?: string;
+  /**
+   * Replaces the audit store. Only the benchmark uses it, to measure what the audit costs; a
+   * deployment always gets the store its configuration names.
+   */
+  readonly auditStore?: AuditStore;
+}
+
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
   const log = opts.log ?? consoleLogger('gateway');
   let supergraphSdl: string;
   try {
@@ -141,7 +151,7 @@ export async function startGateway(config: Config, opts: { log?: Logger; instanc
   const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
   let audit: AuditStore;
   try {
-    audit = await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, instance, log });
+    audit = opts.auditStore ?? (await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, instance, log }));
   } catch (e) {
     await policy.close();
     throw e;
