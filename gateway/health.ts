@@ -27,3 +27,23 @@ export async function subgraphHealth(urls: ReadonlyMap<string, string>): Promise
   const subgraphs = Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
   return { status: entries.every(([, r]) => r.reachable) ? 'ok' : 'degraded', subgraphs };
 }
+
+/**
+ * R-17 on /health: the datasets the authority's catalog reports overdue, asked of the exchange
+ * subgraph as the authority itself. Null when it cannot be asked.
+ */
+export async function overdueDatasets(exchangeUrl: string | undefined, identityHeader: [string, string]): Promise<string[] | null> {
+  if (exchangeUrl === undefined) return null;
+  try {
+    const res = await fetch(exchangeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [identityHeader[0]]: identityHeader[1] },
+      body: JSON.stringify({ query: '{ overdueDatasets { id } }' }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    const body = (await res.json()) as { data?: { overdueDatasets?: { id: string }[] } };
+    return body.data?.overdueDatasets?.map((d) => d.id) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -14,7 +14,7 @@ import { openAuditStore, type AuditStore } from './audit/store.ts';
 import type { Config } from './config.ts';
 import { errorBody, ERROR_CODES, exchangeError, isPublicCode } from './errors.ts';
 import { governedGateway, newRequestId, type GatewayContext } from './governed.ts';
-import { subgraphHealth } from './health.ts';
+import { overdueDatasets, subgraphHealth } from './health.ts';
 import { PURPOSE_CODES } from './identity/agencies.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
 import { verificationKey } from './identity/keys.ts';
@@ -181,8 +181,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/health' && req.method === 'GET') {
-      const health = await subgraphHealth(subgraphUrls);
-      sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, instance, audit: audit.kind });
+      const [health, overdue] = await Promise.all([
+        subgraphHealth(subgraphUrls),
+        overdueDatasets(subgraphUrls.get('exchange'), [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null })]),
+      ]);
+      sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, freshness: overdue === null ? 'unknown' : { overdue }, instance, audit: audit.kind });
       return;
     }
     if (path !== '/graphql') {

@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import { GraphQLError } from 'graphql';
+import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
+import type { SubgraphContext } from '../../shared/context.ts';
+import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from '../data.ts';
+import type { EventLog, ExchangeEvent } from '../events.ts';
+import { freshness, type Frequency } from './freshness.ts';
+import { datasetsOfSupergraph, type CatalogVersion, type DatasetShape } from './history.ts';
+
+const AUTHORITY = 'itd';
+
+interface Metadata {
+  readonly name: string;
+  readonly nameEn: string;
+  readonly description: string;
+  readonly format: string;
+  readonly frequency: Frequency;
+  readonly conditions: string;
+  readonly purposes: readonly string[];
+  readonly lastUpdate: string | null;
+}
+
+interface Inconsistency {
+  readonly id: string;
+  readonly dataset: string;
+  readonly entityKey: string;
+  readonly otherDataset: string | null;
+  readonly description: string;
+  readonly reportedBy: string;
+  readonly reportedAt: string;
+  status: 'OPEN' | 'RESOLVED' | 'REJECTED';
+  answer: string | null;
+  answeredBy: string | null;
+}
+
+function bad(argument: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
+}
+
+function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
+/** Opaque cursors: the offset in the filtered, ordered list. */
+const cursor = (n: number): string => Buffer.from(`c:${n}`).toString('base64url');
+function offsetOf(after: string | null | undefined): number {
+  if (after === null || after === undefined) return 0;
+  const m = /^c:(\d+)$/.exec(Buffer.from(after, 'base64url').toString('utf8'));
+  if (m === null) throw bad('after', 'after is not a cursor this catalog gave out');
+  return Number(m[1]);
+}
+
+/**
+ * The authority's catalog (R-6, R-13, R-17), one-data-one-source reports (R-8, R-27) and the
+ * confirmation of emission totals (R-E11). The catalog is the supergraph's declarations plus
+ * schema/catalog metadata; every report is an event in the authority's durable log.
+ */
+export async function catalogResolvers(deps: { supergraphPath: string; historyPath: string; events: EventLog; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+  const shapes = datasetsOfSupergraph(readFileSync(deps.supergraphPath, 'utf8'));
+  const meta = metadata as unknown as Readonly<Record<string, Metadata>>;
+  const missing = shapes.filter((d) => meta[d.id] === undefined).map((d) => d.id);
+  if (missing.length > 0) throw new Error(`schema/catalog/datasets.json has no entry for ${missing.join(', ')}`);
+  let history: CatalogVersion[] = [];
+  try {
+    history = JSON.parse(readFileSync(deps.historyPath, 'utf8')) as CatalogVersion[];
+  } catch {
+    history = [];
+  }
+
+  // State folded from the event log.
+  const lastUpdate = new Map<string, string>();
+  const reports = new Map<string, Inconsistency>();
+  const confirmations = new Map<string, Map<string, string>>(); // "year|region" -> agency -> when
+  const confirm = (year: number, region: string, agency: string, at: string): void => {
+    const key = `${year}|${region}`;
+    const m = confirmations.get(key) ?? new Map<string, string>();
+    if (!m.has(agency)) m.set(agency, at);
+    confirmations.set(key, m);
+  };
+  for (const c of SEED_CONFIRMATIONS) confirm(c.year, c.region, c.agency, c.confirmedOn);
+  const fold = (e: ExchangeEvent): void => {
+    const d = e.data as Record<string, unknown>;
+    switch (e.type) {
+      case 'dataset.updated':
+        lastUpdate.set(d['dataset'] as string, d['asOf'] as string);
+        return;
+      case 'inconsistency.reported':
+        reports.set(d['id'] as string, { ...(d['report'] as Inconsistency) });
+        return;
+      case 'inconsistency.answered': {
+        const r = reports.get(d['id'] as string);
+        if (r !== undefined) Object.assign(r, { status: d['status'], answer: d['answer'], answeredBy: e.actor?.agency ?? null });
+        return;
+      }
+      case 'totals.confirmed':
+        confirm(d['year'] as number, d['region'] as string, e.actor?.agency ?? '', e.at);
+        return;
+    }
+  };
+  for (const e of await deps.events.readAll()) fold(e);
+  const record = async (ctx: SubgraphContext, type: string, data: Record<string, unknown>): Promise<void> => {
+    fold(await deps.events.append({ type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data }));
+  };
+
+  const view = (d: DatasetShape) => {
+    const m = meta[d.id]!;
+    const last = lastUpdate.get(d.id) ?? m.lastUpdate;
+    return {
+      id: d.id,
+      provider: d.provider,
+      class: d.class,
+      sensitivity: d.sensitivity,
+      coordinates: d.coordinates,
+      name: m.name,
+      nameEn: m.nameEn,
+      description: m.description,
+      format: m.format,
+      provisionMethod: `GraphQL through the exchange gateway: ${d.coordinates.join(', ')}`,
+      conditions: m.conditions,
+      frequency: m.frequency,
+      lastUpdate: last,
+      freshness: freshness(m.frequency, last === null ? null : Date.parse(last), now().getTime()),
+      purposes: m.purposes,
+    };
+  };
+  const totals = (year: number, region: string) => EMISSION_TOTALS.find((t) => t.year === year && t.region === region);
+
+  return {
+    overdue: () => shapes.map(view).filter((d) => d.freshness === 'OVERDUE'),
+    Query: {
+      catalog: (_: unknown, args: { search?: string | null; provider?: string | null; class?: string | null; sensitivity?: string | null; first: number; after?: string | null }) => {
+        if (args.first < 1 || args.first > 100) throw bad('first', 'first must be between 1 and 100');
+        const q = args.search?.trim().toLowerCase() ?? '';
+        const all = shapes
+          .map(view)
+          .filter((d) => q === '' || d.name.includes(q) || d.nameEn.toLowerCase().includes(q) || d.id.includes(q) || d.description.includes(q))
+          .filter((d) => !args.provider || d.provider === args.provider)
+          .filter((d) => !args.class || d.class === args.class)
+          .filter((d) => !args.sensitivity || d.sensitivity === args.sensitivity);
+        const from = offsetOf(args.after);
+        const items = all.slice(from, from + args.first);
+        const end = from + items.length;
+        return { items, totalCount: all.length, next: end < all.length ? cursor(end) : null };
+      },
+      catalogChanges: (_: unknown, args: { since?: string | null }) =>
+        history.filter((v) => !args.since || v.at >= args.since),
+      overdueDatasets: () => shapes.map(view).filter((d) => d.freshness === 'OVERDUE'),
+      inconsistencyReports: (_: unknown, args: { status?: string | null }, ctx: SubgraphContext) => {
+        const a = ctx.caller.agency;
+        const providerOf = (id: string | null): string | null => (id === null ? null : shapes.find((s) => s.id === id)?.provider ?? null);
+        return [...reports.values()]
+          .filter((r) => a === AUTHORITY || r.reportedBy === a || providerOf(r.dataset) === a || providerOf(r.otherDataset) === a)
+          .filter((r) => !args.status || r.status === args.status);
+      },
+      regionEmissionTotals: (_: unknown, args: { year: number; region: string }) => {
+        const t = totals(args.year, args.region);
+        if (t === undefined) return null;
+        const confirmedBy = [...(confirmations.get(`${args.year}|${args.region}`)?.keys() ?? [])];
+        const awaiting = CONFIRMING_AGENCIES.filter((a) => !confirmedBy.includes(a));
+        if (awaiting.length > 0) throw unpublished(args.year, args.region, confirmedBy, awaiting);
+        return { ...t, confirmedBy };
+      },
+    },
+    Mutation: {
+      reportDatasetUpdate: async (_: unknown, args: { dataset: string; asOf: string }, ctx: SubgraphContext) => {
+        const d = shapes.find((s) => s.id === args.dataset);
+        if (d === undefined) throw bad('dataset', `unknown dataset "${args.dataset}"`);
+        if (d.provider !== ctx.caller.agency) throw forbidden(`only ${d.provider}, the provider of ${d.id}, reports its updates (R-17)`);
+        const asOf = Date.parse(args.asOf);
+        if (Number.isNaN(asOf)) throw bad('asOf', `asOf must be an ISO time, got "${args.asOf}"`);
+        if (asOf > now().getTime() + 60_000) throw bad('asOf', 'asOf is in the future');
+        await record(ctx, 'dataset.updated', { dataset: d.id, asOf: new Date(asOf).toISOString() });
+        return view(d);
+      },
+      reportInconsistency: async (_: unknown, args: { dataset: string; entityKey: string; otherDataset?: string | null; description: string }, ctx: SubgraphContext) => {
+        if (!shapes.some((s) => s.id === args.dataset)) throw bad('dataset', `unknown dataset "${args.dataset}"`);
+        if (args.otherDataset && !shapes.some((s) => s.id === args.otherDataset)) throw bad('otherDataset', `unknown dataset "${args.otherDataset}"`);
+        if (args.description.trim() === '') throw bad('description', 'describe what is wrong, in writing (R-27)');
+        if (args.entityKey.trim() === '') throw bad('entityKey', 'name the enterprise or person the data is about');
+        const report: Inconsistency = {
+          id: `ir-${String(reports.size + 1).padStart(5, '0')}`,
+          dataset: args.dataset,
+          entityKey: args.entityKey.trim(),
+          otherDataset: args.otherDataset ?? null,
+          description: args.description.trim(),
+          reportedBy: ctx.caller.agency,
+          reportedAt: now().toISOString(),
+          status: 'OPEN',
+          answer: null,
+          answeredBy: null,
+        };
+        await record(ctx, 'inconsistency.reported', { id: report.id, report });
+        return reports.get(report.id);
+      },
+      answerInconsistency: async (_: unknown, args: { id: string; answer: string; status: 'RESOLVED' | 'REJECTED' }, ctx: SubgraphContext) => {
+        const r = reports.get(args.id);
+        if (r === undefined) throw bad('id', `no inconsistency report ${args.id}`);
+        const provider = shapes.find((s) => s.id === r.dataset)?.provider;
+        if (ctx.caller.agency !== provider && ctx.caller.agency !== AUTHORITY) throw forbidden(`only ${provider}, the provider, or the authority answers report ${r.id}`);
+        if (args.answer.trim() === '') throw bad('answer', 'the answer must be written out (R-27)');
+        await record(ctx, 'inconsistency.answered', { id: r.id, status: args.status, answer: args.answer.trim() });
+        return reports.get(r.id);
+      },
+      confirmEmissionTotals: async (_: unknown, args: { year: number; region: string }, ctx: SubgraphContext) => {
+        const agency = ctx.caller.agency;
+        if (!(CONFIRMING_AGENCIES as readonly string[]).includes(agency)) throw forbidden('only eeb, drc and stats confirm emission totals (R-E11)');
+        const t = totals(args.year, args.region);
+        if (t === undefined) throw bad('region', `no emission totals for ${args.region} in ${args.year}`);
+        if (confirmations.get(`${args.year}|${args.region}`)?.has(agency)) throw bad('year', `${agency} has already confirmed the ${args.year} totals for ${args.region}`);
+        await record(ctx, 'totals.confirmed', { year: args.year, region: args.region });
+        const confirmedBy = [...(confirmations.get(`${args.year}|${args.region}`)?.keys() ?? [])];
+        return { year: args.year, region: args.region, confirmedBy, published: CONFIRMING_AGENCIES.every((a) => confirmedBy.includes(a)) };
+      },
+    },
+  };
+}
+
+/** R-E11: totals stay unpublished until eeb, drc and stats have each confirmed them. */
+function unpublished(year: number, region: string, confirmed: readonly string[], missing: readonly string[]): GraphQLError {
+  return new GraphQLError(`Emission totals for ${region} in ${year} are not published yet: awaiting confirmation by ${missing.join(', ')}.`, {
+    extensions: {
+      code: 'FORBIDDEN',
+      sharing: {
+        coordinate: 'Query.regionEmissionTotals',
+        dataset: 'eeb.emission-totals',
+        provider: 'eeb',
+        class: 'UNCONDITIONAL',
+        reason: 'UNPUBLISHED',
+        remedy: `Totals are published once eeb, drc and stats have each confirmed them (R-E11); confirmed so far: ${confirmed.length > 0 ? confirmed.join(', ') : 'none'}.`,
+      },
+    },
+  });
+}
