@@ -196,3 +196,27 @@ describe('a supergraph with a field nobody catalogued', () => {
     expect(ex.spies.get('civil')!.requests.map((r) => r.query).join('')).not.toContain('nickname');
   });
 });
+
+describe('policy hot reload through the gateway', () => {
+  let ex: Exchange;
+  beforeAll(async () => {
+    ex = await startExchange({ copyPolicies: true });
+  });
+  afterAll(async () => {
+    await ex.close();
+  });
+
+  it('a grant line saved to a policy file opens the field within a second, and a broken file changes nothing', async () => {
+    const q = `{ enterprise(uscc: "${ENT}") { emissions(year: 2024) { cod } } }`;
+    const ask = () => ex.query(q, { agency: 'tax', purpose: 'tax-collection' });
+    expect(sharing(await ask(), 'Enterprise.emissions')).toMatchObject({ reason: 'GRANT_REQUIRED' });
+    writeFileSync(path.join(ex.config.policyDir, 'local.csv'), 'p, g-local-1, tax, eeb.enterprise-emissions, tax-collection, 2026-01-01, 2030-01-01\n');
+    const started = Date.now();
+    let res = await ask();
+    while (res.body.errors !== undefined && Date.now() - started < 1000) res = await ask();
+    expect(res.body.errors).toBeUndefined();
+    writeFileSync(path.join(ex.config.policyDir, 'local.csv'), 'p, g-local-1, tax, eeb.enterprise-emissions\n');
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await ask()).body.errors).toBeUndefined();
+  });
+});

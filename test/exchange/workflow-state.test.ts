@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { ExchangeEvent } from '../../subgraphs/exchange/events.ts';
+import { apply, daysLeft, refusal, statusOf, type SharingRequest } from '../../subgraphs/exchange/workflow/state.ts';
+
+function filed(receivedAt: string): SharingRequest {
+  const requests = new Map<string, SharingRequest>();
+  const event: ExchangeEvent = {
+    seq: 1,
+    at: receivedAt,
+    type: 'request.filed',
+    actor: { sub: 'eeb-1', agency: 'eeb' },
+    data: { type: 'request.filed', request: { id: 'sr-1', consumer: 'eeb', provider: 'tax', datasets: ['tax.credit-rating'], purposes: ['environmental-enforcement'], legalBasis: 'x', justification: 'y', validUntil: '2027-12-31', receivedAt } },
+  };
+  apply(requests, event);
+  return requests.get('sr-1')!;
+}
+
+describe('sharing request states', () => {
+  it('a request received before National Day is due 15 working days later and OVERDUE after that day ends', () => {
+    const r = filed('2026-09-28T02:00:00.000Z');
+    expect(r.dueBy).toBe('2026-10-23');
+    expect(statusOf(r, new Date('2026-10-23T15:00:00Z'))).toBe('PENDING');
+    expect(daysLeft(r, new Date('2026-10-22T02:00:00Z'))).toBe(2);
+    expect(statusOf(r, new Date('2026-10-23T16:00:01Z'))).toBe('OVERDUE');
+  });
+
+  it('may be escalated once overdue, but not while still pending within the deadline', () => {
+    const r = filed('2026-09-28T02:00:00.000Z');
+    expect(refusal(r, 'request.escalated', new Date('2026-10-01T00:00:00Z'))).toMatch(/only a refused or overdue request can be escalated/);
+    expect(refusal(r, 'request.escalated', new Date('2026-10-26T00:00:00Z'))).toBeNull();
+  });
+
+  it('cannot be answered twice or decided by the authority before escalation', () => {
+    const r = { ...filed('2026-09-28T02:00:00.000Z'), phase: 'APPROVED' as const };
+    expect(refusal(r, 'request.refused', new Date('2026-10-01T00:00:00Z'))).toMatch(/only a pending request can be answered/);
+    expect(refusal(r, 'request.decided', new Date('2026-10-01T00:00:00Z'))).toMatch(/only an escalated request/);
+  });
+
+  it('marks a deadline that runs into a year without a calendar as provisional', () => {
+    expect(filed('2026-12-21T02:00:00.000Z')).toMatchObject({ dueBy: '2027-01-11', dueProvisional: true });
+  });
+});
