@@ -5,6 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { graphqlRequest, readBody, sendGraphQLResponse } from '../subgraphs/shared/http.ts';
 import { identitySigner, TRUST_HEADER } from '../subgraphs/shared/trust.ts';
+import { subgraphFetch } from '../gateway/subgraph-fetch.ts';
 
 /**
  * The baseline users would otherwise run: a plain @apollo/gateway + @apollo/server over the same
@@ -20,7 +21,7 @@ export async function startBareGateway(opts: { supergraphSdl: string; subgraphUr
       new RemoteGraphQLDataSource({
         url: opts.subgraphUrls.get(name) ?? url ?? '',
         // The same HTTP client the governed gateway uses, so the comparison is governance alone.
-        fetcher: fetch as never,
+        fetcher: subgraphFetch,
         willSendRequest({ request }) {
           request.http?.headers.set(TRUST_HEADER, header());
         },
