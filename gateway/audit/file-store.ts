@@ -3,6 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointSigner, type Checkpoint } from './checkpoint.ts';
 import { chainLine, GENESIS, type AuditEntry, type AuditRecord } from './record.ts';
+import { groupCommitter } from './group-commit.ts';
 import { AuditUnavailableError, filterRecords, type AuditFilter, type AuditStore, type StoreLog, type StoreStats } from './store-types.ts';
 
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -95,12 +96,6 @@ function recover(dir: string, log: StoreLog): { segment: number; size: number; s
   return at;
 }
 
-interface Waiter {
-  readonly entries: readonly AuditEntry[];
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
-}
-
 /**
  * JSON lines under DATA_DIR/audit/<instance>/, with group commit: appends that arrive while a
  * write is in flight wait for the next one, and each write is one write() and one fdatasync()
@@ -118,15 +113,7 @@ export async function openFileAuditStore(opts: { dataDir: string; instance: stri
 
   let fh: FileHandle | null = null;
   let fhStat: Stats | null = null;
-  let queue: Waiter[] = [];
-  let flushing: Promise<void> | null = null;
-  const kick = (): void => {
-    if (flushing !== null) return;
-    flushing = flush().finally(() => {
-      flushing = null;
-      if (queue.length > 0) kick();
-    });
-  };
+
   let sinceCheckpoint = 0;
   let lastCheckpoint = Date.now();
   let healthy = true;
@@ -163,65 +150,64 @@ export async function openFileAuditStore(opts: { dataDir: string; instance: stri
     lastCheckpoint = Date.now();
   };
 
-  const flush = async (): Promise<void> => {
-    while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
-      const start = { seq: state.seq, hash: state.hash, size: state.size };
-      let count = 0;
-      try {
-        const handle = await ensureOpen();
-        const lines: string[] = [];
-        let seq = state.seq;
-        let prev = state.hash;
-        for (const w of batch) {
-          for (const e of w.entries) {
-            seq++;
-            const { line, hash } = chainLine(e, opts.instance, seq, prev);
-            lines.push(line);
-            prev = hash;
-            count++;
-          }
+  // One write and one fdatasync for every request queued while the previous one was in flight.
+  const commit = async (batch: readonly (readonly AuditEntry[])[]): Promise<void> => {
+    const start = { seq: state.seq, hash: state.hash, size: state.size };
+    try {
+      const handle = await ensureOpen();
+      const lines: string[] = [];
+      let seq = state.seq;
+      let prev = state.hash;
+      for (const entries of batch) {
+        for (const e of entries) {
+          seq++;
+          const { line, hash } = chainLine(e, opts.instance, seq, prev);
+          lines.push(line);
+          prev = hash;
         }
-        const buf = Buffer.from(`${lines.join('\n')}\n`);
-        await handle.write(buf, 0, buf.length);
-        await handle.datasync();
-        state.seq = seq;
-        state.hash = prev;
-        state.size += buf.length;
-        stats.syncs++;
-        stats.records += count;
-        sinceCheckpoint += count;
-        if (!healthy) {
-          healthy = true;
-          opts.log.info(`audit: file store writable again (${opts.instance})`);
-        }
-        for (const w of batch) w.resolve();
-        if (state.size >= segmentBytes) {
-          await writeCheckpoint();
-          await handle.close();
-          fh = null;
-          state.segment++;
-          state.size = 0;
-        } else if (sinceCheckpoint >= CHECKPOINT_EVERY || Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
-          await writeCheckpoint().catch((e: unknown) => opts.log.warn(`audit: checkpoint not written: ${(e as Error).message}`));
-        }
-      } catch (e) {
-        // Nothing of this batch counts: cut the segment back and keep the chain where it was.
-        state.seq = start.seq;
-        state.hash = start.hash;
-        if (fh !== null) {
-          await fh.truncate(start.size).catch(() => undefined);
-          await fh.close().catch(() => undefined);
-          fh = null;
-        }
-        if (healthy) opts.log.warn(`audit: file store cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); failing closed until it can`);
-        healthy = false;
-        const err = new AuditUnavailableError(`audit file store unavailable: ${(e as NodeJS.ErrnoException).code ?? 'write failed'}`);
-        for (const w of batch) w.reject(err);
       }
+      const buf = Buffer.from(`${lines.join('\n')}\n`);
+      await handle.write(buf, 0, buf.length);
+      await handle.datasync();
+      stats.syncs++;
+      stats.records += seq - state.seq;
+      sinceCheckpoint += seq - state.seq;
+      state.seq = seq;
+      state.hash = prev;
+      state.size += buf.length;
+      if (!healthy) {
+        healthy = true;
+        opts.log.info(`audit: file store writable again (${opts.instance})`);
+      }
+    } catch (e) {
+      // Nothing of this batch counts: cut the segment back and keep the chain where it was.
+      state.seq = start.seq;
+      state.hash = start.hash;
+      if (fh !== null) {
+        await fh.truncate(start.size).catch(() => undefined);
+        await fh.close().catch(() => undefined);
+        fh = null;
+      }
+      if (healthy) opts.log.warn(`audit: file store cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); failing closed until it can`);
+      healthy = false;
+      throw new AuditUnavailableError(`audit file store unavailable: ${(e as NodeJS.ErrnoException).code ?? 'write failed'}`);
+    }
+    // Durable now; rotation and checkpoints follow and never fail the requests already written.
+    try {
+      if (state.size >= segmentBytes) {
+        await writeCheckpoint();
+        await fh?.close();
+        fh = null;
+        state.segment++;
+        state.size = 0;
+      } else if (sinceCheckpoint >= CHECKPOINT_EVERY || Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
+        await writeCheckpoint();
+      }
+    } catch (e) {
+      opts.log.warn(`audit: checkpoint or rotation failed: ${(e as Error).message}`);
     }
   };
+  const committer = groupCommitter(commit);
 
   return {
     kind: 'file',
@@ -229,16 +215,13 @@ export async function openFileAuditStore(opts: { dataDir: string; instance: stri
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
       stats.appends++;
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ entries, resolve, reject });
-        kick();
-      });
+      return committer.add(entries);
     },
     async query(filter: AuditFilter, page) {
       return filterRecords(readFileRecords(auditDir), filter, page);
     },
     async close() {
-      while (flushing !== null) await flushing;
+      await committer.drain();
       if (fh !== null) {
         await writeCheckpoint().catch(() => undefined);
         await fh.close();

@@ -1,12 +1,7 @@
 import { Redis } from 'ioredis';
 import { chainLine, GENESIS, type AuditEntry, type AuditRecord } from './record.ts';
+import { groupCommitter } from './group-commit.ts';
 import { AuditUnavailableError, filterRecords, type AuditStore, type StoreLog, type StoreStats } from './store-types.ts';
-
-interface Waiter {
-  readonly entries: readonly AuditEntry[];
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
-}
 
 /**
  * One Redis stream for every instance; each group commit is one MULTI (XADDs plus this
@@ -26,43 +21,35 @@ export async function openRedisAuditStore(opts: { url: string; prefix: string; i
   const head = await redis.get(headKey);
   const state = head === null ? { seq: 0, hash: GENESIS } : (JSON.parse(head) as { seq: number; hash: string });
   const stats: StoreStats = { appends: 0, records: 0, syncs: 0 };
-  let queue: Waiter[] = [];
-  let flushing: Promise<void> | null = null;
-
-  const flush = async (): Promise<void> => {
-    while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
-      let seq = state.seq;
-      let prev = state.hash;
-      const multi = redis.multi();
-      for (const w of batch) {
-        for (const e of w.entries) {
-          seq++;
-          const { line, hash } = chainLine(e, opts.instance, seq, prev);
-          multi.xadd(stream, '*', 'r', line);
-          prev = hash;
-        }
-      }
-      multi.set(headKey, JSON.stringify({ seq, hash: prev }));
-      try {
-        const results = await multi.exec();
-        if (results === null || results.some(([err]) => err !== null)) throw new Error('transaction failed');
-        stats.records += seq - state.seq;
-        stats.syncs++;
-        state.seq = seq;
-        state.hash = prev;
-        healthy = true;
-        for (const w of batch) w.resolve();
-      } catch (e) {
-        if (healthy) opts.log.warn(`audit: Redis store unavailable (${(e as Error).message}); failing closed until it is back`);
-        healthy = false;
-        // The head may have moved if the transaction was applied before the connection broke.
-        const err = new AuditUnavailableError(`audit Redis store unavailable: ${(e as Error).message}`);
-        for (const w of batch) w.reject(err);
-        await resync();
+  // One MULTI for every request queued while the previous one was in flight.
+  const commit = async (batch: readonly (readonly AuditEntry[])[]): Promise<void> => {
+    let seq = state.seq;
+    let prev = state.hash;
+    const multi = redis.multi();
+    for (const entries of batch) {
+      for (const e of entries) {
+        seq++;
+        const { line, hash } = chainLine(e, opts.instance, seq, prev);
+        multi.xadd(stream, '*', 'r', line);
+        prev = hash;
       }
     }
+    multi.set(headKey, JSON.stringify({ seq, hash: prev }));
+    try {
+      const results = await multi.exec();
+      if (results === null || results.some(([err]) => err !== null)) throw new Error('transaction failed');
+    } catch (e) {
+      if (healthy) opts.log.warn(`audit: Redis store unavailable (${(e as Error).message}); failing closed until it is back`);
+      healthy = false;
+      // The head may have moved if the transaction was applied before the connection broke.
+      await resync();
+      throw new AuditUnavailableError(`audit Redis store unavailable: ${(e as Error).message}`);
+    }
+    stats.records += seq - state.seq;
+    stats.syncs++;
+    state.seq = seq;
+    state.hash = prev;
+    healthy = true;
   };
   const resync = async (): Promise<void> => {
     try {
@@ -72,13 +59,7 @@ export async function openRedisAuditStore(opts: { url: string; prefix: string; i
       // still down; the next append tries again
     }
   };
-  const kick = (): void => {
-    if (flushing !== null) return;
-    flushing = flush().finally(() => {
-      flushing = null;
-      if (queue.length > 0) kick();
-    });
-  };
+  const committer = groupCommitter(commit);
 
   return {
     kind: 'redis',
@@ -86,17 +67,14 @@ export async function openRedisAuditStore(opts: { url: string; prefix: string; i
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
       stats.appends++;
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ entries, resolve, reject });
-        kick();
-      });
+      return committer.add(entries);
     },
     async query(filter, page) {
       const all = (await redis.xrange(stream, '-', '+')).map(([, fields]) => JSON.parse(fields[1] ?? 'null') as AuditRecord);
       return filterRecords(all, filter, page);
     },
     async close() {
-      while (flushing !== null) await flushing;
+      await committer.drain();
       redis.disconnect();
     },
   };
