@@ -5,6 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { graphqlRequest, readBody, sendGraphQLResponse } from '../subgraphs/shared/http.ts';
 import { identitySigner, TRUST_HEADER } from '../subgraphs/shared/trust.ts';
+import { disableApolloTelemetry } from '../gateway/no-telemetry.ts';
 import { subgraphFetch } from '../gateway/subgraph-fetch.ts';
 
 /**
@@ -15,6 +16,8 @@ import { subgraphFetch } from '../gateway/subgraph-fetch.ts';
 export async function startBareGateway(opts: { supergraphSdl: string; subgraphUrls: ReadonlyMap<string, string>; secret: string }): Promise<{ url: string; close(): Promise<void> }> {
   const sign = identitySigner(opts.secret);
   const header = (): string => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null });
+  // Neither gateway reports telemetry: the baseline must not do work the governed one skips.
+  disableApolloTelemetry();
   const gateway = new ApolloGateway({
     supergraphSdl: opts.supergraphSdl,
     buildService: ({ name, url }) =>

@@ -19,6 +19,7 @@ import { PURPOSE_CODES } from './identity/agencies.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
 import { verificationKey } from './identity/keys.ts';
 import { checkLimits, DEFAULT_LIMITS } from './limits.ts';
+import { disableApolloTelemetry } from './no-telemetry.ts';
 import { subgraphFetch } from './subgraph-fetch.ts';
 import { consoleLogger, type Logger } from './log.ts';
 import { readCatalog } from './sharing/catalog.ts';
@@ -93,20 +94,21 @@ function maskError(log: Logger): (formatted: GraphQLFormattedError, error: unkno
 
 /** Limits and key-argument checks, before planning (CONTRACT §3, §6). */
 function requestChecks(): ApolloServerPlugin<GatewayContext> {
-  const plans = new WeakMap<object, ArgumentPlan>();
+  // Apollo reuses the parsed document of a known query, so what depends only on the document is
+  // worked out once per document, not once per request.
+  const plans = new WeakMap<object, { limit: string | null; args: ArgumentPlan }>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
           if (rc.operation === undefined) return;
-          const limit = checkLimits(rc.document, rc.operation, DEFAULT_LIMITS);
-          if (limit !== null) throw exchangeError('BAD_USER_INPUT', `Query refused: ${limit}.`, { limit: true });
-          let plan = plans.get(rc.document);
+          let plan = plans.get(rc.operation);
           if (plan === undefined) {
-            plan = planArgumentChecks(rc.schema, rc.document);
-            plans.set(rc.document, plan);
+            plan = { limit: checkLimits(rc.document, rc.operation, DEFAULT_LIMITS), args: planArgumentChecks(rc.schema, rc.document) };
+            plans.set(rc.operation, plan);
           }
-          const problem = plan.literalProblem ?? checkVariables(plan, rc.request.variables);
+          if (plan.limit !== null) throw exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
+          const problem = plan.args.literalProblem ?? checkVariables(plan.args, rc.request.variables);
           if (problem !== null) throw exchangeError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
         },
       };
@@ -158,6 +160,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     throw e;
   }
 
+  disableApolloTelemetry();
   const overrides = config.subgraphUrls;
   const subgraphUrls = new Map<string, string>();
   const apolloGateway = new ApolloGateway({
