@@ -158,6 +158,8 @@ export function fillResult(data: Record<string, unknown> | null | undefined, pla
   }
   const errors: GraphQLFormattedError[] = [];
   for (const step of plan.deniedSteps) {
+    // A type-conditioned field no returned object had the type for was never asked of anything.
+    if (!firstPath.has(step) && step.onlyFor !== null) continue;
     // Denied in a branch that returned no object (null parent, empty list): the static path.
     if (!firstPath.has(step) && step.recorded && !access.has(step.coordinate)) note(step, []);
     errors.push(forbidden(step, firstPath.get(step) ?? step.staticPath));

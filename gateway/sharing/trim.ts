@@ -5,7 +5,6 @@ import {
   isCompositeType,
   isListType,
   isNonNullType,
-  isObjectType,
   Kind,
   visit,
   type DocumentNode,
@@ -151,7 +150,9 @@ export function trimOperation(
     let needsKeys = false;
     const userKeys = new Set<string>();
 
-    const collect = (selections: readonly SelectionNode[], onlyFor: ReadonlySet<string> | null, into: SelectionNode[], visiting: ReadonlySet<string>): void => {
+    // `scope` is the type fields are looked up and decided on: the parent, or the type condition
+    // of the fragment they sit in (a field inside `... on Company` is Company's, not the union's).
+    const collect = (selections: readonly SelectionNode[], onlyFor: ReadonlySet<string> | null, into: SelectionNode[], visiting: ReadonlySet<string>, scope: GraphQLCompositeType): void => {
       for (const sel of selections) {
         if (sel.kind === Kind.FRAGMENT_SPREAD || sel.kind === Kind.INLINE_FRAGMENT) {
           let inner: readonly SelectionNode[];
@@ -166,11 +167,11 @@ export function trimOperation(
             inner = sel.selectionSet.selections;
             condition = sel.typeCondition?.name.value;
           }
-          const condType = condition === undefined ? parent : (schema.getType(condition) as GraphQLCompositeType | undefined) ?? parent;
+          const condType = condition === undefined ? scope : (schema.getType(condition) as GraphQLCompositeType | undefined) ?? scope;
           const applies = new Set(possibleTypes(schema, condType));
           const narrowed = onlyFor === null ? (condition === undefined ? null : applies) : new Set([...onlyFor].filter((t) => applies.has(t)));
           const nested: SelectionNode[] = [];
-          collect(inner, narrowed, nested, sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...visiting, sel.name.value]) : visiting);
+          collect(inner, narrowed, nested, sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...visiting, sel.name.value]) : visiting, condType);
           if (nested.length > 0) {
             into.push({
               kind: Kind.INLINE_FRAGMENT,
@@ -187,13 +188,11 @@ export function trimOperation(
           into.push(sel);
           continue;
         }
-        const fieldDef = isObjectType(parent) || 'getFields' in parent ? (parent as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name] : undefined;
-        if (fieldDef === undefined) {
-          into.push(sel);
-          continue;
-        }
-        const decision = decideOn(parent, name);
-        const coordinate = `${parent.name}.${name}`;
+        const fieldDef = 'getFields' in scope ? (scope as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name] : undefined;
+        // Validation has run, so every field exists; anything else is our bug, and fails closed.
+        if (fieldDef === undefined) throw new Error(`invariant: ${scope.name}.${name} not in the schema after validation`);
+        const decision = decideOn(scope, name);
+        const coordinate = `${scope.name}.${name}`;
         const stepPath = [...path, responseKey];
         const isDenied = decision.effect === 'DENY';
         let child: SelectionPlan | null = null;
@@ -229,7 +228,7 @@ export function trimOperation(
         if (isDenied) deniedSteps.push(step);
       }
     };
-    collect(set.selections, null, out, new Set());
+    collect(set.selections, null, out, new Set(), parent);
 
     // Entity keys for the audit: the key values must come back even when the client did not ask.
     const keyKeys = new Map<string, string[]>();
