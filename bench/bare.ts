@@ -30,7 +30,7 @@ export async function startBareGateway(opts: { supergraphSdl: string; subgraphUr
         },
       }),
   });
-  const apollo = new ApolloServer({ gateway, plugins: [ApolloServerPluginLandingPageDisabled()] });
+  const apollo = new ApolloServer({ gateway, stopOnTerminationSignals: false, plugins: [ApolloServerPluginLandingPageDisabled()] });
   await apollo.start();
   const server: Server = createServer((req, res) => {
     readBody(req, 1 << 20)

@@ -176,6 +176,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
+    // bin/run.ts owns SIGINT/SIGTERM: it drains the audit store before exit.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: maskError(log),
     plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks()],

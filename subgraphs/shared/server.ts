@@ -42,6 +42,7 @@ export async function startSubgraphServer(
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
     introspection: false,
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // The gateway is the only client; it never needs a landing page.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],

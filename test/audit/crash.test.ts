@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileRecords } from '../../gateway/audit/file-store.ts';
 import { verifyFileStore } from '../../gateway/audit/verify.ts';
 import { loadConfig } from '../../gateway/config.ts';
@@ -36,38 +36,42 @@ function startGatewayProcess(env: Record<string, string>): Promise<ChildProcess>
   });
 }
 
-describe('kill -9 under load', () => {
+const QUERY = JSON.stringify({ query: '{ enterprise(uscc: "91445202MA4W3K7PX2") { name taxpayerStatus insuredEmployees } }' });
+
+describe('a gateway process stopped under load', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-crash-'));
   const subgraphs: RunningSubgraph[] = [];
+  const base = { POLICY_DIR: path.join(ROOT, 'policies'), SUPERGRAPH_PATH: path.join(ROOT, 'schema/supergraph.graphql') };
+  const env: Record<string, string> = {};
+  beforeAll(async () => {
+    const secret = subgraphSecret(null, path.join(tmp, 'subgraphs'));
+    env.SUBGRAPH_SECRET = secret;
+    for (const info of SUBGRAPHS) {
+      const s = await startSubgraphServer(await loadSubgraph(info.name, { dataDir: path.join(tmp, 'subgraphs'), redisUrl: null, redisPrefix: 'x:', supergraphPath: base.SUPERGRAPH_PATH }), { host: '127.0.0.1', port: 0, secret });
+      subgraphs.push(s);
+      env[`SUBGRAPH_URL_${info.name.toUpperCase()}`] = s.url;
+    }
+  });
   afterAll(async () => {
     for (const s of subgraphs) await s.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('every response a client received has its records in the log, the chain verifies, and a restart continues it', async () => {
-    const dataDir = path.join(tmp, 'data');
-    const base = { DATA_DIR: dataDir, POLICY_DIR: path.join(ROOT, 'policies'), SUPERGRAPH_PATH: path.join(ROOT, 'schema/supergraph.graphql'), INSTANCE_ID: 'gw-crash' };
-    const config = loadConfig({ ...base, PORT: '0' });
-    const secret = subgraphSecret(null, dataDir);
-    const env: Record<string, string> = { ...base };
-    for (const info of SUBGRAPHS) {
-      const s = await startSubgraphServer(await loadSubgraph(info.name, { dataDir, redisUrl: null, redisPrefix: 'x:', supergraphPath: config.supergraphPath }), { host: '127.0.0.1', port: 0, secret });
-      subgraphs.push(s);
-      env[`SUBGRAPH_URL_${info.name.toUpperCase()}`] = s.url;
-    }
-    const port = await freePort();
-    let gateway = await startGatewayProcess({ ...env, PORT: String(port) });
+  /** A gateway with its own data directory (sharing the subgraphs' trust secret) and a client that can load it. */
+  async function gatewayUnderTest(name: string) {
+    const dataDir = path.join(tmp, name);
+    // NODE_ENV as a deployment has it: Apollo would otherwise install its own signal handlers
+    const gwEnv = { ...env, ...base, NODE_ENV: 'production', DATA_DIR: dataDir, INSTANCE_ID: `gw-${name}`, PORT: String(await freePort()) };
+    const config = loadConfig(gwEnv);
     const token = signToken(verificationKey(config), { agency: 'tax', ttlSeconds: 600 }, { issuer: config.jwtIssuer, audience: config.jwtAudience });
-    const url = `http://127.0.0.1:${port}/graphql`;
-    const body = JSON.stringify({ query: '{ enterprise(uscc: "91445202MA4W3K7PX2") { name taxpayerStatus insuredEmployees } }' });
+    const url = `http://127.0.0.1:${gwEnv.PORT}/graphql`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-purpose': 'tax-collection' };
-
     const received: string[] = [];
     let stop = false;
     const worker = async (): Promise<void> => {
       while (!stop) {
         try {
-          const res = await fetch(url, { method: 'POST', headers, body });
+          const res = await fetch(url, { method: 'POST', headers, body: QUERY });
           await res.text();
           if (res.status === 200) received.push(res.headers.get('x-request-id')!);
         } catch {
@@ -75,28 +79,64 @@ describe('kill -9 under load', () => {
         }
       }
     };
-    const workers = Array.from({ length: 16 }, worker);
-    await new Promise((r) => setTimeout(r, 1500));
-    gateway.kill('SIGKILL');
-    stop = true;
-    await Promise.all(workers);
-    expect(received.length).toBeGreaterThan(20);
+    return {
+      dataDir,
+      url,
+      headers,
+      received,
+      start: () => startGatewayProcess(gwEnv),
+      /** Runs 16 concurrent clients for `ms`, then `interrupt()`s and waits for the clients to see the end. */
+      async load(ms: number, interrupt: () => void): Promise<void> {
+        stop = false;
+        const workers = Array.from({ length: 16 }, worker);
+        await new Promise((r) => setTimeout(r, ms));
+        interrupt();
+        stop = true;
+        await Promise.all(workers);
+      },
+      missingFromLog: () => {
+        const logged = new Set(readFileRecords(path.join(dataDir, 'audit')).map((r) => r.requestId));
+        return received.filter((id) => !logged.has(id));
+      },
+    };
+  }
 
-    const logged = new Set(readFileRecords(path.join(dataDir, 'audit')).map((r) => r.requestId));
-    const missing = received.filter((id) => !logged.has(id));
-    expect(missing).toEqual([]);
-    const v = verifyFileStore(dataDir);
+  it('after kill -9 every response a client received has its records in the log, the chain verifies, and a restart continues it', async () => {
+    const gw = await gatewayUnderTest('kill9');
+    let gateway = await gw.start();
+    await gw.load(1500, () => gateway.kill('SIGKILL'));
+    expect(gw.received.length).toBeGreaterThan(20);
+    expect(gw.missingFromLog()).toEqual([]);
+    const v = verifyFileStore(gw.dataDir);
     expect(v.ok, JSON.stringify(v.firstBad)).toBe(true);
 
-    gateway = await startGatewayProcess({ ...env, PORT: String(port) });
+    gateway = await gw.start();
     try {
-      const res = await fetch(url, { method: 'POST', headers, body });
+      const res = await fetch(gw.url, { method: 'POST', headers: gw.headers, body: QUERY });
       expect(res.status).toBe(200);
-      const after = verifyFileStore(dataDir);
+      const after = verifyFileStore(gw.dataDir);
       expect(after.ok).toBe(true);
       expect(after.records).toBeGreaterThan(v.records);
     } finally {
       gateway.kill('SIGTERM');
     }
+  });
+
+  it('on SIGTERM exits with code 0, having logged every response it sent, with no torn line', async () => {
+    const gw = await gatewayUnderTest('sigterm');
+    const gateway = await gw.start();
+    const exited = new Promise<number | string | null>((resolve) => {
+      gateway.once('exit', (code) => resolve(code));
+      setTimeout(() => resolve('still running 10 s after SIGTERM'), 11_000).unref();
+    });
+    await gw.load(1000, () => gateway.kill('SIGTERM'));
+    const code = await exited;
+    if (code !== 0) gateway.kill('SIGKILL');
+    expect(code).toBe(0);
+    expect(gw.received.length).toBeGreaterThan(10);
+    expect(gw.missingFromLog()).toEqual([]);
+    const v = verifyFileStore(gw.dataDir);
+    expect(v.ok, JSON.stringify(v.firstBad)).toBe(true);
+    expect(v.notes).toEqual([]);
   });
 });
