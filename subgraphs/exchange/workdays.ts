@@ -3,13 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 /**
  * Working days on the official calendar (R-22): weekends and public holidays off, make-up days
  * on. Dates are China Standard Time (UTC+8, no daylight saving). A year without a calendar file
- * is counted on weekends alone and reported as provisional.
+ * is counted on weekends alone, and a file that is not yet the year's official arrangement says
+ * why in `provisional`: days counted in either are reported as provisional.
  */
 interface CalendarFile {
   readonly year: number;
   readonly source: string;
   readonly holidays: readonly { name: string; dates: readonly string[] }[];
   readonly makeupWorkdays: readonly { name: string; date: string }[];
+  /** Why this year's file is not yet the official arrangement; absent once it is. */
+  readonly provisional?: string;
 }
 
 const DIR = new URL('./calendar/', import.meta.url);
@@ -19,7 +22,7 @@ export const CALENDARS: readonly CalendarFile[] = readdirSync(DIR)
 export const CALENDAR_YEARS: readonly number[] = CALENDARS.map((c) => c.year).sort();
 const HOLIDAYS = new Set(CALENDARS.flatMap((c) => c.holidays.flatMap((h) => h.dates)));
 const MAKEUP = new Set(CALENDARS.flatMap((c) => c.makeupWorkdays.map((m) => m.date)));
-const YEARS = new Set(CALENDAR_YEARS);
+const OFFICIAL_YEARS = new Set(CALENDARS.filter((c) => c.provisional === undefined).map((c) => c.year));
 
 const CST_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 86_400_000;
@@ -34,7 +37,7 @@ function nextDate(date: string): string {
 }
 
 export function isWorkingDay(date: string): { working: boolean; provisional: boolean } {
-  const provisional = !YEARS.has(Number(date.slice(0, 4)));
+  const provisional = !OFFICIAL_YEARS.has(Number(date.slice(0, 4)));
   if (MAKEUP.has(date)) return { working: true, provisional };
   if (HOLIDAYS.has(date)) return { working: false, provisional };
   const dow = new Date(`${date}T00:00:00Z`).getUTCDay();

@@ -31,10 +31,18 @@ describe('working days on the official calendar', () => {
     expect(d.dueAt.toISOString()).toBe(new Date(`${dueBy}T23:59:59.999+08:00`).toISOString());
   });
 
-  it('a deadline crossing into a year without a calendar file counts weekends only and is provisional', () => {
+  it('a deadline crossing into 2027 skips its statutory New Year day and is provisional until the official notice', () => {
     const d = addWorkingDays(at('2026-12-21'), 15);
-    // 12-22..12-31: 8 working days in 2026; then 7 weekdays of 2027 (1-1 is a Friday, counted: no file).
-    expect(d).toMatchObject({ dueBy: '2027-01-11', provisional: true });
+    // 12-22..12-31: 8 working days in 2026; 1-1-2027 (a Friday) is the statutory 元旦; then 1-4..1-12.
+    expect(d).toMatchObject({ dueBy: '2027-01-12', provisional: true });
+    expect(isWorkingDay('2027-10-01')).toEqual({ working: false, provisional: true });
+    expect(isWorkingDay('2027-10-04')).toEqual({ working: true, provisional: true });
+  });
+
+  it('a deadline crossing into a year without a calendar file counts weekends only and is provisional', () => {
+    const d = addWorkingDays(at('2027-12-20'), 15);
+    // 12-21..12-31: 9 working days in 2027; then 6 weekdays of 2028 (1-1 is a Saturday; no file, nothing else off).
+    expect(d).toMatchObject({ dueBy: '2028-01-10', provisional: true });
   });
 
   it('counts the days left, today included while it is a working day, and 0 once past due', () => {
@@ -51,7 +59,8 @@ describe('working days on the official calendar', () => {
 
   it('every calendar file is sane: dates in its year, make-up days on weekends, no day both', () => {
     for (const c of CALENDARS) {
-      expect(c.source).toMatch(/国办发明电/);
+      // The official notice, or (provisional until it is published) the statutory days of the holiday regulation.
+      expect(c.source).toMatch(c.provisional === undefined ? /国办发明电/ : /国务院令第795号/);
       const holidays = c.holidays.flatMap((h) => h.dates);
       expect(new Set(holidays).size).toBe(holidays.length);
       for (const d of holidays) expect(d.startsWith(`${c.year}-`)).toBe(true);

@@ -36,7 +36,7 @@ describe('sharing request states', () => {
     expect(refusal(r, 'request.decided', new Date('2026-10-01T00:00:00Z'))).toMatch(/only an escalated request/);
   });
 
-  it('marks a deadline that runs into a year without a calendar as provisional', () => {
-    expect(filed('2026-12-21T02:00:00.000Z')).toMatchObject({ dueBy: '2027-01-11', dueProvisional: true });
+  it('marks a deadline that runs into a year without its official calendar as provisional', () => {
+    expect(filed('2026-12-21T02:00:00.000Z')).toMatchObject({ dueBy: '2027-01-12', dueProvisional: true });
   });
 });
