@@ -44,6 +44,7 @@ export const create: SubgraphFactory = async (env) => {
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, events });
   return {
     async close() {
+      await flow.close();
       await events.close();
       await grants.close();
     },

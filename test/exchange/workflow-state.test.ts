@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../../subgraphs/exchange/events.ts';
-import { apply, daysLeft, refusal, statusOf, type SharingRequest } from '../../subgraphs/exchange/workflow/state.ts';
+import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest } from '../../subgraphs/exchange/workflow/state.ts';
 
 function filed(receivedAt: string): SharingRequest {
   const requests = new Map<string, SharingRequest>();
@@ -38,5 +38,38 @@ describe('sharing request states', () => {
 
   it('marks a deadline that runs into a year without its official calendar as provisional', () => {
     expect(filed('2026-12-21T02:00:00.000Z')).toMatchObject({ dueBy: '2027-01-12', dueProvisional: true });
+  });
+
+  describe('R-40: the deadline counted against the provider', () => {
+    // Received 2026-09-28, due by the end of 2026-10-23 (CST) = 2026-10-23T15:59:59.999Z.
+    const after = (r: SharingRequest, at: string, type: string, extra: Record<string, unknown> = {}): SharingRequest => {
+      const requests = new Map([[r.id, r]]);
+      apply(requests, { seq: r.history.length + 1, at, type, actor: { sub: 'x', agency: 'tax' }, data: { type, id: r.id, reasons: 'r', conditions: null, grantIds: [], approve: false, ...extra } });
+      return requests.get(r.id)!;
+    };
+    const r = filed('2026-09-28T02:00:00.000Z');
+    const later = new Date('2026-12-01T00:00:00Z');
+
+    it.each([
+      ['an approval on the due day', after(r, '2026-10-23T15:59:00.000Z', 'request.approved'), 'ON_TIME'],
+      ['a refusal the day after the due day', after(r, '2026-10-23T16:00:01.000Z', 'request.refused'), 'LATE'],
+      ['no answer, the deadline passed', r, 'MISSED'],
+      ['escalated after the deadline passed unanswered', after(r, '2026-10-26T02:00:00.000Z', 'request.escalated'), 'MISSED'],
+      ['withdrawn after the deadline passed unanswered', after(r, '2026-10-26T02:00:00.000Z', 'request.withdrawn'), 'MISSED'],
+      ['withdrawn before the deadline', after(r, '2026-10-12T02:00:00.000Z', 'request.withdrawn'), 'WITHDRAWN'],
+    ])('%s is %s', (_, request, expected) => {
+      expect(timeliness(request, later)).toBe(expected);
+    });
+
+    it('is OPEN while unanswered within the deadline', () => {
+      expect(timeliness(r, new Date('2026-10-23T15:00:00Z'))).toBe('OPEN');
+    });
+  });
+
+  it("adds a grant's revocation or expiry to the history of the request that created it, and ignores other requests' grants", () => {
+    const requests = new Map([['sr-1', filed('2026-09-28T02:00:00.000Z')]]);
+    apply(requests, { seq: 2, at: '2026-10-01T00:00:00.000Z', type: 'grant.expired', actor: null, data: { id: 'g-sr-1-1', requestId: 'sr-1', validUntil: '2026-10-01' } });
+    apply(requests, { seq: 3, at: '2026-10-02T00:00:00.000Z', type: 'grant.revoked', actor: null, data: { id: 'g-ref-1', requestId: null, reasons: 'x' } });
+    expect(requests.get('sr-1')!.history.map((e) => e.type)).toEqual(['request.filed', 'grant.expired']);
   });
 });

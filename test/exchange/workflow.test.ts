@@ -70,7 +70,61 @@ describe('the sharing-request workflow through the gateway', () => {
     expect((history.body.data?.['sharingRequest'] as { history: { type: string; agency: string }[] }).history).toEqual([
       { type: 'request.filed', agency: 'eeb' },
       { type: 'request.approved', agency: 'tax' },
+      { type: 'grant.revoked', agency: 'tax' },
     ]);
+  });
+
+  it("ends a grant at its validUntil: the gateway denies with GRANT_EXPIRED and the request's history records the expiry", async () => {
+    const filed = await ex.query(FILE, { agency: 'tax', variables: { p: 'eeb', d: ['eeb.enterprise-emissions'], u: ['statistics'] } });
+    const id = (filed.body.data?.['fileSharingRequest'] as { id: string }).id;
+    const until = new Date(Date.now() + 2500).toISOString();
+    const approved = await ex.query('mutation($id: ID!, $u: String) { approveSharingRequest(id: $id, validUntil: $u) { status } }', { agency: 'eeb', variables: { id, u: until } });
+    expect(approved.body.data?.['approveSharingRequest']).toEqual({ status: 'APPROVED' });
+    const emissions = () => ex.query(`{ enterprise(uscc: "${ENT}") { emissions(year: 2025) { cod } } }`, { agency: 'tax', purpose: 'statistics' });
+
+    let res = await emissions();
+    for (let i = 0; i < 50 && res.body.errors !== undefined; i++) res = await emissions();
+    expect(res.body.errors).toBeUndefined();
+    expect(Date.now()).toBeLessThan(Date.parse(until)); // read while the grant was in force
+
+    await new Promise((r) => setTimeout(r, Date.parse(until) - Date.now() + 10));
+    expect(reason(await emissions())).toBe('GRANT_EXPIRED');
+
+    const history = async () => (await ex.query('query($id: ID!) { sharingRequest(id: $id) { history { type detail } } }', { agency: 'tax', variables: { id } })).body.data?.['sharingRequest'] as { history: { type: string; detail: string | null }[] };
+    let h = await history();
+    for (let i = 0; i < 40 && h.history.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      h = await history();
+    }
+    expect(h.history.map((e) => e.type)).toEqual(['request.filed', 'request.approved', 'grant.expired']);
+    expect(h.history[2]!.detail).toBe(`grant g-${id}-1 ended at ${until}`);
+  });
+
+  it('refuses an approval whose validUntil is already past', async () => {
+    const id = await file();
+    const res = await ex.query('mutation($id: ID!) { approveSharingRequest(id: $id, validUntil: "2026-01-01") { status } }', { agency: 'tax', variables: { id } });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'validUntil' });
+  });
+
+  it("counts each answer in the provider's deadline record (R-40)", async () => {
+    const record = async () =>
+      ((await ex.query('{ deadlineRecord(provider: "tax") { provider received answeredOnTime answeredLate missed open } }', { agency: 'civil' })).body.data?.['deadlineRecord'] as Record<string, unknown>[])[0] ?? {
+        received: 0,
+        answeredOnTime: 0,
+        open: 0,
+      };
+    const before = await record();
+    const id = await file();
+    const filed = await record();
+    expect(filed).toMatchObject({ provider: 'tax', received: Number(before['received']) + 1, open: Number(before['open']) + 1 });
+    const answered = await ex.query('mutation($id: ID!) { refuseSharingRequest(id: $id, reasons: "评价标准尚未公布") { status timeliness } }', { agency: 'tax', variables: { id } });
+    expect(answered.body.data?.['refuseSharingRequest']).toEqual({ status: 'REFUSED', timeliness: 'ON_TIME' });
+    expect(await record()).toMatchObject({ received: filed['received'], answeredOnTime: Number(filed['answeredOnTime']) + 1, open: Number(filed['open']) - 1, missed: 0, answeredLate: 0 });
+  });
+
+  it('names an unknown provider in deadlineRecord', async () => {
+    const res = await ex.query('{ deadlineRecord(provider: "nope") { provider } }', { agency: 'civil' });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'provider' });
   });
 
   it('refuses a refusal without written reasons as BAD_USER_INPUT', async () => {

@@ -4,8 +4,8 @@ import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../shared/declarations.ts';
 import type { EventLog, ExchangeEvent } from '../events.ts';
-import type { GrantStore } from '../grants/store.ts';
-import { apply, daysLeft, refusal, statusOf, type SharingRequest, type Step } from './state.ts';
+import { fold, type Agreement, type Grant, type GrantStore } from '../grants/store.ts';
+import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
 /** The authority: its coordinators decide escalated requests (R-22). */
 const AUTHORITY = 'itd';
@@ -28,6 +28,14 @@ function isoDate(argument: string, text: string): string {
   return text;
 }
 
+function futureDate(argument: string, text: string, now: Date): string {
+  if (Date.parse(isoDate(argument, text)) <= now.getTime()) throw bad(argument, `${argument} must be in the future, got "${text}"`);
+  return text;
+}
+
+/** How often grants past their validity are looked for, to record their expiry. */
+const EXPIRY_SWEEP_MS = 1000;
+
 export interface WorkflowDeps {
   readonly events: EventLog;
   readonly grants: GrantStore;
@@ -44,7 +52,31 @@ export interface WorkflowDeps {
 export async function workflow(deps: WorkflowDeps) {
   const now = deps.now ?? (() => new Date());
   const requests = new Map<string, SharingRequest>();
-  for (const e of await deps.events.readAll()) if (typeof e.data['type'] === 'string' && e.type.startsWith('request.')) apply(requests, e);
+  const expiryRecorded = new Set<string>();
+  for (const e of await deps.events.readAll()) {
+    apply(requests, e);
+    if (e.type === 'grant.expired') expiryRecorded.add(String(e.data['id']));
+  }
+
+  // Expiry is a step of its own (R-38): the gateway stops a grant at validUntil by itself; this
+  // records that it happened, once, in the event log and the request's history.
+  const inForce = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>() };
+  const unsubscribe = deps.grants.subscribe((change) => fold(inForce, change));
+  for (const g of (await deps.grants.snapshot()).grants.values()) inForce.grants.set(g.id, g);
+  let sweeping = Promise.resolve();
+  const sweep = async (): Promise<void> => {
+    const t = now().getTime();
+    for (const g of inForce.grants.values()) {
+      if (expiryRecorded.has(g.id) || Date.parse(g.validUntil) > t) continue;
+      const event = await deps.events.append({ type: 'grant.expired', actor: null, data: { id: g.id, requestId: g.requestId ?? null, validUntil: g.validUntil } });
+      expiryRecorded.add(g.id);
+      apply(requests, event);
+    }
+  };
+  const timer = setInterval(() => {
+    sweeping = sweeping.then(sweep).catch(() => undefined); // retried on the next tick
+  }, EXPIRY_SWEEP_MS);
+  timer.unref();
 
   const record = async (ctx: SubgraphContext, step: Step): Promise<ExchangeEvent> => {
     const event = await deps.events.append({ type: step.type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: step as unknown as Record<string, unknown> });
@@ -74,10 +106,16 @@ export async function workflow(deps: WorkflowDeps) {
     ...r,
     status: statusOf(r, now()),
     workingDaysLeft: daysLeft(r, now()),
+    timeliness: timeliness(r, now()),
     history: r.history.map((e) => ({ at: e.at, type: e.type, sub: e.actor?.sub ?? null, agency: e.actor?.agency ?? null, detail: detailOf(e) })),
   });
 
   return {
+    async close(): Promise<void> {
+      clearInterval(timer);
+      unsubscribe();
+      await sweeping;
+    },
     Query: {
       sharingRequests: (_: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) =>
         [...requests.values()]
@@ -85,6 +123,24 @@ export async function workflow(deps: WorkflowDeps) {
           .filter((r) => args.status === undefined || args.status === null || statusOf(r, now()) === args.status)
           .map(view),
       sharingRequest: (_: unknown, args: { id: string }, ctx: SubgraphContext) => view(find(args.id, ctx)),
+      deadlineRecord: (_: unknown, args: { provider?: string | null }) => {
+        if (args.provider && !Object.hasOwn(agencies, args.provider)) throw bad('provider', `unknown provider agency "${args.provider}"`);
+        const rows = new Map<string, Record<Timeliness, number>>();
+        for (const r of requests.values()) {
+          if (args.provider && r.provider !== args.provider) continue;
+          let row = rows.get(r.provider);
+          if (row === undefined) rows.set(r.provider, (row = { ON_TIME: 0, LATE: 0, MISSED: 0, OPEN: 0, WITHDRAWN: 0 }));
+          row[timeliness(r, now())]++;
+        }
+        return [...rows].sort(([a], [b]) => a.localeCompare(b)).map(([provider, c]) => ({
+          provider,
+          received: c.ON_TIME + c.LATE + c.MISSED + c.OPEN + c.WITHDRAWN,
+          answeredOnTime: c.ON_TIME,
+          answeredLate: c.LATE,
+          missed: c.MISSED,
+          open: c.OPEN,
+        }));
+      },
     },
     Mutation: {
       fileSharingRequest: async (
@@ -105,8 +161,7 @@ export async function workflow(deps: WorkflowDeps) {
         }
         if (args.purposes.length === 0) throw bad('purposes', 'name at least one purpose (R-24)');
         for (const p of args.purposes) if (!Object.hasOwn(purposes, p)) throw bad('purposes', `unknown purpose code "${p}"`);
-        const validUntil = isoDate('validUntil', args.validUntil);
-        if (Date.parse(validUntil) <= now().getTime()) throw bad('validUntil', 'validUntil must be in the future');
+        const validUntil = futureDate('validUntil', args.validUntil, now());
         const id = `sr-${now().toISOString().slice(0, 10).replaceAll('-', '')}-${String(requests.size + 1).padStart(4, '0')}`;
         await record(ctx, {
           type: 'request.filed',
@@ -128,7 +183,7 @@ export async function workflow(deps: WorkflowDeps) {
         const r = find(args.id, ctx);
         if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
         check(r, 'request.approved');
-        const validUntil = args.validUntil ? isoDate('validUntil', args.validUntil) : r.validUntil;
+        const validUntil = args.validUntil ? futureDate('validUntil', args.validUntil, now()) : r.validUntil;
         const conditions = args.conditions?.trim() || null;
         const grantIds = await fileGrants(r, validUntil, conditions);
         await record(ctx, { type: 'request.approved', id: r.id, conditions, grantIds });
@@ -162,7 +217,7 @@ export async function workflow(deps: WorkflowDeps) {
         const r = find(args.id, ctx);
         const reasons = written('reasons', args.reasons);
         check(r, 'request.decided');
-        const grantIds = args.approve ? await fileGrants(r, args.validUntil ? isoDate('validUntil', args.validUntil) : r.validUntil, null) : [];
+        const grantIds = args.approve ? await fileGrants(r, args.validUntil ? futureDate('validUntil', args.validUntil, now()) : r.validUntil, null) : [];
         await record(ctx, { type: 'request.decided', id: r.id, approve: args.approve, reasons, grantIds });
         return view(requests.get(r.id)!);
       },
@@ -174,7 +229,7 @@ export async function workflow(deps: WorkflowDeps) {
         const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
         if (ctx.caller.agency !== provider && !coordinator) throw forbidden(`only ${provider}, the provider, or a coordinator of the authority revokes grant ${args.id}`);
         await deps.grants.apply({ op: 'revoke-grant', id: args.id, reason: reasons });
-        await deps.events.append({ type: 'grant.revoked', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { id: args.id, requestId: grant.requestId ?? null, reasons } });
+        apply(requests, await deps.events.append({ type: 'grant.revoked', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { id: args.id, requestId: grant.requestId ?? null, reasons } }));
         return true;
       },
       registerConfidentialityAgreement: async (
@@ -206,7 +261,9 @@ export async function workflow(deps: WorkflowDeps) {
 }
 
 function detailOf(e: ExchangeEvent): string | null {
-  const d = e.data as { reasons?: string; conditions?: string | null; grantIds?: string[] };
+  const d = e.data as { id?: string; reasons?: string; conditions?: string | null; grantIds?: string[]; validUntil?: string };
+  if (e.type === 'grant.expired') return `grant ${d.id} ended at ${d.validUntil}`;
+  if (e.type === 'grant.revoked') return `grant ${d.id}: ${d.reasons}`;
   if (typeof d.reasons === 'string') return d.reasons;
   if (Array.isArray(d.grantIds) && d.grantIds.length > 0) return `grants ${d.grantIds.join(', ')}${d.conditions ? `; conditions: ${d.conditions}` : ''}`;
   return null;

@@ -66,8 +66,35 @@ export function refusal(r: SharingRequest, step: Step['type'], now: Date): strin
   }
 }
 
-/** Applies one recorded step; events are folded in order at start and as they are appended. */
+/** Grant events that belong to the history of the request that created the grant. */
+const GRANT_EVENTS = new Set(['grant.revoked', 'grant.expired']);
+
+/**
+ * R-40: how the provider kept the deadline on one request. An answer after the deadline is late;
+ * a deadline that passed unanswered is missed, whether the consumer then waited, escalated or withdrew.
+ */
+export type Timeliness = 'ON_TIME' | 'LATE' | 'MISSED' | 'OPEN' | 'WITHDRAWN';
+
+export function timeliness(r: SharingRequest, now: Date): Timeliness {
+  const due = Date.parse(r.dueAt);
+  const answer = r.history.find((e) => e.type === 'request.approved' || e.type === 'request.refused');
+  if (answer !== undefined) return Date.parse(answer.at) <= due ? 'ON_TIME' : 'LATE';
+  const ended = r.history.find((e) => e.type === 'request.withdrawn' || e.type === 'request.escalated');
+  if ((ended === undefined ? now.getTime() : Date.parse(ended.at)) > due) return 'MISSED';
+  return ended === undefined ? 'OPEN' : 'WITHDRAWN';
+}
+
+/**
+ * Applies one recorded event; events are folded in order at start and as they are appended.
+ * Request steps move the request; a grant's revocation or expiry joins its request's history.
+ */
 export function apply(requests: Map<string, SharingRequest>, event: ExchangeEvent): void {
+  if (GRANT_EVENTS.has(event.type)) {
+    const r = requests.get(String(event.data['requestId']));
+    if (r !== undefined) requests.set(r.id, { ...r, history: [...r.history, event] });
+    return;
+  }
+  if (!event.type.startsWith('request.')) return;
   const step = event.data as unknown as Step;
   if (step.type === 'request.filed') {
     const deadline = addWorkingDays(new Date(step.request.receivedAt), ANSWER_WORKING_DAYS);
