@@ -22,24 +22,33 @@ describe('two gateway instances over one Redis', () => {
     r.disconnect();
   });
 
-  it('a grant added through one instance takes effect in the other, and so does its revocation', async () => {
+  it('a grant approved through the workflow on one instance takes effect in the other, and so does its revocation', async () => {
     const q = `{ enterprise(uscc: "${ENT}") { emissions(year: 2024) { cod } } }`;
     const ask = () => postGraphQL(second.url, q, { agency: 'tax', purpose: 'tax-collection' }, ex.token);
     const before = await ask();
     expect((before.body.errors?.[0]?.extensions?.['sharing'] as { reason: string }).reason).toBe('GRANT_REQUIRED');
 
+    const filed = await ex.query(
+      'mutation { fileSharingRequest(provider: "eeb", datasets: ["eeb.enterprise-emissions"], purposes: ["tax-collection"], legalBasis: "R-11", justification: "环保税征管", validUntil: "2030-01-01") { id } }',
+      { agency: 'tax' },
+    );
+    const id = (filed.body.data?.['fileSharingRequest'] as { id: string }).id;
+    const approved = await ex.query('mutation($id: ID!) { approveSharingRequest(id: $id) { grantIds } }', { agency: 'eeb', variables: { id } });
+    expect(approved.body.data?.['approveSharingRequest']).toEqual({ grantIds: [`g-${id}-1`] });
     const started = performance.now();
-    await ex.gateway.policy.store.apply({ op: 'grant', grant: { id: 'g-redis-1', consumer: 'tax', dataset: 'eeb.enterprise-emissions', purposes: ['tax-collection'], validFrom: '2026-01-01', validUntil: '2030-01-01' } });
     let after = await ask();
     while (after.body.errors !== undefined && performance.now() - started < 3000) after = await ask();
-    console.log(`grant propagation to the second gateway over Redis: ${(performance.now() - started).toFixed(1)} ms`);
+    console.log(`grant propagation from an approval on gateway A to gateway B over Redis: ${(performance.now() - started).toFixed(1)} ms`);
     expect(after.body.errors).toBeUndefined();
     expect(after.body.data).toEqual({ enterprise: { emissions: { cod: expect.any(Number) } } });
 
-    await ex.gateway.policy.store.apply({ op: 'revoke-grant', id: 'g-redis-1', reason: 'test over' });
-    let revoked = await ask();
-    while (revoked.body.errors === undefined && performance.now() - started < 6000) revoked = await ask();
-    expect((revoked.body.errors?.[0]?.extensions?.['sharing'] as { reason: string }).reason).toBe('GRANT_REQUIRED');
+    const revoked = await ex.query('mutation($id: ID!) { revokeGrant(id: $id, reasons: "征管事项办结") }', { agency: 'eeb', variables: { id: `g-${id}-1` } });
+    expect(revoked.body.data).toEqual({ revokeGrant: true });
+    const revokedAt = performance.now();
+    let denied = await ask();
+    while (denied.body.errors === undefined && performance.now() - revokedAt < 3000) denied = await ask();
+    console.log(`revocation propagation to gateway B over Redis: ${(performance.now() - revokedAt).toFixed(1)} ms`);
+    expect((denied.body.errors?.[0]?.extensions?.['sharing'] as { reason: string }).reason).toBe('GRANT_REQUIRED');
   });
 
   it('writes both instances\u2019 audit records to the one Redis stream, each its own chain', async () => {
