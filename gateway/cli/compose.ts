@@ -1,12 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../../subgraphs/exchange/catalog/history.ts';
+import { configOrExit, die } from '../../bin/run.ts';
+import { activeGrantedDatasets, changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../../subgraphs/exchange/catalog/history.ts';
 import { compose, referenceSubgraphs } from '../compose.ts';
 
 /**
  * npm run compose [-- --accept]: writes schema/supergraph.graphql and records what changed in the
  * catalog in schema/catalog-history.json. A change that widens or breaks access is refused
- * unless accepted.
+ * unless accepted. Grants count from POLICY_DIR and from the authority's store (DATA_DIR, or Redis
+ * with REDIS_URL), as the gateway sees them.
  */
 const OUT = 'schema/supergraph.graphql';
 const HISTORY = 'schema/catalog-history.json';
@@ -29,15 +31,7 @@ const sdl = result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${resu
 const before = existsSync(OUT) ? datasetsOfSupergraph(readFileSync(OUT, 'utf8')) : [];
 const changes = diffCatalogs(before, datasetsOfSupergraph(sdl));
 
-// Datasets named by the shipped grant files (the authority's store is checked by the gateway).
-const granted = new Set<string>();
-for (const f of ['policies/grants.csv']) {
-  if (!existsSync(f)) continue;
-  for (const line of readFileSync(f, 'utf8').split('\n')) {
-    const cells = line.split(',').map((c) => c.trim());
-    if (cells[0] === 'p' && cells[3] !== undefined) granted.add(cells[3]);
-  }
-}
+const granted = await activeGrantedDatasets(configOrExit(), Date.now()).catch((e: unknown) => die(`compose: cannot read the grants in force: ${(e as Error).message}`));
 const warnings = changesNeedingAcceptance(changes, granted);
 if (warnings.length > 0 && !accept) {
   console.error('compose: these catalog changes need --accept:');
@@ -55,3 +49,4 @@ if (changes.length > 0) {
 } else {
   console.log(`compose: wrote ${OUT}; catalog unchanged`);
 }
+

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, referenceSubgraphs } from '../../gateway/compose.ts';
+import { activeGrantedDatasets } from '../../subgraphs/exchange/catalog/history.ts';
+import { openGrantStore } from '../../subgraphs/exchange/grants/store.ts';
+import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { ROOT } from '../helpers/root.ts';
 
 describe('composition', () => {
@@ -45,5 +50,45 @@ describe('composition', () => {
     const result = compose(subgraphs);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors.join('\n')).toMatch(/Missing/);
+  });
+});
+
+describe('npm run compose against the grants in force', () => {
+  const run = (cwd: string, args: string[] = []) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'gateway/cli/compose.ts'), ...args], { cwd, env: { ...process.env, DATA_DIR: path.join(cwd, 'data'), POLICY_DIR: path.join(cwd, 'policies') }, encoding: 'utf8' });
+
+  it("refuses to drop a dataset that a grant in the authority's store names until --accept, then records the removal", async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-compose-'));
+    try {
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+      cpSync(path.join(ROOT, 'schema'), path.join(tmp, 'schema'), { recursive: true });
+      cpSync(path.join(ROOT, 'policies'), path.join(tmp, 'policies'), { recursive: true });
+      for (const s of SUBGRAPHS) cpSync(path.join(ROOT, 'subgraphs', s.name, 'schema.graphql'), path.join(tmp, 'subgraphs', s.name, 'schema.graphql'));
+      const civil = path.join(tmp, 'subgraphs/civil/schema.graphql');
+      writeFileSync(civil, readFileSync(civil, 'utf8').replace(/\n  "婚姻登记状态"\n  maritalStatus: MaritalStatus\n.*\n/, '\n'));
+      const config = { dataDir: path.join(tmp, 'data'), policyDir: path.join(tmp, 'policies'), redisUrl: null, redisPrefix: 'x:' };
+      const store = await openGrantStore(config);
+      await store.apply({ op: 'grant', grant: { id: 'g-civil-1', consumer: 'psb', dataset: 'civil.marriage-registration', purposes: ['public-security'], validFrom: '2026-01-01', validUntil: '2099-01-01' } });
+      await store.apply({ op: 'grant', grant: { id: 'g-old-1', consumer: 'tax', dataset: 'eeb.enterprise-emissions', purposes: ['statistics'], validFrom: '2025-01-01', validUntil: '2026-01-01' } });
+      await store.close();
+      const granted = await activeGrantedDatasets(config, Date.parse('2026-06-01'));
+      expect(granted.has('civil.marriage-registration')).toBe(true);
+      expect(granted.has('eeb.enterprise-emissions')).toBe(false); // expired
+      expect(granted.has('hrss.enterprise-insurance')).toBe(true); // policies/grants.csv
+
+      const before = readFileSync(path.join(tmp, 'schema/supergraph.graphql'), 'utf8');
+      const refused = run(tmp);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('civil.marriage-registration: removed while active grants name it');
+      expect(readFileSync(path.join(tmp, 'schema/supergraph.graphql'), 'utf8')).toBe(before);
+
+      const accepted = run(tmp, ['--accept']);
+      expect(accepted.status, accepted.stderr).toBe(0);
+      expect(accepted.stderr).toContain('compose: accepted: civil.marriage-registration: removed while active grants name it');
+      const history = JSON.parse(readFileSync(path.join(tmp, 'schema/catalog-history.json'), 'utf8')) as { changes: { dataset: string; change: string }[] }[];
+      expect(history.at(-1)!.changes).toContainEqual(expect.objectContaining({ dataset: 'civil.marriage-registration', change: 'REMOVED' }));
+      expect(readFileSync(path.join(tmp, 'schema/supergraph.graphql'), 'utf8')).not.toContain('civil.marriage-registration');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
