@@ -60,6 +60,16 @@ describe('the sharing-request workflow through the gateway', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data).toEqual({ enterprise: { taxCreditGrade: expect.any(String) } });
 
+    // Only a party or a coordinator ends the agreement; then the grant alone is not enough again.
+    const agreementId = (agreed.body.data?.['registerConfidentialityAgreement'] as { id: string }).id;
+    const endAgreement = 'mutation($id: ID!) { revokeConfidentialityAgreement(id: $id, reasons: "协议到期未续签") }';
+    const stranger = await ex.query(endAgreement, { agency: 'amr', variables: { id: agreementId } });
+    expect(stranger.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await ex.query(endAgreement, { agency: 'tax', variables: { id: agreementId } })).body.data).toEqual({ revokeConfidentialityAgreement: true });
+    res = await read();
+    while (res.body.errors === undefined && Date.now() - started < 3000) res = await read();
+    expect(reason(res)).toBe('AGREEMENT_REQUIRED');
+
     const revoked = await ex.query('mutation($id: ID!) { revokeGrant(id: $id, reasons: "评价工作结束") }', { agency: 'tax', variables: { id: `g-${request.id}-1` } });
     expect(revoked.body.data).toEqual({ revokeGrant: true });
     res = await read();

@@ -256,6 +256,16 @@ export async function workflow(deps: WorkflowDeps) {
         await deps.events.append({ type: 'agreement.registered', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { agreement } });
         return agreement;
       },
+      revokeConfidentialityAgreement: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
+        const reasons = written('reasons', args.reasons);
+        const agreement = (await deps.grants.snapshot()).agreements.get(args.id);
+        if (agreement === undefined) throw bad('id', `no confidentiality agreement ${args.id} is on file`);
+        const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
+        if (!agreement.parties.includes(ctx.caller.agency) && !coordinator) throw forbidden(`only ${agreement.parties.join(' or ')}, the parties, or a coordinator of the authority revokes agreement ${args.id}`);
+        await deps.grants.apply({ op: 'revoke-agreement', id: args.id, reason: reasons });
+        await deps.events.append({ type: 'agreement.revoked', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { id: args.id, reasons } });
+        return true;
+      },
     },
   };
 }
