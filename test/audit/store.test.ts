@@ -9,6 +9,7 @@ import type { AuditEntry } from '../../gateway/audit/record.ts';
 import { canonical, chainLine, GENESIS, hashOf } from '../../gateway/audit/record.ts';
 import { AuditUnavailableError, openAuditStore, type AuditStore } from '../../gateway/audit/store.ts';
 import { verifyFileStore, verifyRecords } from '../../gateway/audit/verify.ts';
+import { openFileAuditStore, segmentsOf } from '../../gateway/audit/file-store.ts';
 import { readRedisRecords } from '../../gateway/audit/redis-store.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -143,6 +144,34 @@ describe('verification of the file store', () => {
     const segment = path.join(dataDir, 'audit', 'gw-test', '000001.jsonl');
     return { dataDir, segment, lines: readFileSync(segment, 'utf8').trimEnd().split('\n') };
   };
+
+  it('rotates segments by size; queries, verification and a restart run across them, and a missing segment is caught', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'exchange-audit-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const quiet = { info() {}, warn() {} };
+    let store = await openFileAuditStore({ dataDir, instance: 'gw-test', segmentBytes: 2048, log: quiet });
+    for (let i = 1; i <= 30; i++) await store.append([entry(i), entry(100 + i)]);
+    await store.close();
+    const dir = path.join(dataDir, 'audit', 'gw-test');
+    const segments = segmentsOf(dir);
+    expect(segments.length).toBeGreaterThan(3);
+    // A segment is closed at the first batch that takes it to the limit: no more than one batch over.
+    const batch = Buffer.byteLength(readFileSync(path.join(dir, segments[0]!), 'utf8').split('\n')[0]!) * 3;
+    for (const seg of segments) expect(readFileSync(path.join(dir, seg)).length).toBeLessThan(2048 + batch);
+    expect(verifyFileStore(dataDir)).toMatchObject({ ok: true, records: 60 });
+
+    store = await openFileAuditStore({ dataDir, instance: 'gw-test', segmentBytes: 2048, log: quiet });
+    await store.append([entry(61)]);
+    const all = (await store.query({}, { first: 1000 })).records;
+    expect(all.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 61 }, (_, i) => i + 1));
+    await store.close();
+    expect(verifyFileStore(dataDir)).toMatchObject({ ok: true, records: 61 });
+
+    rmSync(path.join(dir, segments[1]!));
+    const v = verifyFileStore(dataDir);
+    expect(v.ok).toBe(false);
+    expect(v.firstBad?.why).toContain('sequence gap');
+  });
 
   it('passes an untouched log', async () => {
     const { dataDir } = await filled();
