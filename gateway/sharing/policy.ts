@@ -185,6 +185,14 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     return { enforcer: e, index: idx };
   };
 
+  // Subscribed before the first snapshot is read, so no change can fall between the two (one that
+  // both carry is applied twice, which changes nothing). Changes apply in arrival order, once the
+  // first build is in place.
+  let ready!: () => void;
+  let applying = new Promise<void>((resolve) => (ready = resolve));
+  const unsubscribe = store.subscribe((change) => {
+    applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
+  });
   ({ enforcer, index } = await build(fileRules, files.modelText));
   window = index.window(Date.now());
 
@@ -233,11 +241,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     await enforcer.removeFilteredNamedPolicy(ptype, 0, id);
     index.removeId(ptype, id);
   };
-  // Changes are applied in arrival order.
-  let applying: Promise<void> = Promise.resolve();
-  const unsubscribe = store.subscribe((change) => {
-    applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
-  });
+  ready();
 
   // Hot reload of the policy files: all-or-nothing, the last good policy stays on any problem.
   let timer: NodeJS.Timeout | null = null;

@@ -178,4 +178,28 @@ describe('two gateway policies over one Redis', () => {
     await a.policy.store.apply({ op: 'agreement', agreement: { id: 'a-r1', parties: ['civil', 'hrss'], datasets: ['hrss.pension-insurance'], signedOn: '2026-01-01', validUntil: '2030-01-01', documentRef: 'test', filedWithSecrecyBureau: false } });
     await until(() => b.policy.decide(civil, 'Person.pensionInsurance').reason === 'GRANT');
   });
+
+  it('an instance whose Redis subscription dropped still applies the revocation published meanwhile', async () => {
+    const prefix = `test:${process.pid}:${Date.now()}:drop:`;
+    const redisUrl = 'redis://127.0.0.1:6379';
+    const admin = new Redis(redisUrl);
+    cleanups.push(async () => {
+      const keys = await admin.keys(`${prefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
+      admin.disconnect();
+    });
+    const a = await openPolicy({ redisUrl, redisPrefix: prefix });
+    const b = await openPolicy({ redisUrl, redisPrefix: prefix });
+    const tax = caller('tax', 'statistics');
+    await a.policy.store.apply({ op: 'grant', grant: { id: 'g-d1', consumer: 'tax', dataset: 'eeb.enterprise-emissions', purposes: ['statistics'], validFrom: '2026-01-01', validUntil: '2030-01-01' } });
+    await until(() => b.policy.decide(tax, 'Enterprise.emissions').reason === 'GRANT');
+
+    // Cut both followers' subscriptions (only this test's, by connection name), and revoke while they are down.
+    const clients = (await admin.client('LIST')) as string;
+    const ids = clients.split('\n').filter((l) => l.includes(`name=${prefix}grants-follower`)).map((l) => /id=(\d+)/.exec(l)![1]!);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) await admin.client('KILL', 'ID', id);
+    await a.policy.store.apply({ op: 'revoke-grant', id: 'g-d1', reason: 'test' });
+    await until(() => b.policy.decide(tax, 'Enterprise.emissions').reason === 'GRANT_REQUIRED');
+  });
 });

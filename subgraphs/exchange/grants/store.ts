@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 
@@ -44,10 +44,14 @@ export interface GrantSnapshot {
 
 export interface GrantStore {
   readonly kind: 'file' | 'redis';
-  /** Durable when it resolves; every subscriber (in any process) sees it shortly after. */
+  /** Durable when it resolves, and already folded into this process's `snapshot()`; every subscriber (in any process) sees it shortly after. */
   apply(change: GrantChange): Promise<void>;
+  /** Every change made so far, folded. Callers must not keep it across awaits expecting it fixed: it is live. */
   snapshot(): Promise<GrantSnapshot>;
-  /** Changes made after the call, by any process. */
+  /**
+   * Changes folded after the call, in log order, each exactly once. Taken in the same tick as the
+   * `snapshot()` it follows, nothing falls between the two: both come from one reader of the log.
+   */
   subscribe(listener: (change: GrantChange) => void): () => void;
   close(): Promise<void>;
 }
@@ -73,6 +77,53 @@ export async function openGrantStore(opts: { dataDir: string; redisUrl: string |
   return opts.redisUrl === null ? fileGrantStore(opts.dataDir) : redisGrantStore(opts.redisUrl, opts.redisPrefix ?? 'exchange:');
 }
 
+/**
+ * One reader of an append-only change log: it folds every entry into the state, then tells the
+ * listeners, so the state and the notifications can never disagree. Whatever wakes it (a file
+ * event, a Redis message, a reconnect, a poll), it reads from where it stopped, so a lost wake-up
+ * delays a change but never drops it.
+ */
+function follower(readFrom: (offset: number) => Promise<{ changes: GrantChange[]; next: number }>, onError: (e: Error) => void) {
+  const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>() };
+  const listeners = new Set<(c: GrantChange) => void>();
+  let offset = 0;
+  let reading: Promise<void> | null = null;
+  let again = false;
+  const pump = (): Promise<void> => {
+    if (reading !== null) {
+      again = true;
+      return reading;
+    }
+    reading = (async () => {
+      do {
+        again = false;
+        const { changes, next } = await readFrom(offset);
+        offset = next;
+        for (const change of changes) {
+          fold(state, change);
+          for (const l of listeners) l(change);
+        }
+      } while (again);
+    })()
+      .catch((e: unknown) => onError(e as Error))
+      .finally(() => {
+        reading = null;
+      });
+    return reading;
+  };
+  return {
+    state,
+    pump,
+    /** Resolves once everything in the log when called is folded. */
+    sync: pump,
+    subscribe(listener: (c: GrantChange) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    clear: () => listeners.clear(),
+  };
+}
+
 const POLL_MS = 250;
 
 /**
@@ -84,63 +135,36 @@ async function fileGrantStore(dataDir: string): Promise<GrantStore> {
   const dir = path.join(dataDir, 'policy');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'grants.jsonl');
-  const listeners = new Set<(c: GrantChange) => void>();
-  let offset = 0;
-  let reading: Promise<void> | null = null;
-  let again = false;
-
-  const readNew = async (): Promise<GrantChange[]> => {
-    let size: number;
-    try {
-      size = (await stat(file)).size;
-    } catch {
-      return [];
-    }
-    if (size <= offset) return [];
+  const log = follower(async (offset) => {
+    const size = await stat(file).then((s) => s.size, () => 0);
+    if (size <= offset) return { changes: [], next: offset };
     const fh = await open(file, 'r');
     try {
       const buf = Buffer.alloc(size - offset);
       await fh.read(buf, 0, buf.length, offset);
+      // A torn final line (a crash mid-append) was never acknowledged: it waits for its newline.
       const end = buf.lastIndexOf(0x0a);
-      if (end < 0) return [];
-      offset += end + 1;
-      return buf.subarray(0, end).toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as GrantChange);
+      if (end < 0) return { changes: [], next: offset };
+      const lines = buf.subarray(0, end).toString('utf8').split('\n').filter((l) => l !== '');
+      return { changes: lines.map((l) => JSON.parse(l) as GrantChange), next: offset + end + 1 };
     } finally {
       await fh.close();
     }
-  };
-  const pump = (): void => {
-    if (reading !== null) {
-      again = true;
-      return;
-    }
-    reading = (async () => {
-      do {
-        again = false;
-        for (const change of await readNew()) for (const l of listeners) l(change);
-      } while (again);
-    })()
-      .catch(() => undefined)
-      .finally(() => {
-        reading = null;
-      });
-  };
-
-  // Start following from the current end: snapshot() covers what is already there.
-  offset = await stat(file).then((s) => s.size, () => 0);
+  }, () => undefined);
+  await log.sync();
   let watcher: FSWatcher | null = null;
   try {
-    watcher = watch(dir, () => pump());
+    watcher = watch(dir, () => void log.pump());
   } catch {
     watcher = null;
   }
-  const poll = setInterval(pump, POLL_MS);
+  const poll = setInterval(() => void log.pump(), POLL_MS);
   poll.unref();
 
   let tail: Promise<unknown> = Promise.resolve();
   return {
     kind: 'file',
-    apply(change) {
+    async apply(change) {
       const next = tail.then(async () => {
         const fh = await open(file, 'a');
         try {
@@ -151,72 +175,66 @@ async function fileGrantStore(dataDir: string): Promise<GrantStore> {
         }
       });
       tail = next.catch(() => undefined);
-      return next.then(() => pump());
+      await next;
+      await log.sync();
     },
     async snapshot() {
-      const snap = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>() };
-      let text = '';
-      try {
-        text = await readFile(file, 'utf8');
-      } catch {
-        return snap;
-      }
-      // A torn final line (crash mid-append) was never acknowledged; everything before it counts.
-      const lines = text.split('\n');
-      const complete = text.endsWith('\n') ? lines : lines.slice(0, -1);
-      for (const l of complete) if (l !== '') fold(snap, JSON.parse(l) as GrantChange);
-      return snap;
+      await log.sync();
+      return log.state;
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: log.subscribe,
     async close() {
       clearInterval(poll);
       watcher?.close();
-      listeners.clear();
+      log.clear();
       await tail;
     },
   };
 }
 
 /**
- * With Redis: the history is a list (durable order), and each change is published on a channel
- * every gateway subscribes to, so instances apply it incrementally without reloading.
+ * With Redis: the history is a list (durable order). Each change is announced on a channel every
+ * gateway subscribes to; an instance then reads the list from where it stopped, so a message lost
+ * while its connection was down is made up on reconnect or at the next poll, never skipped.
  */
 async function redisGrantStore(url: string, prefix: string): Promise<GrantStore> {
   const logKey = `${prefix}grants:log`;
   const channel = `${prefix}grants:changes`;
   const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectionName: `${prefix}grants-follower` });
   redis.on('error', () => undefined);
   sub.on('error', () => undefined);
   await redis.connect();
   await sub.connect();
-  const listeners = new Set<(c: GrantChange) => void>();
-  sub.on('message', (ch: string, message: string) => {
-    if (ch !== channel) return;
-    const change = JSON.parse(message) as GrantChange;
-    for (const l of listeners) l(change);
+  const log = follower(async (offset) => {
+    const lines = await redis.lrange(logKey, offset, -1);
+    return { changes: lines.map((l) => JSON.parse(l) as GrantChange), next: offset + lines.length };
+  }, () => undefined);
+  sub.on('message', (ch: string) => {
+    if (ch === channel) void log.pump();
   });
+  // After a reconnect the subscription is back (ioredis re-subscribes), but what was published
+  // meanwhile was not delivered: read it from the list.
+  sub.on('ready', () => void log.pump());
   await sub.subscribe(channel);
+  await log.sync();
+  const poll = setInterval(() => void log.pump(), 1000);
+  poll.unref();
   return {
     kind: 'redis',
     async apply(change) {
       const text = JSON.stringify(change);
       await redis.multi().rpush(logKey, text).publish(channel, text).exec();
+      await log.sync();
     },
     async snapshot() {
-      const snap = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>() };
-      for (const l of await redis.lrange(logKey, 0, -1)) fold(snap, JSON.parse(l) as GrantChange);
-      return snap;
+      await log.sync();
+      return log.state;
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: log.subscribe,
     async close() {
-      listeners.clear();
+      clearInterval(poll);
+      log.clear();
       sub.disconnect();
       redis.disconnect();
     },

@@ -4,7 +4,7 @@ import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../shared/declarations.ts';
 import type { EventLog, ExchangeEvent } from '../events.ts';
-import { fold, type Agreement, type Grant, type GrantStore } from '../grants/store.ts';
+import type { GrantStore } from '../grants/store.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
 /** The authority: its coordinators decide escalated requests. */
@@ -60,13 +60,10 @@ export async function workflow(deps: WorkflowDeps) {
 
   // Expiry is a step of its own: the gateway stops a grant at validUntil by itself; this
   // records that it happened, once, in the event log and the request's history.
-  const inForce = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>() };
-  const unsubscribe = deps.grants.subscribe((change) => fold(inForce, change));
-  for (const g of (await deps.grants.snapshot()).grants.values()) inForce.grants.set(g.id, g);
   let sweeping = Promise.resolve();
   const sweep = async (): Promise<void> => {
     const t = now().getTime();
-    for (const g of inForce.grants.values()) {
+    for (const g of [...(await deps.grants.snapshot()).grants.values()]) {
       if (expiryRecorded.has(g.id) || Date.parse(g.validUntil) > t) continue;
       const event = await deps.events.append({ type: 'grant.expired', actor: null, data: { id: g.id, requestId: g.requestId ?? null, validUntil: g.validUntil } });
       expiryRecorded.add(g.id);
@@ -113,7 +110,6 @@ export async function workflow(deps: WorkflowDeps) {
   return {
     async close(): Promise<void> {
       clearInterval(timer);
-      unsubscribe();
       await sweeping;
     },
     Query: {
