@@ -142,7 +142,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const verifyBearer = bearerVerifier(key, { issuer: config.jwtIssuer, audience: config.jwtAudience });
   const sign = identitySigner(subgraphSecret(config.subgraphSecret, config.dataDir));
 
+  const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
   const policy = await openSharingPolicy({
+    instance,
     catalog,
     policyDir: config.policyDir,
     dataDir: config.dataDir,
@@ -151,7 +153,6 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     unclassified: config.unclassifiedFields,
     log: (line) => log.info(line),
   });
-  const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
   let audit: AuditStore;
   try {
     audit = opts.auditStore ?? (await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, instance, log }));

@@ -86,24 +86,36 @@ export function parsePolicyText(catalog: Catalog, text: string, source: string):
   return { rules, problems };
 }
 
-/** Reads model.conf and every *.csv in the policy directory. */
-export function readPolicyDir(catalog: Catalog, dir: string): PolicyFiles {
+/** The texts of a policy directory by file name: model.conf and every *.csv. */
+export type PolicyTexts = Readonly<Record<string, string>>;
+
+export function readPolicyTexts(dir: string): { texts: PolicyTexts; problems: string[] } {
+  const texts: Record<string, string> = {};
   const problems: string[] = [];
-  let modelText = '';
-  try {
-    modelText = readFileSync(path.join(dir, 'model.conf'), 'utf8');
-  } catch {
-    problems.push(`${path.basename(dir)}/model.conf: cannot be read`);
-  }
-  const rules: SourcedRule[] = [];
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+    files = readdirSync(dir).filter((f) => f === 'model.conf' || f.endsWith('.csv'));
   } catch {
     problems.push(`${dir}: policy directory cannot be read`);
   }
-  for (const f of files) {
-    const parsed = parsePolicyText(catalog, readFileSync(path.join(dir, f), 'utf8'), `${path.basename(dir)}/${f}`);
+  for (const f of files.sort()) {
+    try {
+      texts[f] = readFileSync(path.join(dir, f), 'utf8');
+    } catch {
+      problems.push(`${path.basename(dir)}/${f}: cannot be read`);
+    }
+  }
+  return { texts, problems };
+}
+
+/** Parses a policy's texts; problems name `<label>/<file>:<line>`. */
+export function policyFromTexts(catalog: Catalog, texts: PolicyTexts, label: string): PolicyFiles {
+  const problems: string[] = [];
+  const modelText = texts['model.conf'];
+  if (modelText === undefined) problems.push(`${label}/model.conf: missing`);
+  const rules: SourcedRule[] = [];
+  for (const f of Object.keys(texts).filter((n) => n.endsWith('.csv')).sort()) {
+    const parsed = parsePolicyText(catalog, texts[f]!, `${label}/${f}`);
     rules.push(...parsed.rules);
     problems.push(...parsed.problems);
   }
@@ -115,7 +127,14 @@ export function readPolicyDir(catalog: Catalog, dir: string): PolicyFiles {
     if (first !== undefined && first.split(':')[0] !== r.source.split(':')[0]) problems.push(`${r.source}: id ${r.rule[0]} is already used at ${first}`);
     else if (first === undefined) ids.set(key, r.source);
   }
-  return { modelText, rules, problems };
+  return { modelText: modelText ?? '', rules, problems };
+}
+
+/** Reads model.conf and every *.csv in the policy directory. */
+export function readPolicyDir(catalog: Catalog, dir: string): PolicyFiles & { texts: PolicyTexts } {
+  const { texts, problems } = readPolicyTexts(dir);
+  const policy = policyFromTexts(catalog, texts, path.basename(dir));
+  return { ...policy, texts, problems: [...problems, ...policy.problems] };
 }
 
 /** The Casbin lines a filed grant or agreement stands for. */

@@ -1,7 +1,9 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import { newEnforceContext, newEnforcer, newModel, type Enforcer } from 'casbin';
 import { openGrantStore, type GrantChange, type GrantStore } from '../../subgraphs/exchange/grants/store.ts';
-import { agreementProblem, agreementRules, grantProblem, grantRules, readPolicyDir, type SourcedRule } from './policy-files.ts';
+import { agreementProblem, agreementRules, grantProblem, grantRules, policyFromTexts, readPolicyDir, type PolicyFiles, type PolicyTexts, type SourcedRule } from './policy-files.ts';
 import type { Caller, Catalog, Dataset, Decision, DenyReason } from './types.ts';
 
 /**
@@ -121,12 +123,28 @@ export interface SharingPolicyOptions {
   readonly log?: (line: string) => void;
   /** Debounce of file-change events; files are re-read this long after the last event. */
   readonly reloadDelayMs?: number;
+  /** Names this instance in the policy revisions it publishes (with Redis). */
+  readonly instance?: string;
+}
+
+/** Equal texts, equal id: a revision an instance already runs is never rebuilt. */
+function revisionId(texts: PolicyTexts): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(texts).sort()) h.update(name).update('\u0000').update(texts[name]!).update('\u0000');
+  return h.digest('hex');
+}
+
+/** The newest modification time among a policy directory's files, or 0. */
+function newestChange(dir: string, texts: PolicyTexts): number {
+  let newest = 0;
+  for (const name of Object.keys(texts)) newest = Math.max(newest, statSync(path.join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+  return newest;
 }
 
 export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<SharingPolicy> {
   const log = opts.log ?? (() => undefined);
   const { catalog } = opts;
-  const files = readPolicyDir(catalog, opts.policyDir);
+  let files = readPolicyDir(catalog, opts.policyDir);
   if (files.problems.length > 0) {
     throw new Error(`policy files refused: ${files.problems.join('; ')}`);
   }
@@ -134,7 +152,29 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
 
   let enforcer: Enforcer;
   let index = new RuleIndex();
-  let fileRules: readonly SourcedRule[] = files.rules;
+  let current: PolicyFiles = files;
+  let currentId = revisionId(files.texts);
+  // With Redis the policy is shared: the newest of this directory and the last revision any
+  // instance published wins at start, and every change picked up later is published to all.
+  const shared = store.kind === 'redis';
+  const sharedRevision = shared ? (await store.snapshot()).policy : null;
+  if (sharedRevision !== null && sharedRevision.id !== currentId) {
+    if (Date.parse(sharedRevision.at) > newestChange(opts.policyDir, files.texts)) {
+      const adopted = policyFromTexts(catalog, sharedRevision.texts, `revision ${sharedRevision.id.slice(0, 8)}`);
+      if (adopted.problems.length === 0) {
+        current = adopted;
+        currentId = sharedRevision.id;
+        log(`policy: running revision ${sharedRevision.id.slice(0, 8)} published by ${sharedRevision.by} at ${sharedRevision.at}, newer than ${opts.policyDir}`);
+      } else {
+        for (const p of adopted.problems) log(`policy: shared revision ${sharedRevision.id.slice(0, 8)} refused, running ${opts.policyDir}: ${p}`);
+      }
+    }
+  }
+  const publish = async (): Promise<void> => {
+    if (!shared || (await store.snapshot()).policy?.id === currentId) return;
+    const texts = Object.fromEntries(Object.entries(files.texts));
+    await store.apply({ op: 'policy', revision: { id: currentId, by: opts.instance ?? 'gateway', at: new Date().toISOString(), texts } });
+  };
   const sources = new Map<string, string>(); // "ptype:id" -> where the line came from
   let version = 1;
   let window = { from: -Infinity, until: Infinity };
@@ -193,12 +233,19 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const unsubscribe = store.subscribe((change) => {
     applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
   });
-  ({ enforcer, index } = await build(fileRules, files.modelText));
+  ({ enforcer, index } = await build(current.rules, current.modelText));
   window = index.window(Date.now());
+  if (currentId === revisionId(files.texts)) await publish();
 
   // Incremental: one grant or agreement added or revoked changes its lines only.
   const applyChange = async (change: GrantChange): Promise<void> => {
     switch (change.op) {
+      case 'policy': {
+        const r = change.revision;
+        if (r.id === currentId) return;
+        await install(policyFromTexts(catalog, r.texts, `revision ${r.id.slice(0, 8)}`), r.id, `revision ${r.id.slice(0, 8)} published by ${r.by}`);
+        return;
+      }
       case 'grant': {
         const rules = grantRules(change.grant);
         const problem = rules.map((r) => grantProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!)).find((x) => x !== null);
@@ -243,25 +290,38 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   };
   ready();
 
-  // Hot reload of the policy files: all-or-nothing, the last good policy stays on any problem.
+  // A whole new policy, from this directory or from another instance: all-or-nothing, the last
+  // good policy stays on any problem. True when installed.
+  const install = async (next: PolicyFiles, id: string, from: string): Promise<boolean> => {
+    if (next.problems.length > 0) {
+      for (const p of next.problems) log(`policy ${from} refused, keeping the last good policy: ${p}`);
+      return false;
+    }
+    try {
+      ({ enforcer, index } = await build(next.rules, next.modelText));
+    } catch (e) {
+      log(`policy ${from} refused, keeping the last good policy: model.conf: ${(e as Error).message}`);
+      return false;
+    }
+    current = next;
+    currentId = id;
+    changed(`policy ${from} installed`);
+    log(`policy ${from} installed: ${next.rules.length} lines`);
+    return true;
+  };
+
+  // Hot reload of the policy files.
   let timer: NodeJS.Timeout | null = null;
   const reload = (): void => {
     timer = null;
     applying = applying.then(async () => {
       const next = readPolicyDir(catalog, opts.policyDir);
-      if (next.problems.length > 0) {
-        for (const p of next.problems) log(`policy reload refused, keeping the last good policy: ${p}`);
-        return;
-      }
-      try {
-        const built = await build(next.rules, next.modelText);
-        enforcer = built.enforcer;
-        index = built.index;
-        fileRules = next.rules;
-        changed('policy files reloaded');
-        log(`policy reloaded from ${opts.policyDir}: ${next.rules.length} lines`);
-      } catch (e) {
-        log(`policy reload refused, keeping the last good policy: model.conf: ${(e as Error).message}`);
+      const id = revisionId(next.texts);
+      // Unchanged files (a touch, or a revision adopted from another instance) change nothing.
+      if (id === currentId || id === revisionId(files.texts)) return;
+      if (await install(next, id, `from ${opts.policyDir}`)) {
+        files = next;
+        await publish();
       }
     });
   };

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newEnforceContext, newEnforcer, newModel } from 'casbin';
@@ -201,5 +201,42 @@ describe('two gateway policies over one Redis', () => {
     for (const id of ids) await admin.client('KILL', 'ID', id);
     await a.policy.store.apply({ op: 'revoke-grant', id: 'g-d1', reason: 'test' });
     await until(() => b.policy.decide(tax, 'Enterprise.emissions').reason === 'GRANT_REQUIRED');
+  });
+
+  it('a policy file changed on one instance is applied by the others, a broken one by none, and a restart with older files runs the shared revision', async () => {
+    const prefix = `test:${process.pid}:${Date.now()}:files:`;
+    const redisUrl = 'redis://127.0.0.1:6379';
+    cleanups.push(async () => {
+      const r = new Redis(redisUrl);
+      const keys = await r.keys(`${prefix}*`);
+      if (keys.length > 0) await r.del(...keys);
+      r.disconnect();
+    });
+    // Each instance has its own copy of policies/, as on separate hosts.
+    const a = await openPolicy({ redisUrl, redisPrefix: prefix });
+    const b = await openPolicy({ redisUrl, redisPrefix: prefix });
+    const civil = caller('civil', 'civil-affairs');
+    expect(b.policy.decide(civil, 'Enterprise.insuredEmployees').reason).toBe('GRANT_REQUIRED');
+
+    const started = performance.now();
+    writeFileSync(path.join(a.policyDir, 'civil.csv'), 'p, g-civil-1, civil, hrss.enterprise-insurance, civil-affairs, 2026-01-01, 2030-01-01\n');
+    await until(() => b.policy.decide(civil, 'Enterprise.insuredEmployees').reason === 'GRANT', 1000);
+    console.log(`policy file change on instance A applied by instance B over Redis: ${(performance.now() - started).toFixed(1)} ms`);
+    expect(b.logs.join('\n')).toMatch(/policy revision [0-9a-f]{8} published by .* installed/);
+
+    writeFileSync(path.join(a.policyDir, 'civil.csv'), 'p, g-civil-1, civil\n');
+    await until(() => a.logs.some((l) => l.includes('civil.csv:1')));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.policy.decide(civil, 'Enterprise.insuredEmployees').reason).toBe('GRANT');
+
+    // A third instance starting from files older than the shared revision runs the revision.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-policy-old-'));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    cpSync(path.join(ROOT, 'policies'), tmp, { recursive: true });
+    const old = new Date('2026-01-01T00:00:00Z');
+    for (const f of readdirSync(tmp)) utimesSync(path.join(tmp, f), old, old);
+    const c = await openPolicy({ redisUrl, redisPrefix: prefix, policyDir: tmp });
+    expect(c.policy.decide(civil, 'Enterprise.insuredEmployees').reason).toBe('GRANT');
+    expect(c.logs.join('\n')).toMatch(/running revision [0-9a-f]{8} published by .*, newer than/);
   });
 });

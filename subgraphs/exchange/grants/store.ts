@@ -4,9 +4,10 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 
 /**
- * The grants and confidentiality agreements filed with the authority (R-22, R-34). The sharing
- * workflow writes them; every gateway reads them and follows changes incrementally. History is
- * append-only: a revocation is a new entry, nothing is rewritten.
+ * The grants and confidentiality agreements filed with the authority (R-22, R-34), and with Redis
+ * the policy revision every gateway runs. The sharing workflow writes grants and agreements; every
+ * gateway reads them and follows changes incrementally. History is append-only: a revocation is a
+ * new entry, nothing is rewritten.
  */
 export interface Grant {
   readonly id: string;
@@ -31,7 +32,22 @@ export interface Agreement {
   readonly filedWithSecrecyBureau: boolean;
 }
 
+/**
+ * A policy directory's texts as one gateway instance published them (with REDIS_URL), so that a
+ * policy change picked up by any instance is applied by all.
+ */
+export interface PolicyRevision {
+  /** sha256 of the texts: equal texts, equal id. */
+  readonly id: string;
+  /** The instance that published it. */
+  readonly by: string;
+  readonly at: string;
+  /** model.conf and every *.csv, by file name. */
+  readonly texts: Readonly<Record<string, string>>;
+}
+
 export type GrantChange =
+  | { readonly op: 'policy'; readonly revision: PolicyRevision }
   | { readonly op: 'grant'; readonly grant: Grant }
   | { readonly op: 'revoke-grant'; readonly id: string; readonly reason: string }
   | { readonly op: 'agreement'; readonly agreement: Agreement }
@@ -40,6 +56,8 @@ export type GrantChange =
 export interface GrantSnapshot {
   readonly grants: ReadonlyMap<string, Grant>;
   readonly agreements: ReadonlyMap<string, Agreement>;
+  /** The newest published policy revision, if any. */
+  readonly policy: PolicyRevision | null;
 }
 
 export interface GrantStore {
@@ -56,8 +74,11 @@ export interface GrantStore {
   close(): Promise<void>;
 }
 
-export function fold(snapshot: { grants: Map<string, Grant>; agreements: Map<string, Agreement> }, change: GrantChange): void {
+export function fold(snapshot: { grants: Map<string, Grant>; agreements: Map<string, Agreement>; policy: PolicyRevision | null }, change: GrantChange): void {
   switch (change.op) {
+    case 'policy':
+      snapshot.policy = change.revision;
+      return;
     case 'grant':
       snapshot.grants.set(change.grant.id, change.grant);
       return;
@@ -84,7 +105,7 @@ export async function openGrantStore(opts: { dataDir: string; redisUrl: string |
  * delays a change but never drops it.
  */
 function follower(readFrom: (offset: number) => Promise<{ changes: GrantChange[]; next: number }>, onError: (e: Error) => void) {
-  const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>() };
+  const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>(), policy: null as PolicyRevision | null };
   const listeners = new Set<(c: GrantChange) => void>();
   let offset = 0;
   let reading: Promise<void> | null = null;
