@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newEnforceContext, newEnforcer, newModel } from 'casbin';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
 import { openSharingPolicy, type SharingPolicy } from '../../gateway/sharing/policy.ts';
 import type { Caller } from '../../gateway/sharing/types.ts';
@@ -156,15 +156,21 @@ describe('sharing policy decisions', () => {
 });
 
 describe('two gateway policies over one Redis', () => {
-  it('a grant added through one instance takes effect in the other', async () => {
-    const prefix = `test:${process.pid}:${Date.now()}:`;
-    const redisUrl = 'redis://127.0.0.1:6379';
+  const redisUrl = 'redis://127.0.0.1:6379';
+  const admin = new Redis(redisUrl);
+  afterAll(() => admin.disconnect());
+  /** A key prefix of this test's own, deleted after it. */
+  const redisPrefix = (): string => {
+    const prefix = `test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
     cleanups.push(async () => {
-      const r = new Redis(redisUrl);
-      const keys = await r.keys(`${prefix}*`);
-      if (keys.length > 0) await r.del(...keys);
-      r.disconnect();
+      const keys = await admin.keys(`${prefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
     });
+    return prefix;
+  };
+
+  it('a grant added through one instance takes effect in the other', async () => {
+    const prefix = redisPrefix();
     const a = await openPolicy({ redisUrl, redisPrefix: prefix });
     const b = await openPolicy({ redisUrl, redisPrefix: prefix });
     const civil = caller('civil', 'civil-affairs');
@@ -180,14 +186,7 @@ describe('two gateway policies over one Redis', () => {
   });
 
   it('an instance whose Redis subscription dropped still applies the revocation published meanwhile', async () => {
-    const prefix = `test:${process.pid}:${Date.now()}:drop:`;
-    const redisUrl = 'redis://127.0.0.1:6379';
-    const admin = new Redis(redisUrl);
-    cleanups.push(async () => {
-      const keys = await admin.keys(`${prefix}*`);
-      if (keys.length > 0) await admin.del(...keys);
-      admin.disconnect();
-    });
+    const prefix = redisPrefix();
     const a = await openPolicy({ redisUrl, redisPrefix: prefix });
     const b = await openPolicy({ redisUrl, redisPrefix: prefix });
     const tax = caller('tax', 'statistics');
@@ -204,14 +203,7 @@ describe('two gateway policies over one Redis', () => {
   });
 
   it('a policy file changed on one instance is applied by the others, a broken one by none, and a restart with older files runs the shared revision', async () => {
-    const prefix = `test:${process.pid}:${Date.now()}:files:`;
-    const redisUrl = 'redis://127.0.0.1:6379';
-    cleanups.push(async () => {
-      const r = new Redis(redisUrl);
-      const keys = await r.keys(`${prefix}*`);
-      if (keys.length > 0) await r.del(...keys);
-      r.disconnect();
-    });
+    const prefix = redisPrefix();
     // Each instance has its own copy of policies/, as on separate hosts.
     const a = await openPolicy({ redisUrl, redisPrefix: prefix });
     const b = await openPolicy({ redisUrl, redisPrefix: prefix });
