@@ -152,28 +152,27 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
 
   let enforcer: Enforcer;
   let index = new RuleIndex();
-  let current: PolicyFiles = files;
-  let currentId = revisionId(files.texts);
-  // With Redis the policy is shared: the newest of this directory and the last revision any
-  // instance published wins at start, and every change picked up later is published to all.
+  // With Redis the policy is shared: the newer of this directory and the last revision any
+  // instance published runs at start, and every change picked up later is published to all.
   const shared = store.kind === 'redis';
-  const sharedRevision = shared ? (await store.snapshot()).policy : null;
-  if (sharedRevision !== null && sharedRevision.id !== currentId) {
-    if (Date.parse(sharedRevision.at) > newestChange(opts.policyDir, files.texts)) {
-      const adopted = policyFromTexts(catalog, sharedRevision.texts, `revision ${sharedRevision.id.slice(0, 8)}`);
-      if (adopted.problems.length === 0) {
-        current = adopted;
-        currentId = sharedRevision.id;
-        log(`policy: running revision ${sharedRevision.id.slice(0, 8)} published by ${sharedRevision.by} at ${sharedRevision.at}, newer than ${opts.policyDir}`);
-      } else {
-        for (const p of adopted.problems) log(`policy: shared revision ${sharedRevision.id.slice(0, 8)} refused, running ${opts.policyDir}: ${p}`);
-      }
+  let localId = revisionId(files.texts); // what POLICY_DIR holds, as last read
+  let currentId = localId; // what runs
+  let starting: PolicyFiles = files;
+  const revision = shared ? (await store.snapshot()).policy : null;
+  if (revision !== null && revision.id !== localId && Date.parse(revision.at) > newestChange(opts.policyDir, files.texts)) {
+    const name = `revision ${revision.id.slice(0, 8)}`;
+    const adopted = policyFromTexts(catalog, revision.texts, name);
+    if (adopted.problems.length === 0) {
+      starting = adopted;
+      currentId = revision.id;
+      log(`policy: running ${name} published by ${revision.by} at ${revision.at}, newer than ${opts.policyDir}`);
+    } else {
+      for (const p of adopted.problems) log(`policy: shared ${name} refused, running ${opts.policyDir}: ${p}`);
     }
   }
   const publish = async (): Promise<void> => {
-    if (!shared || (await store.snapshot()).policy?.id === currentId) return;
-    const texts = Object.fromEntries(Object.entries(files.texts));
-    await store.apply({ op: 'policy', revision: { id: currentId, by: opts.instance ?? 'gateway', at: new Date().toISOString(), texts } });
+    if (!shared || currentId !== localId || (await store.snapshot()).policy?.id === localId) return;
+    await store.apply({ op: 'policy', revision: { id: localId, by: opts.instance ?? 'gateway', at: new Date().toISOString(), texts: files.texts } });
   };
   const sources = new Map<string, string>(); // "ptype:id" -> where the line came from
   let version = 1;
@@ -233,9 +232,9 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const unsubscribe = store.subscribe((change) => {
     applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
   });
-  ({ enforcer, index } = await build(current.rules, current.modelText));
+  ({ enforcer, index } = await build(starting.rules, starting.modelText));
   window = index.window(Date.now());
-  if (currentId === revisionId(files.texts)) await publish();
+  await publish();
 
   // Incremental: one grant or agreement added or revoked changes its lines only.
   const applyChange = async (change: GrantChange): Promise<void> => {
@@ -303,7 +302,6 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       log(`policy ${from} refused, keeping the last good policy: model.conf: ${(e as Error).message}`);
       return false;
     }
-    current = next;
     currentId = id;
     changed(`policy ${from} installed`);
     log(`policy ${from} installed: ${next.rules.length} lines`);
@@ -318,9 +316,10 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       const next = readPolicyDir(catalog, opts.policyDir);
       const id = revisionId(next.texts);
       // Unchanged files (a touch, or a revision adopted from another instance) change nothing.
-      if (id === currentId || id === revisionId(files.texts)) return;
+      if (id === currentId || id === localId) return;
       if (await install(next, id, `from ${opts.policyDir}`)) {
         files = next;
+        localId = id;
         await publish();
       }
     });
