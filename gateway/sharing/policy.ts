@@ -148,7 +148,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   if (files.problems.length > 0) {
     throw new Error(`policy files refused: ${files.problems.join('; ')}`);
   }
-  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}) });
+  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}), log });
 
   let enforcer: Enforcer;
   let index = new RuleIndex();

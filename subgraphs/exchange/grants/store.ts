@@ -94,8 +94,22 @@ export function fold(snapshot: { grants: Map<string, Grant>; agreements: Map<str
   }
 }
 
-export async function openGrantStore(opts: { dataDir: string; redisUrl: string | null; redisPrefix?: string }): Promise<GrantStore> {
-  return opts.redisUrl === null ? fileGrantStore(opts.dataDir) : redisGrantStore(opts.redisUrl, opts.redisPrefix ?? 'exchange:');
+export interface GrantStoreOptions {
+  readonly dataDir: string;
+  readonly redisUrl: string | null;
+  readonly redisPrefix?: string;
+  /** Told when the log cannot be read (once per distinct problem); reading is retried. */
+  readonly log?: (line: string) => void;
+}
+
+export async function openGrantStore(opts: GrantStoreOptions): Promise<GrantStore> {
+  let last = '';
+  const onError = (e: Error): void => {
+    if (e.message === last) return;
+    last = e.message;
+    (opts.log ?? ((l) => process.stderr.write(`${l}\n`)))(`grant store: cannot read changes, retrying: ${e.message}`);
+  };
+  return opts.redisUrl === null ? fileGrantStore(opts.dataDir, onError) : redisGrantStore(opts.redisUrl, opts.redisPrefix ?? 'exchange:', onError);
 }
 
 /**
@@ -116,20 +130,23 @@ function follower(readFrom: (offset: number) => Promise<{ changes: GrantChange[]
       return reading;
     }
     reading = (async () => {
-      do {
-        again = false;
-        const { changes, next } = await readFrom(offset);
-        offset = next;
-        for (const change of changes) {
-          fold(state, change);
-          for (const l of listeners) l(change);
-        }
-      } while (again);
-    })()
-      .catch((e: unknown) => onError(e as Error))
-      .finally(() => {
+      try {
+        do {
+          again = false;
+          const { changes, next } = await readFrom(offset);
+          offset = next;
+          for (const change of changes) {
+            fold(state, change);
+            for (const l of listeners) l(change);
+          }
+        } while (again);
+      } catch (e) {
+        onError(e as Error);
+      } finally {
+        // In the same turn as the last `again` check: a later pump starts a read of its own.
         reading = null;
-      });
+      }
+    })();
     return reading;
   };
   return {
@@ -152,7 +169,7 @@ const POLL_MS = 250;
  * processes follow it from their last offset (fs.watch, with a short stat poll as a fallback for
  * file systems that drop events), so a change reaches every gateway within a second.
  */
-async function fileGrantStore(dataDir: string): Promise<GrantStore> {
+async function fileGrantStore(dataDir: string, onError: (e: Error) => void): Promise<GrantStore> {
   const dir = path.join(dataDir, 'policy');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'grants.jsonl');
@@ -171,7 +188,7 @@ async function fileGrantStore(dataDir: string): Promise<GrantStore> {
     } finally {
       await fh.close();
     }
-  }, () => undefined);
+  }, onError);
   await log.sync();
   let watcher: FSWatcher | null = null;
   try {
@@ -218,7 +235,7 @@ async function fileGrantStore(dataDir: string): Promise<GrantStore> {
  * gateway subscribes to; an instance then reads the list from where it stopped, so a message lost
  * while its connection was down is made up on reconnect or at the next poll, never skipped.
  */
-async function redisGrantStore(url: string, prefix: string): Promise<GrantStore> {
+async function redisGrantStore(url: string, prefix: string, onError: (e: Error) => void): Promise<GrantStore> {
   const logKey = `${prefix}grants:log`;
   const channel = `${prefix}grants:changes`;
   const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -230,7 +247,7 @@ async function redisGrantStore(url: string, prefix: string): Promise<GrantStore>
   const log = follower(async (offset) => {
     const lines = await redis.lrange(logKey, offset, -1);
     return { changes: lines.map((l) => JSON.parse(l) as GrantChange), next: offset + lines.length };
-  }, () => undefined);
+  }, onError);
   sub.on('message', (ch: string) => {
     if (ch === channel) void log.pump();
   });
