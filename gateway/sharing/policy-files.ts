@@ -8,7 +8,13 @@ import type { Catalog } from './types.ts';
 export interface SourcedRule {
   readonly ptype: 'p' | 'p2';
   readonly rule: readonly string[];
-  readonly source: string;
+  /** e.g. "policies/grants.csv" */
+  readonly file: string;
+  readonly line: number;
+}
+
+export function whereOf(r: SourcedRule): string {
+  return `${r.file}:${r.line}`;
 }
 
 export interface PolicyFiles {
@@ -50,38 +56,34 @@ export function agreementProblem(catalog: Catalog, a: string, b: string, dataset
   return null;
 }
 
-/** Parses one CSV policy text; problems name `source:line`. */
-export function parsePolicyText(catalog: Catalog, text: string, source: string): { rules: SourcedRule[]; problems: string[] } {
+/** Parses one CSV policy text; problems name `file:line`. */
+export function parsePolicyText(catalog: Catalog, text: string, file: string): { rules: SourcedRule[]; problems: string[] } {
   const rules: SourcedRule[] = [];
   const problems: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (raw === '' || raw.startsWith('#')) continue;
-    const where = `${source}:${i + 1}`;
-    const cells = raw.split(',').map((c) => c.trim());
-    const [ptype, ...rest] = cells;
+    const cells = raw.split(',');
+    for (let c = 0; c < cells.length; c++) cells[c] = cells[c]!.trim();
+    const ptype = cells[0];
+    const rest = cells.slice(1);
+    let problem: string | null;
     if (ptype === 'p') {
-      if (rest.length !== 6) {
-        problems.push(`${where}: a grant line has 7 fields (p, id, consumer, dataset, purpose, valid from, valid until), found ${cells.length}`);
-        continue;
-      }
       const [, consumer, dataset, purpose, from, until] = rest as [string, string, string, string, string, string];
-      const problem = grantProblem(catalog, consumer, dataset, purpose, from, until);
-      if (problem !== null) problems.push(`${where}: ${problem}`);
-      else rules.push({ ptype: 'p', rule: rest, source: where });
+      problem = rest.length !== 6
+        ? `a grant line has 7 fields (p, id, consumer, dataset, purpose, valid from, valid until), found ${cells.length}`
+        : grantProblem(catalog, consumer, dataset, purpose, from, until);
     } else if (ptype === 'p2') {
-      if (rest.length !== 7) {
-        problems.push(`${where}: an agreement line has 8 fields (p2, id, party, party, dataset, signed on, valid until, filed with secrecy bureau), found ${cells.length}`);
-        continue;
-      }
       const [, a, b, dataset, signedOn, until, filed] = rest as [string, string, string, string, string, string, string];
-      const problem = agreementProblem(catalog, a, b, dataset, signedOn, until, filed);
-      if (problem !== null) problems.push(`${where}: ${problem}`);
-      else rules.push({ ptype: 'p2', rule: rest, source: where });
+      problem = rest.length !== 7
+        ? `an agreement line has 8 fields (p2, id, party, party, dataset, signed on, valid until, filed with secrecy bureau), found ${cells.length}`
+        : agreementProblem(catalog, a, b, dataset, signedOn, until, filed);
     } else {
-      problems.push(`${where}: unknown line type "${ptype}" (expected p for a grant or p2 for an agreement)`);
+      problem = `unknown line type "${ptype}" (expected p for a grant or p2 for an agreement)`;
     }
+    if (problem !== null) problems.push(`${file}:${i + 1}: ${problem}`);
+    else rules.push({ ptype: ptype as 'p' | 'p2', rule: rest, file, line: i + 1 });
   }
   return { rules, problems };
 }
@@ -119,13 +121,12 @@ export function policyFromTexts(catalog: Catalog, texts: PolicyTexts, label: str
     rules.push(...parsed.rules);
     problems.push(...parsed.problems);
   }
-  const ids = new Map<string, string>();
+  const ids = { p: new Map<string, SourcedRule>(), p2: new Map<string, SourcedRule>() };
   for (const r of rules) {
-    const key = `${r.ptype}:${r.rule[0]}`;
-    const first = ids.get(key);
+    const first = ids[r.ptype].get(r.rule[0]!);
     // One grant may span several lines (one per purpose) only within one file.
-    if (first !== undefined && first.split(':')[0] !== r.source.split(':')[0]) problems.push(`${r.source}: id ${r.rule[0]} is already used at ${first}`);
-    else if (first === undefined) ids.set(key, r.source);
+    if (first === undefined) ids[r.ptype].set(r.rule[0]!, r);
+    else if (first.file !== r.file) problems.push(`${whereOf(r)}: id ${r.rule[0]} is already used at ${whereOf(first)}`);
   }
   return { modelText: modelText ?? '', rules, problems };
 }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { newEnforceContext, newEnforcer, newModel, type Enforcer } from 'casbin';
-import { openGrantStore, type GrantChange, type GrantStore } from '../../subgraphs/exchange/grants/store.ts';
-import { agreementProblem, agreementRules, grantProblem, grantRules, policyFromTexts, readPolicyDir, type PolicyFiles, type PolicyTexts, type SourcedRule } from './policy-files.ts';
+import { openGrantStore, type Agreement, type Grant, type GrantChange, type GrantStore } from '../../subgraphs/exchange/grants/store.ts';
+import { agreementProblem, agreementRules, grantProblem, grantRules, policyFromTexts, readPolicyDir, whereOf, type PolicyFiles, type PolicyTexts, type SourcedRule } from './policy-files.ts';
 import type { Caller, Catalog, Dataset, Decision, DenyReason } from './types.ts';
 
 /**
@@ -37,6 +37,14 @@ interface AgreementRule {
   readonly from: number;
   readonly until: number;
   readonly secrecyFiled: boolean;
+}
+
+function grantSource(g: Grant): string {
+  return `grant ${g.id}${g.requestId ? ` (request ${g.requestId})` : ''}`;
+}
+
+function agreementSource(a: Agreement): string {
+  return `agreement ${a.id} (${a.documentRef})`;
 }
 
 function pairKey(a: string, b: string): string {
@@ -80,11 +88,15 @@ class RuleIndex {
   window(now: number): { from: number; until: number } {
     let from = -Infinity;
     let until = Infinity;
-    for (const list of [...this.grants.values(), ...this.agreements.values()]) {
-      for (const r of list) {
-        for (const t of [r.from, r.until]) {
-          if (t > now && t < until) until = t;
-          if (t <= now && t > from) from = t;
+    const see = (t: number): void => {
+      if (t > now && t < until) until = t;
+      if (t <= now && t > from) from = t;
+    };
+    for (const lists of [this.grants.values(), this.agreements.values()]) {
+      for (const list of lists) {
+        for (const r of list) {
+          see(r.from);
+          see(r.until);
         }
       }
     }
@@ -174,7 +186,12 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     if (!shared || currentId !== localId || (await store.snapshot()).policy?.id === localId) return;
     await store.apply({ op: 'policy', revision: { id: localId, by: opts.instance ?? 'gateway', at: new Date().toISOString(), texts: files.texts } });
   };
-  const sources = new Map<string, string>(); // "ptype:id" -> where the line came from
+  // Where each line came from, for `explain`: a file line, or the grant or agreement in the store.
+  const sources = { p: new Map<string, SourcedRule | string>(), p2: new Map<string, SourcedRule | string>() };
+  const sourceOf = (ptype: 'p' | 'p2', id: string | undefined): string => {
+    const s = id === undefined ? undefined : sources[ptype].get(id);
+    return s === undefined ? (ptype === 'p' ? 'grant' : 'agreement') : typeof s === 'string' ? s : whereOf(s);
+  };
   let version = 1;
   let window = { from: -Infinity, until: Infinity };
   let cache = new Map<string, Decision>();
@@ -193,11 +210,13 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     const idx = new RuleIndex();
     const p: string[][] = [];
     const p2: string[][] = [];
-    sources.clear();
+    sources.p.clear();
+    sources.p2.clear();
     for (const r of rules) {
-      (r.ptype === 'p' ? p : p2).push([...r.rule]);
+      // Casbin keeps the arrays as given and never changes them.
+      (r.ptype === 'p' ? p : p2).push(r.rule as string[]);
       idx.add(r.ptype, r.rule);
-      sources.set(`${r.ptype}:${r.rule[0]}`, r.source);
+      sources[r.ptype].set(r.rule[0]!, r);
     }
     const snap = await store.snapshot();
     for (const g of snap.grants.values()) {
@@ -210,14 +229,14 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         p.push(r);
         idx.add('p', r);
       }
-      sources.set(`p:${g.id}`, `grant ${g.id}${g.requestId ? ` (request ${g.requestId})` : ''}`);
+      sources.p.set(g.id, grantSource(g));
     }
     for (const a of snap.agreements.values()) {
       for (const r of agreementRules(a)) {
         p2.push(r);
         idx.add('p2', r);
       }
-      sources.set(`p2:${a.id}`, `agreement ${a.id} (${a.documentRef})`);
+      sources.p2.set(a.id, agreementSource(a));
     }
     if (p.length > 0) await e.addPolicies(p);
     if (p2.length > 0) await e.addNamedPolicies('p2', p2);
@@ -255,7 +274,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         await removeLines('p', change.grant.id);
         await enforcer.addPolicies(rules);
         for (const r of rules) index.add('p', r);
-        sources.set(`p:${change.grant.id}`, `grant ${change.grant.id}${change.grant.requestId ? ` (request ${change.grant.requestId})` : ''}`);
+        sources.p.set(change.grant.id, grantSource(change.grant));
         changed(`grant ${change.grant.id} added`);
         return;
       }
@@ -273,7 +292,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         await removeLines('p2', change.agreement.id);
         await enforcer.addNamedPolicies('p2', rules);
         for (const r of rules) index.add('p2', r);
-        sources.set(`p2:${change.agreement.id}`, `agreement ${change.agreement.id} (${change.agreement.documentRef})`);
+        sources.p2.set(change.agreement.id, agreementSource(change.agreement));
         changed(`agreement ${change.agreement.id} added`);
         return;
       }
@@ -407,13 +426,13 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       if (ds !== null && ds.class === 'CONDITIONAL' && ds.provider !== caller.agency && caller.purpose !== null) {
         const at = new Date(now).toISOString();
         const [ok, rule] = await enforcer.enforceEx(caller.agency, ds.id, caller.purpose, at);
-        if (ok) lines.push(`${sources.get(`p:${rule[0]}`) ?? 'grant'}: p, ${rule.join(', ')}`);
+        if (ok) lines.push(`${sourceOf('p', rule[0])}: p, ${rule.join(', ')}`);
         else {
-          for (const r of await enforcer.getFilteredNamedPolicy('p', 1, caller.agency, ds.id)) lines.push(`${sources.get(`p:${r[0]}`) ?? 'grant'}: p, ${r.join(', ')} (does not match)`);
+          for (const r of await enforcer.getFilteredNamedPolicy('p', 1, caller.agency, ds.id)) lines.push(`${sourceOf('p', r[0])}: p, ${r.join(', ')} (does not match)`);
         }
         if (ok && ds.sensitivity !== null) {
           const [agreed, arule] = await enforcer.enforceEx(newEnforceContext('2'), caller.agency, ds.provider, ds.id, at, String(ds.sensitivity === 'STATE_SECRET'));
-          if (agreed) lines.push(`${sources.get(`p2:${arule[0]}`) ?? 'agreement'}: p2, ${arule.join(', ')}`);
+          if (agreed) lines.push(`${sourceOf('p2', arule[0])}: p2, ${arule.join(', ')}`);
           else lines.push(`no confidentiality agreement between ${caller.agency} and ${ds.provider} covers ${ds.id} now`);
         }
       }
