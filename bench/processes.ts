@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../gateway/config.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
@@ -52,7 +53,12 @@ if (role === 'subgraphs') {
   const discard = { kind: 'file' as const, append: async () => undefined, query: async () => ({ records: [], next: null }), stats: () => ({ appends: 0, records: 0, syncs: 0 }), close: async () => undefined };
   const gw = await startGateway(config, { log: silentLogger, ...(role === 'governed-no-audit' ? { auditStore: discard } : {}) });
   console.log(JSON.stringify({ url: gw.url }));
+} else if (role === 'micro') {
+  // In a process of its own, so that the minutes of load before it leave no heap behind.
+  const { runMicro } = await import('./micro.ts');
+  console.log(JSON.stringify(await runMicro(path.join(config.dataDir, 'micro'))));
+  process.exit(0);
 } else {
-  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed|governed-no-audit');
+  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed|governed-no-audit|micro');
   process.exit(2);
 }

@@ -10,7 +10,7 @@ import { loadConfig } from '../gateway/config.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { signToken } from '../gateway/identity/token.ts';
 import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
-import { runMicro, type MicroResult } from './micro.ts';
+import type { MicroResult } from './micro.ts';
 
 /**
  * npm run bench: what governance costs, measured against a bare @apollo/gateway over the same
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const WARMUP = Number(args.warmup);
+/** Turns each of bare, governed and governed-without-audit takes at the joined query. */
+const ROUNDS = 4;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -132,23 +134,24 @@ async function main(): Promise<void> {
 
   const redisPrefix = `bench:${process.pid}:`;
   try {
-    // On a 2-core machine shared by three processes, one run of each is at the mercy of ordering
-    // and warm-up; bare and governed therefore alternate, twice, and the mean of the two counts.
+    // On a 2-core machine shared by three processes one run is at the mercy of the neighbours:
+    // the three gateways start once and take turns, ROUNDS times, and the mean of the runs counts.
     const joined: Record<'bare' | 'governed' | 'off', LoadResult[]> = { bare: [], governed: [], off: [] };
-    for (let round = 0; round < 2; round++) {
-      await run('bare', {}, async (url) => {
-        joined.bare.push(await load('bare', url, JOINED, {}));
-      });
-      await run('governed', { INSTANCE_ID: 'bench-file' }, async (url) => {
-        joined.governed.push(await load('governed', url, JOINED, tax));
-      });
-      await run('governed-no-audit', {}, async (url) => {
-        joined.off.push(await load('off', url, JOINED, tax));
-      });
+    const turns = [
+      { kind: 'bare', gw: await startProcess('bare', { ...baseEnv, ...urlEnv }), headers: {} },
+      { kind: 'governed', gw: await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file' }), headers: tax },
+      { kind: 'off', gw: await startProcess('governed-no-audit', { ...baseEnv, ...urlEnv }), headers: tax },
+    ] as const;
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of turns) joined[t.kind].push(await load(t.kind, t.gw.info['url'] as string, JOINED, t.headers));
+      }
+    } finally {
+      for (const t of turns) await stopProcess(t.gw.child);
     }
-    results.push(mean('1 bare gateway (mean of 2 runs)', joined.bare));
-    results.push(mean('2 governed, file audit (mean of 2 runs)', joined.governed));
-    results.push(mean('2c governed, audit off (mean of 2 runs)', joined.off));
+    results.push(mean(`1 bare gateway (mean of ${ROUNDS} runs)`, joined.bare));
+    results.push(mean(`2 governed, file audit (mean of ${ROUNDS} runs)`, joined.governed));
+    results.push(mean(`2c governed, audit off (mean of ${ROUNDS} runs)`, joined.off));
     const rate = Math.max(100, Math.round(results[0]!.requestsPerSecond * 0.5));
     await run('bare', {}, async (url) => {
       results.push(await load(`1b bare at ${rate} req/s offered`, url, JOINED, {}, { rate }));
@@ -170,7 +173,7 @@ async function main(): Promise<void> {
     redis.disconnect();
   }
 
-  const micro = await runMicro(path.join(tmp, 'micro'));
+  const micro = (await startProcess('micro', baseEnv)).info as unknown as MicroResult;
   report(results, micro);
   rmSync(tmp, { recursive: true, force: true });
 }
