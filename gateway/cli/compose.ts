@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { configOrExit, die } from '../../bin/run.ts';
-import { activeGrantedDatasets, changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../../subgraphs/exchange/catalog/history.ts';
+import { changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../../subgraphs/exchange/catalog/history.ts';
 import { compose, referenceSubgraphs } from '../compose.ts';
+import { readCatalog } from '../sharing/catalog.ts';
+import { activeGrantedDatasets } from '../sharing/policy-files.ts';
 
 /**
  * npm run compose [-- --accept]: writes schema/supergraph.graphql and records what changed in the
@@ -28,10 +30,12 @@ if (!result.ok) {
   process.exit(1);
 }
 const sdl = result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${result.supergraphSdl}\n`;
-const before = existsSync(OUT) ? datasetsOfSupergraph(readFileSync(OUT, 'utf8')) : [];
+const beforeSdl = existsSync(OUT) ? readFileSync(OUT, 'utf8') : null;
+const before = beforeSdl === null ? [] : datasetsOfSupergraph(beforeSdl);
 const changes = diffCatalogs(before, datasetsOfSupergraph(sdl));
 
-const granted = await activeGrantedDatasets(configOrExit(), Date.now()).catch((e: unknown) => die(`compose: cannot read the grants in force: ${(e as Error).message}`));
+// Grants are read against the catalog they were written for: the supergraph being replaced.
+const granted = beforeSdl === null ? new Set<string>() : await activeGrantedDatasets(readCatalog(beforeSdl), configOrExit(), Date.now()).catch((e: unknown) => die(`compose: cannot read the grants in force: ${(e as Error).message}`));
 const warnings = changesNeedingAcceptance(changes, granted);
 if (warnings.length > 0 && !accept) {
   console.error('compose: these catalog changes need --accept:');
@@ -49,4 +53,3 @@ if (changes.length > 0) {
 } else {
   console.log(`compose: wrote ${OUT}; catalog unchanged`);
 }
-

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Agreement, Grant } from '../../subgraphs/exchange/grants/store.ts';
+import { openGrantStore, type Agreement, type Grant } from '../../subgraphs/exchange/grants/store.ts';
 import { AGENCY_CODES, PURPOSE_CODES } from '../identity/agencies.ts';
 import type { Catalog } from './types.ts';
 
@@ -145,4 +145,30 @@ export function grantRules(g: Grant): string[][] {
 
 export function agreementRules(a: Agreement): string[][] {
   return a.datasets.map((d) => [a.id, a.parties[0], a.parties[1], d, a.signedOn, a.validUntil, String(a.filedWithSecrecyBureau)]);
+}
+
+/**
+ * Datasets that grants in force at `now` name, as a gateway over `catalog` would load them: the
+ * valid lines of the policy files and the grants in the authority's store.
+ */
+export async function activeGrantedDatasets(
+  catalog: Catalog,
+  config: { policyDir: string; dataDir: string; redisUrl: string | null; redisPrefix: string },
+  now: number,
+): Promise<Set<string>> {
+  const granted = new Set<string>();
+  const inForce = (from: string, until: string): boolean => Date.parse(from) <= now && now < Date.parse(until);
+  for (const r of readPolicyDir(catalog, config.policyDir).rules) {
+    const [, , dataset, , from, until] = r.rule as [string, string, string, string, string, string];
+    if (r.ptype === 'p' && inForce(from, until)) granted.add(dataset);
+  }
+  // The embedded store only exists once a grant was filed; this does not create it.
+  if (config.redisUrl === null && !existsSync(path.join(config.dataDir, 'policy'))) return granted;
+  const store = await openGrantStore(config);
+  try {
+    for (const g of (await store.snapshot()).grants.values()) if (inForce(g.validFrom, g.validUntil)) granted.add(g.dataset);
+  } finally {
+    await store.close();
+  }
+  return granted;
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, referenceSubgraphs } from '../../gateway/compose.ts';
-import { activeGrantedDatasets } from '../../subgraphs/exchange/catalog/history.ts';
+import { readCatalog } from '../../gateway/sharing/catalog.ts';
+import { activeGrantedDatasets } from '../../gateway/sharing/policy-files.ts';
 import { openGrantStore } from '../../subgraphs/exchange/grants/store.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { ROOT } from '../helpers/root.ts';
@@ -70,7 +71,7 @@ describe('npm run compose against the grants in force', () => {
       await store.apply({ op: 'grant', grant: { id: 'g-civil-1', consumer: 'psb', dataset: 'civil.marriage-registration', purposes: ['public-security'], validFrom: '2026-01-01', validUntil: '2099-01-01' } });
       await store.apply({ op: 'grant', grant: { id: 'g-old-1', consumer: 'tax', dataset: 'eeb.enterprise-emissions', purposes: ['statistics'], validFrom: '2025-01-01', validUntil: '2026-01-01' } });
       await store.close();
-      const granted = await activeGrantedDatasets(config, Date.parse('2026-06-01'));
+      const granted = await activeGrantedDatasets(readCatalog(readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8')), config, Date.parse('2026-06-01'));
       expect(granted.has('civil.marriage-registration')).toBe(true);
       expect(granted.has('eeb.enterprise-emissions')).toBe(false); // expired
       expect(granted.has('hrss.enterprise-insurance')).toBe(true); // policies/grants.csv

@@ -1,8 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parse } from 'graphql';
 import { providerOf, readDeclarations } from '../../shared/declarations.ts';
-import { openGrantStore } from '../grants/store.ts';
 
 /** One dataset as a supergraph declares it. */
 export interface DatasetShape {
@@ -72,27 +69,4 @@ export function changesNeedingAcceptance(changes: readonly DatasetChange[], gran
     }
   }
   return warnings;
-}
-
-/** Datasets that grants in force at `now` name: the policy files' lines and the authority's store. */
-export async function activeGrantedDatasets(config: { policyDir: string; dataDir: string; redisUrl: string | null; redisPrefix: string }, now: number): Promise<Set<string>> {
-  const granted = new Set<string>();
-  const inForce = (from: string, until: string): boolean => Date.parse(from) <= now && now < Date.parse(until);
-  const files = existsSync(config.policyDir) ? readdirSync(config.policyDir).filter((f) => f.endsWith('.csv')) : [];
-  for (const f of files) {
-    for (const line of readFileSync(path.join(config.policyDir, f), 'utf8').split('\n')) {
-      // p, grant id, consumer, dataset, purpose, valid from, valid until
-      const [ptype, , , dataset, , from, until] = line.split(',').map((c) => c.trim());
-      if (ptype === 'p' && dataset !== undefined && from !== undefined && until !== undefined && inForce(from, until)) granted.add(dataset);
-    }
-  }
-  // The embedded store only exists once a grant was filed; compose does not create it.
-  if (config.redisUrl === null && !existsSync(path.join(config.dataDir, 'policy'))) return granted;
-  const store = await openGrantStore(config);
-  try {
-    for (const g of (await store.snapshot()).grants.values()) if (inForce(g.validFrom, g.validUntil)) granted.add(g.dataset);
-  } finally {
-    await store.close();
-  }
-  return granted;
 }
