@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { graphqlRequest, readBody, sendGraphQLResponse } from '../subgraphs/shared/http.ts';
-import { identitySigner, TRUST_HEADER } from '../subgraphs/shared/trust.ts';
+import { graphqlRequest, readBody, sendGraphQLResponse } from '../common/http.ts';
+import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
 import { disableApolloTelemetry } from '../gateway/no-telemetry.ts';
 import { subgraphFetch } from '../gateway/subgraph-fetch.ts';
 

@@ -7,7 +7,7 @@ import { silentLogger } from '../gateway/log.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer } from '../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../subgraphs/shared/trust.ts';
+import { subgraphSecret } from '../common/trust.ts';
 import { startBareGateway } from './bare.ts';
 
 /**

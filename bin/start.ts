@@ -2,7 +2,7 @@ import { auditReader } from '../gateway/audit/reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../subgraphs/shared/trust.ts';
+import { subgraphSecret } from '../common/trust.ts';
 import { configOrExit, die, onShutdown, startFailure } from './run.ts';
 
 /** The whole reference exchange in one process: every subgraph on its reference port, then the gateway. */

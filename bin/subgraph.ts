@@ -2,7 +2,7 @@ import { auditReader } from '../gateway/audit/reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { subgraphInfo, SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer } from '../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../subgraphs/shared/trust.ts';
+import { subgraphSecret } from '../common/trust.ts';
 import { configOrExit, die, onShutdown, startFailure } from './run.ts';
 
 const name = process.argv[2];

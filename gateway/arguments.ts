@@ -12,7 +12,7 @@ import {
   type GraphQLSchema,
   type ValueNode,
 } from 'graphql';
-import { checkIdNumber, checkUscc, type CodeProblem } from '../subgraphs/shared/codes.ts';
+import { checkIdNumber, checkUscc, type CodeProblem } from '../common/codes.ts';
 
 /**
  * The agencies' key scalars, checked at the gateway: a wrong check character is refused before

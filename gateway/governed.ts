@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AuditEntry } from './audit/record.ts';
-import { ERROR_CODES, exchangeError } from './errors.ts';
+import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
 import { trimOperation, type FillPlan } from './sharing/trim.ts';

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { readOrCreateKey } from '../../subgraphs/shared/keys.ts';
+import { readOrCreateKey } from '../../common/keys.ts';
 
 /** A signed statement "instance X's chain had hash H at seq N": lets a bundle be checked offline. */
 export interface Checkpoint {

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import type { Caller } from '../sharing/types.ts';
-import { AGENCY_CODES, ROLES } from './agencies.ts';
+import { AGENCY_CODES, ROLES } from '../../common/vocabulary.ts';
 import type { VerificationKey } from './keys.ts';
 
 export interface Principal {

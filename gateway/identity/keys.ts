@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { readOrCreateKey } from '../../subgraphs/shared/keys.ts';
+import { readOrCreateKey } from '../../common/keys.ts';
 import type { Config } from '../config.ts';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';

@@ -1,5 +1,5 @@
 import { Kind, parse, type DocumentNode, type ValueNode } from 'graphql';
-import { providerOf, readDeclarations } from '../../subgraphs/shared/declarations.ts';
+import { providerOf, readDeclarations } from '../../common/declarations.ts';
 import type { Catalog, Dataset } from './types.ts';
 
 export const SHARING_SPEC_URL = 'https://exchange.gd.gov.cn/sharing/v1.0';

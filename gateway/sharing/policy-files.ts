@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { openGrantStore, type Agreement, type Grant } from '../../subgraphs/exchange/grants/store.ts';
-import { AGENCY_CODES, PURPOSE_CODES } from '../identity/agencies.ts';
+import { openGrantStore, type Agreement, type Grant } from '../../ledger/grants.ts';
+import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
 import type { Catalog } from './types.ts';
 
 /** A policy line as Casbin holds it, with where it came from for `explain` and error messages. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { newEnforceContext, newEnforcer, newModel, type Enforcer } from 'casbin';
-import { openGrantStore, type Agreement, type Grant, type GrantChange, type GrantStore } from '../../subgraphs/exchange/grants/store.ts';
+import { openGrantStore, type Agreement, type Grant, type GrantChange, type GrantStore } from '../../ledger/grants.ts';
 import { agreementProblem, agreementRules, grantProblem, grantRules, policyFromTexts, readPolicyDir, whereOf, type PolicyFiles, type PolicyTexts, type SourcedRule } from './policy-files.ts';
 import type { Caller, Catalog, Dataset, Decision, DenyReason } from './types.ts';
 

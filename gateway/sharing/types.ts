@@ -1,8 +1,8 @@
 /** Vocabulary of sharing decisions (CONTRACT §3, REQUIREMENTS ). */
 
-import type { Sensitivity, SharingClass } from '../../subgraphs/shared/declarations.ts';
+import type { Sensitivity, SharingClass } from '../../common/declarations.ts';
 
-export { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from '../../subgraphs/shared/declarations.ts';
+export { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from '../../common/declarations.ts';
 
 export type DenyReason =
   | 'NOT_SHARED'

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { SubgraphContext } from '../shared/context.ts';
-import type { Declaration } from '../shared/declarations.ts';
+import type { Declaration } from '../../common/declarations.ts';
 import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { datasetsOfSupergraph } from './catalog/history.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
-import { openEventLog } from './events.ts';
-import { openGrantStore } from './grants/store.ts';
+import { openEventLog } from '../../ledger/events.ts';
+import { openGrantStore } from '../../ledger/grants.ts';
 import { workflow } from './workflow/resolvers.ts';
 
 /** Auditor-only fields: anyone else gets FORBIDDEN, and the gateway records the refusal. */

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { ForwardedIdentity } from './trust.ts';
+import type { ForwardedIdentity } from '../../common/trust.ts';
 import type { EntityTable } from './table.ts';
 
 /** What every subgraph resolver sees: the caller the gateway vouched for, and batched loaders. */

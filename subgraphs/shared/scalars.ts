@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { checkIdNumber, checkUscc, type CodeProblem } from './codes.ts';
+import { checkIdNumber, checkUscc, type CodeProblem } from '../../common/codes.ts';
 
 function codeScalar(name: string, description: string, check: (v: string) => CodeProblem | null): GraphQLScalarType<string, string> {
   const parse = (value: unknown): string => {

@@ -6,9 +6,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import { subgraphContext, type SubgraphContext } from './context.ts';
-import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from './http.ts';
+import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../../common/http.ts';
 import { IDNumberScalar, USCCScalar } from './scalars.ts';
-import { identityVerifier, TRUST_HEADER } from './trust.ts';
+import { identityVerifier, TRUST_HEADER } from '../../common/trust.ts';
 
 export interface SubgraphDefinition {
   readonly name: string;

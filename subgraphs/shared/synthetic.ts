@@ -1,4 +1,4 @@
-import { idCheckChar, usccCheckChar } from './codes.ts';
+import { idCheckChar, usccCheckChar } from '../../common/codes.ts';
 
 /**
  * Deterministic synthetic reference data: the same keys and values on every run, so tests and

@@ -6,7 +6,7 @@ import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { ROOT } from '../helpers/root.ts';
 
 function audit(dataDir: string, args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/cli/audit.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/audit.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 

@@ -12,7 +12,7 @@ import { signToken } from '../../gateway/identity/token.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../../subgraphs/shared/trust.ts';
+import { subgraphSecret } from '../../common/trust.ts';
 import { ROOT } from '../helpers/root.ts';
 
 function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compose, referenceSubgraphs } from '../../gateway/compose.ts';
+import { compose, referenceSubgraphs } from '../../subgraphs/compose.ts';
 import { changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs } from '../../subgraphs/exchange/catalog/history.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { ROOT } from '../helpers/root.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExchangeEvent } from '../../subgraphs/exchange/events.ts';
+import type { ExchangeEvent } from '../../ledger/events.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest } from '../../subgraphs/exchange/workflow/state.ts';
 
 function filed(receivedAt: string): SharingRequest {

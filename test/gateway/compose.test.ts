@@ -3,10 +3,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compose, referenceSubgraphs } from '../../gateway/compose.ts';
+import { compose, referenceSubgraphs } from '../../subgraphs/compose.ts';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
 import { activeGrantedDatasets } from '../../gateway/sharing/policy-files.ts';
-import { openGrantStore } from '../../subgraphs/exchange/grants/store.ts';
+import { openGrantStore } from '../../ledger/grants.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { ROOT } from '../helpers/root.ts';
 
@@ -55,7 +55,7 @@ describe('composition', () => {
 });
 
 describe('npm run compose against the grants in force', () => {
-  const run = (cwd: string, args: string[] = []) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'gateway/cli/compose.ts'), ...args], { cwd, env: { ...process.env, DATA_DIR: path.join(cwd, 'data'), POLICY_DIR: path.join(cwd, 'policies') }, encoding: 'utf8' });
+  const run = (cwd: string, args: string[] = []) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/compose.ts'), ...args], { cwd, env: { ...process.env, DATA_DIR: path.join(cwd, 'data'), POLICY_DIR: path.join(cwd, 'policies') }, encoding: 'utf8' });
 
   it("refuses to drop a dataset that a grant in the authority's store names until --accept, then records the removal", async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-compose-'));

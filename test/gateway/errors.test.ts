@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../gateway/errors.ts';
+import { ERROR_CODES } from '../../common/errors.ts';
 import { ROOT } from '../helpers/root.ts';
 
 describe('error code registry', () => {

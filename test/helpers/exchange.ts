@@ -10,7 +10,7 @@ import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../../subgraphs/shared/trust.ts';
+import { subgraphSecret } from '../../common/trust.ts';
 import { startSpy, type Spy } from './spy.ts';
 
 export { ROOT } from './root.ts';

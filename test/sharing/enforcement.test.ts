@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compose, referenceSubgraphs } from '../../gateway/compose.ts';
+import { compose, referenceSubgraphs } from '../../subgraphs/compose.ts';
 import { ROOT } from '../helpers/root.ts';
 import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 

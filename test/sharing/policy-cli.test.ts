@@ -9,7 +9,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-policy-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function policy(args: string[], env: Record<string, string> = {}): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/cli/policy.ts', ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/policy.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: path.join(tmp, 'data'), ...env },
     encoding: 'utf8',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkIdNumber, checkUscc, idCheckChar, usccCheckChar } from '../../subgraphs/shared/codes.ts';
+import { checkIdNumber, checkUscc, idCheckChar, usccCheckChar } from '../../common/codes.ts';
 
 describe('USCC check character (GB 32100-2015)', () => {
   it.each(['91445202MA4W3K7PX2', '91445202315608740C', '914452026981234500', '91350100M000100Y43'])('accepts %s', (code) => {

@@ -1,5 +1,5 @@
 import { parse } from 'graphql';
-import { providerOf, readDeclarations } from '../../shared/declarations.ts';
+import { providerOf, readDeclarations } from '../../../common/declarations.ts';
 
 /** One dataset as a supergraph declares it. */
 export interface DatasetShape {

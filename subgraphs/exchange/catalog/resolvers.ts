@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from '../data.ts';
-import type { EventLog, ExchangeEvent } from '../events.ts';
+import type { EventLog, ExchangeEvent } from '../../../ledger/events.ts';
 import { freshness, type Frequency } from './freshness.ts';
 import { datasetsOfSupergraph, type CatalogVersion, type DatasetShape } from './history.ts';
 

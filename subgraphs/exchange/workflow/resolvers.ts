@@ -2,9 +2,9 @@ import { GraphQLError } from 'graphql';
 import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
-import type { Declaration } from '../../shared/declarations.ts';
-import type { EventLog, ExchangeEvent } from '../events.ts';
-import type { GrantStore } from '../grants/store.ts';
+import type { Declaration } from '../../../common/declarations.ts';
+import type { EventLog, ExchangeEvent } from '../../../ledger/events.ts';
+import type { GrantStore } from '../../../ledger/grants.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
 /** The authority: its coordinators decide escalated requests. */

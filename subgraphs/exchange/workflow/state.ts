@@ -1,4 +1,4 @@
-import type { ExchangeEvent } from '../events.ts';
+import type { ExchangeEvent } from '../../../ledger/events.ts';
 import { addWorkingDays, isOverdue, workingDaysLeft } from '../workdays.ts';
 
 /** the provider answers within 15 working days of receipt. */

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configOrExit, die } from '../../bin/run.ts';
-import { changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../../subgraphs/exchange/catalog/history.ts';
-import { compose, referenceSubgraphs } from '../compose.ts';
-import { readCatalog } from '../sharing/catalog.ts';
-import { activeGrantedDatasets } from '../sharing/policy-files.ts';
+import { configOrExit, die } from '../bin/run.ts';
+import { changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../subgraphs/exchange/catalog/history.ts';
+import { compose, referenceSubgraphs } from '../subgraphs/compose.ts';
+import { readCatalog } from '../gateway/sharing/catalog.ts';
+import { activeGrantedDatasets } from '../gateway/sharing/policy-files.ts';
 
 /**
  * npm run compose [-- --accept]: writes schema/supergraph.graphql and records what changed in the

@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildBundle, bundleProblem, type Bundle } from '../audit/bundle.ts';
-import type { AuditRecord } from '../audit/record.ts';
-import { readRedisRecords } from '../audit/redis-store.ts';
-import { matches, type AuditFilter } from '../audit/store-types.ts';
-import { verifyFileStore, verifyRecords, type Verification } from '../audit/verify.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { readFileRecords } from '../audit/file-store.ts';
+import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
+import type { AuditRecord } from '../gateway/audit/record.ts';
+import { readRedisRecords } from '../gateway/audit/redis-store.ts';
+import { matches, type AuditFilter } from '../gateway/audit/store-types.ts';
+import { verifyFileStore, verifyRecords, type Verification } from '../gateway/audit/verify.ts';
+import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
+import { readFileRecords } from '../gateway/audit/file-store.ts';
 import path from 'node:path';
 
 /** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */

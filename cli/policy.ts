@@ -3,12 +3,12 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { PURPOSE_CODES } from '../identity/agencies.ts';
-import { readCatalog } from '../sharing/catalog.ts';
-import { readPolicyDir } from '../sharing/policy-files.ts';
-import { openSharingPolicy, type SharingPolicy } from '../sharing/policy.ts';
-import type { Catalog } from '../sharing/types.ts';
+import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
+import { PURPOSE_CODES } from '../common/vocabulary.ts';
+import { readCatalog } from '../gateway/sharing/catalog.ts';
+import { readPolicyDir } from '../gateway/sharing/policy-files.ts';
+import { openSharingPolicy, type SharingPolicy } from '../gateway/sharing/policy.ts';
+import type { Catalog } from '../gateway/sharing/types.ts';
 
 /** npm run policy -- check | explain | test: the policy maintainers' tools (CONTRACT §4). */
 const USAGE = `usage:

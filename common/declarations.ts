@@ -1,5 +1,5 @@
 import { Kind, parse, type ConstDirectiveNode, type DocumentNode } from 'graphql';
-import agencies from '../../schema/agencies.json' with { type: 'json' };
+import agencies from '../schema/agencies.json' with { type: 'json' };
 
 /**
  * The `@dataset` directive every subgraph declares its fields with, and the rules composition

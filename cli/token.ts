@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
-import { AGENCY_CODES, ROLES } from '../identity/agencies.ts';
-import { verificationKey } from '../identity/keys.ts';
-import { parseTtl, signToken } from '../identity/token.ts';
+import { ConfigError, loadConfig } from '../gateway/config.ts';
+import { AGENCY_CODES, ROLES } from '../common/vocabulary.ts';
+import { verificationKey } from '../gateway/identity/keys.ts';
+import { parseTtl, signToken } from '../gateway/identity/token.ts';
 
 function fail(message: string): never {
   console.error(`token: ${message}`);

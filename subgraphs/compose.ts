@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { SUBGRAPHS } from '../subgraphs/registry.ts';
-import { checkDeclarations } from '../subgraphs/shared/declarations.ts';
+import { SUBGRAPHS } from './registry.ts';
+import { checkDeclarations } from '../common/declarations.ts';
 
 export type ComposeResult =
   | { readonly ok: true; readonly supergraphSdl: string; readonly hints: readonly string[] }
