@@ -2,12 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
 import type { AuditRecord } from '../gateway/audit/record.ts';
-import { readRedisRecords } from '../gateway/audit/redis-store.ts';
+import { auditLogReader, readAuditRecords } from '../gateway/audit/reader.ts';
 import { matches, type AuditFilter } from '../gateway/audit/store-types.ts';
-import { verifyFileStore, verifyRecords, type Verification } from '../gateway/audit/verify.ts';
+import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
-import { readFileRecords } from '../gateway/audit/file-store.ts';
-import path from 'node:path';
 
 /** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */
 const USAGE = `usage:
@@ -30,7 +28,12 @@ function config(): Config {
 }
 
 async function allRecords(c: Config): Promise<AuditRecord[]> {
-  return c.redisUrl === null ? readFileRecords(path.join(c.dataDir, 'audit')) : readRedisRecords(c.redisUrl, c.redisPrefix);
+  const reader = auditLogReader(c);
+  try {
+    return await readAuditRecords(reader);
+  } finally {
+    await reader.close();
+  }
 }
 
 function time(name: string, v: string | undefined): string | undefined {
@@ -61,11 +64,11 @@ function table(records: readonly AuditRecord[]): void {
 function report(v: Verification): never {
   for (const n of v.notes) console.log(`note: ${n}`);
   if (v.ok) {
-    console.log(`audit log intact: ${v.records} record(s) in ${v.instances} chain(s)`);
+    console.log(`audit log intact: ${v.records} record(s) in ${v.chains} chain(s)`);
     process.exit(0);
   }
   const b = v.firstBad!;
-  console.log(`audit log BROKEN at ${b.where} (instance ${b.instance}${b.seq !== null ? `, seq ${b.seq}` : ''}): ${b.why}`);
+  console.log(`audit log BROKEN at ${b.where} (chain ${b.chain}${b.seq !== null ? `, seq ${b.seq}` : ''}): ${b.why}`);
   process.exit(1);
 }
 
@@ -113,7 +116,7 @@ switch (command) {
       process.exit(0);
     }
     const c = config();
-    report(c.redisUrl === null ? verifyFileStore(c.dataDir) : verifyRecords(await readRedisRecords(c.redisUrl, c.redisPrefix)));
+    report(await verifyAuditLog(c));
     break;
   }
   case 'export': {

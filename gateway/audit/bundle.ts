@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { checkpointSigner, checkpointValid, type Checkpoint } from './checkpoint.ts';
-import { chainProblem, type AuditRecord } from './record.ts';
+import { linkProblem } from '../../ledger/log/chain.ts';
+import { checkpointSigner, checkpointValid, readCheckpoints, type Checkpoint } from '../../ledger/log/witness.ts';
+import type { AuditRecord } from './record.ts';
 
 /**
  * An export for auditors: per instance, a contiguous run of records covering [since, until], the
@@ -36,10 +35,7 @@ export function buildBundle(dataDir: string, all: readonly AuditRecord[], since:
     const records = list.slice(first, last + 1);
     const lo = records[0]!.seq;
     const hi = records[records.length - 1]!.seq;
-    const cpFile = path.join(dataDir, 'audit', instance, 'checkpoints.jsonl');
-    const checkpoints = existsSync(cpFile)
-      ? readFileSync(cpFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Checkpoint).filter((c) => c.seq >= lo && c.seq <= hi)
-      : [];
+    const checkpoints = readCheckpoints(dataDir, 'audit', instance).filter((c) => c.seq >= lo && c.seq <= hi);
     const tail = records[records.length - 1]!;
     instances.push({ instance, records, checkpoints, head: signer.sign(instance, tail.seq, tail.hash) });
   }
@@ -55,7 +51,8 @@ export function bundleProblem(bundle: Bundle, trustedPublicKey?: string): string
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const prev = i === 0 ? { seq: r.seq - 1, hash: r.prev } : { seq: records[i - 1]!.seq, hash: records[i - 1]!.hash };
-      const problem = chainProblem(r, prev.seq, prev.hash);
+      // A parsed record serialises back to its stored line (same key order, same escaping).
+      const problem = linkProblem(JSON.stringify(r), inst.instance, prev);
       if (problem !== null) return `${inst.instance} seq ${r.seq}: ${problem}`;
     }
     const bySeq = new Map(records.map((r) => [r.seq, r.hash]));

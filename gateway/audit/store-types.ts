@@ -29,6 +29,8 @@ export interface AuditStore {
   append(entries: readonly AuditEntry[]): Promise<void>;
   query(filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }>;
   stats(): StoreStats;
+  /** False while the last write failed (for /health); true again after one succeeds. */
+  writable(): boolean;
   close(): Promise<void>;
 }
 

@@ -1,16 +1,61 @@
-import { openFileAuditStore } from './file-store.ts';
-import { openRedisAuditStore } from './redis-store.ts';
-import type { AuditStore, StoreLog } from './store-types.ts';
+import { openFileLog } from '../../ledger/log/file-log.ts';
+import type { LogSink, LogWriter } from '../../ledger/log/log.ts';
+import { openRedisLog } from '../../ledger/log/redis-log.ts';
+import { auditBody } from './record.ts';
+import { AuditUnavailableError, filterRecords, type AuditStore, type StoreLog } from './store-types.ts';
+import { auditLogReader, readAuditRecords } from './reader.ts';
 
 export type { AuditFilter, AuditStore, StoreStats } from './store-types.ts';
 export { AuditUnavailableError } from './store-types.ts';
 
+export const AUDIT_LOG = 'audit';
+
 const quiet: StoreLog = { info() {}, warn() {} };
 
-/** The embedded file store, or the Redis stream when REDIS_URL is set. */
-export function openAuditStore(opts: { dataDir: string; redisUrl: string | null; redisPrefix?: string; instance: string; log?: StoreLog }): Promise<AuditStore> {
-  const log = opts.log ?? quiet;
-  return opts.redisUrl === null
-    ? openFileAuditStore({ dataDir: opts.dataDir, instance: opts.instance, log })
-    : openRedisAuditStore({ url: opts.redisUrl, prefix: opts.redisPrefix ?? 'exchange:', instance: opts.instance, log });
+export interface AuditStoreOptions {
+  readonly dataDir: string;
+  readonly redisUrl: string | null;
+  readonly redisPrefix?: string;
+  /** This gateway's chain: one per instance. */
+  readonly instance: string;
+  readonly log?: StoreLog;
+  readonly segmentBytes?: number;
+  readonly witnessEveryMs?: number;
+}
+
+/**
+ * The access log: this gateway's chain of the append-only `audit` log (files under
+ * DATA_DIR/audit/<instance>/, or the Redis stream <prefix>audit:<instance>). Nothing resolves
+ * before its records are durable; a failed write rejects with AuditUnavailableError.
+ */
+export async function openAuditStore(opts: AuditStoreOptions): Promise<AuditStore> {
+  const sink: LogSink = opts.log ?? quiet;
+  const prefix = opts.redisPrefix ?? 'exchange:';
+  const common = { log: AUDIT_LOG, chain: opts.instance, dataDir: opts.dataDir, sink, ...(opts.witnessEveryMs !== undefined ? { witnessEveryMs: opts.witnessEveryMs } : {}) };
+  const writer: LogWriter =
+    opts.redisUrl === null
+      ? await openFileLog({ ...common, mode: 'exclusive', ...(opts.segmentBytes !== undefined ? { segmentBytes: opts.segmentBytes } : {}) })
+      : await openRedisLog({ ...common, url: opts.redisUrl, prefix });
+  const reader = auditLogReader({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, redisPrefix: prefix });
+  const failed = (e: unknown): never => {
+    throw e instanceof AuditUnavailableError ? e : new AuditUnavailableError((e as Error).message);
+  };
+  return {
+    kind: writer.kind,
+    append(entries) {
+      if (entries.length === 0) return Promise.resolve();
+      const bodies = new Array<string>(entries.length);
+      for (let i = 0; i < entries.length; i++) bodies[i] = auditBody(entries[i]!);
+      return writer.append(bodies).then(() => undefined, failed);
+    },
+    async query(filter, page) {
+      return filterRecords(await readAuditRecords(reader), filter, page);
+    },
+    stats: () => writer.stats(),
+    writable: () => writer.writable(),
+    async close() {
+      await writer.close();
+      await reader.close();
+    },
+  };
 }

@@ -4,8 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileRecords } from '../../gateway/audit/file-store.ts';
-import { verifyFileStore } from '../../gateway/audit/verify.ts';
+import { fileAuditRecords, verifyFileAudit } from '../helpers/audit.ts';
 import { loadConfig } from '../../gateway/config.ts';
 import { verificationKey } from '../../gateway/identity/keys.ts';
 import { signToken } from '../../gateway/identity/token.ts';
@@ -94,8 +93,8 @@ describe('a gateway process stopped under load', () => {
         stop = true;
         await Promise.all(workers);
       },
-      missingFromLog: () => {
-        const logged = new Set(readFileRecords(path.join(dataDir, 'audit')).map((r) => r.requestId));
+      missingFromLog: async () => {
+        const logged = new Set((await fileAuditRecords(dataDir)).map((r) => r.requestId));
         return received.filter((id) => !logged.has(id));
       },
     };
@@ -106,15 +105,15 @@ describe('a gateway process stopped under load', () => {
     let gateway = await gw.start();
     await gw.load(1500, () => gateway.kill('SIGKILL'));
     expect(gw.received.length).toBeGreaterThan(20);
-    expect(gw.missingFromLog()).toEqual([]);
-    const v = verifyFileStore(gw.dataDir);
+    expect(await gw.missingFromLog()).toEqual([]);
+    const v = await verifyFileAudit(gw.dataDir);
     expect(v.ok, JSON.stringify(v.firstBad)).toBe(true);
 
     gateway = await gw.start();
     try {
       const res = await fetch(gw.url, { method: 'POST', headers: gw.headers, body: QUERY });
       expect(res.status).toBe(200);
-      const after = verifyFileStore(gw.dataDir);
+      const after = await verifyFileAudit(gw.dataDir);
       expect(after.ok).toBe(true);
       expect(after.records).toBeGreaterThan(v.records);
     } finally {
@@ -134,8 +133,8 @@ describe('a gateway process stopped under load', () => {
     if (code !== 0) gateway.kill('SIGKILL');
     expect(code).toBe(0);
     expect(gw.received.length).toBeGreaterThan(10);
-    expect(gw.missingFromLog()).toEqual([]);
-    const v = verifyFileStore(gw.dataDir);
+    expect(await gw.missingFromLog()).toEqual([]);
+    const v = await verifyFileAudit(gw.dataDir);
     expect(v.ok, JSON.stringify(v.firstBad)).toBe(true);
     expect(v.notes).toEqual([]);
   });

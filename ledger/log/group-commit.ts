@@ -1,24 +1,31 @@
 /**
  * Group commit: items added while a commit is in flight wait for the next one, and each commit
- * takes everything queued, so concurrent requests share one fsync (or one Redis round trip).
- * Every add resolves only when the commit that carried it succeeded, and rejects with its error.
+ * takes everything queued, so concurrent callers share one fsync (or one Redis round trip).
+ * Every add resolves with its own result only when the commit that carried it succeeded, and
+ * rejects with the commit's error otherwise.
  */
-export interface GroupCommitter<T> {
-  add(item: T): Promise<void>;
+export interface GroupCommitter<T, R> {
+  add(item: T): Promise<R>;
   /** Resolves when nothing is queued or in flight. */
   drain(): Promise<void>;
 }
 
-export function groupCommitter<T>(commit: (batch: readonly T[]) => Promise<void>): GroupCommitter<T> {
-  let queue: { item: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
+interface Waiting<T, R> {
+  readonly item: T;
+  readonly resolve: (r: R) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export function groupCommitter<T, R>(commit: (batch: readonly T[]) => Promise<readonly R[]>): GroupCommitter<T, R> {
+  let queue: Waiting<T, R>[] = [];
   let running: Promise<void> | null = null;
   const run = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
       try {
-        await commit(batch.map((w) => w.item));
-        for (const w of batch) w.resolve();
+        const results = await commit(batch.map((w) => w.item));
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
       } catch (e) {
         for (const w of batch) w.reject(e);
       }
@@ -33,7 +40,7 @@ export function groupCommitter<T>(commit: (batch: readonly T[]) => Promise<void>
   };
   return {
     add: (item) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<R>((resolve, reject) => {
         queue.push({ item, resolve, reject });
         kick();
       }),

@@ -1,0 +1,64 @@
+import { hash } from 'node:crypto';
+
+/**
+ * The hash chain every append-only log keeps (the access log and the authority's ledger alike).
+ * A stored line is the record's body (a compact JSON object) followed by the chain fields
+ * `instance` (the chain's name), `seq`, `prev` and, last, `hash = sha256(prev + line-without-hash)`.
+ * Because the hash covers the line's own text, checking a line needs no knowledge of its body.
+ */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const GENESIS = '0'.repeat(64);
+export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: GENESIS });
+
+/** One whole record of a chain as stored. */
+export interface LogRecord {
+  readonly chain: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** The stored JSON line, chain fields included, without the newline. */
+  readonly line: string;
+  /** Where it is stored, for reports: `<log>/<chain>/<segment>:<line>` or the stream entry. */
+  readonly where: string;
+}
+
+const HASH_TAIL = ',"hash":"'.length + 64 + '"}'.length;
+
+export function hashOf(prev: string, canonicalText: string): string {
+  return hash('sha256', prev + canonicalText, 'hex');
+}
+
+/** The stored line for `body` at (chain, seq) after `prev`. */
+export function chainLine(body: string, chain: string, seq: number, prev: string): { line: string; hash: string } {
+  const canonical = `${body.slice(0, -1)},"instance":${JSON.stringify(chain)},"seq":${seq},"prev":"${prev}"}`;
+  const h = hashOf(prev, canonical);
+  return { line: `${canonical.slice(0, -1)},"hash":"${h}"}`, hash: h };
+}
+
+/** The chain fields of a stored line, or null when the line is not a whole chained record. */
+export function chainFields(line: string): { instance: string; seq: number; prev: string; hash: string } | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const r = parsed as Record<string, unknown>;
+  if (typeof r.instance !== 'string' || typeof r.seq !== 'number' || typeof r.prev !== 'string' || typeof r.hash !== 'string') return null;
+  return { instance: r.instance, seq: r.seq, prev: r.prev, hash: r.hash };
+}
+
+/** Why `line` does not follow `before` in chain `chain`, or null when it does. */
+export function linkProblem(line: string, chain: string, before: ChainHead): string | null {
+  const f = chainFields(line);
+  if (f === null) return 'not a JSON record with chain fields (torn or corrupted line)';
+  if (f.instance !== chain) return `record belongs to chain ${f.instance}`;
+  if (f.seq !== before.seq + 1) return f.seq > before.seq + 1 ? `records ${before.seq + 1}..${f.seq - 1} are missing (sequence gap)` : `sequence goes back: expected seq ${before.seq + 1}, found ${f.seq}`;
+  if (f.prev !== before.hash) return 'prev does not match the hash of the record before it (a record was removed, inserted or reordered)';
+  if (!line.endsWith(`,"hash":"${f.hash}"}`) || hashOf(f.prev, `${line.slice(0, -HASH_TAIL)}}`) !== f.hash) return 'hash does not match the record (the record was edited)';
+  return null;
+}
