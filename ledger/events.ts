@@ -1,113 +1,130 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import path from 'node:path';
-import { Redis } from 'ioredis';
-
 /**
- * The authority's durable record (R-38): every step of the catalog, freshness, confirmation and
- * sharing-request flows is one event, appended before the mutation answers. State is the fold of
- * the events, so nothing is ever updated in place and every history can be replayed.
+ * Everything the authority records (R-38), as one typed union: the sharing-request workflow,
+ * grants, confidentiality agreements, policy revisions, suspensions and the catalog's reports.
+ * Each event is one record of the ledger; state anywhere is a fold of these events. Things an
+ * event creates get their id from the event's seq (see `ids`), never from a count in memory.
  */
-export interface ExchangeEvent {
+
+/** A grant in force from validFrom until (excluding) validUntil (ISO date or date-time). */
+export interface Grant {
+  readonly id: string;
+  readonly consumer: string;
+  readonly dataset: string;
+  readonly purposes: readonly string[];
+  readonly validFrom: string;
+  readonly validUntil: string;
+  readonly conditions?: string | null;
+  readonly requestId?: string | null;
+}
+
+export interface Agreement {
+  readonly id: string;
+  readonly parties: readonly [string, string];
+  /** Dataset ids, or ['*'] for every dataset the two exchange. */
+  readonly datasets: readonly string[];
+  readonly signedOn: string;
+  readonly validUntil: string;
+  readonly documentRef: string;
+  readonly filedWithSecrecyBureau: boolean;
+}
+
+/** A grant as an approval issues it: its id comes from the approving event. */
+export type GrantTerms = Omit<Grant, 'id'>;
+
+/** The policy directory's texts as one gateway installed them, so that every instance runs it. */
+export interface PolicyRevision {
+  /** sha256 of the texts: equal texts, equal id. */
+  readonly id: string;
+  /** The instance that installed it first. */
+  readonly by: string;
+  readonly at: string;
+  /** model.conf and every *.csv, by file name. */
+  readonly texts: Readonly<Record<string, string>>;
+  /** Where it came from: a file edit, another instance, or the workflow. */
+  readonly origin?: string;
+  readonly added?: readonly string[];
+  readonly removed?: readonly string[];
+}
+
+export interface Suspension {
+  readonly agency: string;
+  /** A dataset id, or '*' for every dataset. */
+  readonly dataset: string;
+  readonly from: string;
+  readonly until: string;
+  readonly reason: string;
+}
+
+export interface RequestTerms {
+  readonly consumer: string;
+  readonly provider: string;
+  readonly datasets: readonly string[];
+  readonly purposes: readonly string[];
+  readonly legalBasis: string;
+  readonly justification: string;
+  readonly validUntil: string;
+  readonly receivedAt: string;
+}
+
+export interface InconsistencyReport {
+  readonly dataset: string;
+  readonly entityKey: string;
+  readonly otherDataset: string | null;
+  readonly description: string;
+  readonly reportedBy: string;
+  readonly reportedAt: string;
+}
+
+/** Event type → its data. */
+export interface LedgerEventData {
+  'request.filed': RequestTerms;
+  'request.approved': { readonly id: string; readonly conditions: string | null; readonly grants: readonly GrantTerms[] };
+  'request.refused': { readonly id: string; readonly reasons: string };
+  'request.withdrawn': { readonly id: string };
+  'request.escalated': { readonly id: string; readonly reasons: string };
+  'request.decided': { readonly id: string; readonly approve: boolean; readonly reasons: string; readonly grants: readonly GrantTerms[] };
+  /** A grant not made through a request (tests, migrations); its id is given. */
+  'grant.issued': { readonly grant: Grant };
+  'grant.revoked': { readonly id: string; readonly requestId: string | null; readonly reasons: string };
+  'grant.expired': { readonly id: string; readonly requestId: string | null; readonly validUntil: string };
+  'agreement.registered': { readonly agreement: Omit<Agreement, 'id'> & { readonly id?: string } };
+  'agreement.revoked': { readonly id: string; readonly reasons: string };
+  'policy.revision': { readonly revision: PolicyRevision };
+  'suspension.imposed': { readonly suspension: Suspension };
+  'suspension.lifted': { readonly id: string; readonly reasons: string };
+  'dataset.updated': { readonly dataset: string; readonly asOf: string };
+  'inconsistency.reported': { readonly report: InconsistencyReport };
+  'inconsistency.answered': { readonly id: string; readonly status: 'RESOLVED' | 'REJECTED'; readonly answer: string };
+  'totals.confirmed': { readonly year: number; readonly region: string };
+}
+
+export type LedgerEventType = keyof LedgerEventData;
+
+/** One event as recorded: its type and data narrowed together. */
+export type LedgerEvent = { [K in LedgerEventType]: { readonly type: K; readonly data: LedgerEventData[K] } }[LedgerEventType];
+
+export interface Actor {
+  readonly sub: string;
+  readonly agency: string;
+}
+
+/** An event with its place in the ledger. */
+export type Recorded<E extends LedgerEvent = LedgerEvent> = E & {
   readonly seq: number;
+  readonly hash: string;
   /** ISO time the event was recorded. */
   readonly at: string;
-  /** e.g. "request.filed", "dataset.updated", "totals.confirmed". */
-  readonly type: string;
-  readonly actor: { readonly sub: string; readonly agency: string } | null;
-  readonly data: Readonly<Record<string, unknown>>;
-}
+  readonly actor: Actor | null;
+};
 
-export type NewEvent = Omit<ExchangeEvent, 'seq' | 'at'> & { readonly at?: string };
+export type RecordedOf<K extends LedgerEventType> = Recorded<Extract<LedgerEvent, { type: K }>>;
 
-export interface EventLog {
-  readonly kind: 'file' | 'redis';
-  /** Resolves once the event is durable (fsync'd, or acknowledged by Redis). */
-  append(event: NewEvent): Promise<ExchangeEvent>;
-  /** Every event in order. */
-  readAll(): Promise<ExchangeEvent[]>;
-  close(): Promise<void>;
-}
-
-export async function openEventLog(opts: { dataDir: string; redisUrl: string | null; prefix?: string }): Promise<EventLog> {
-  return opts.redisUrl === null ? fileEventLog(opts.dataDir) : redisEventLog(opts.redisUrl, opts.prefix ?? 'exchange:');
-}
-
-function fileEventLog(dataDir: string): EventLog {
-  const dir = path.join(dataDir, 'exchange');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'events.jsonl');
-  const read = (): ExchangeEvent[] => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
-    const events: ExchangeEvent[] = [];
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line === '') continue;
-      try {
-        events.push(JSON.parse(line) as ExchangeEvent);
-      } catch {
-        // Only a torn final line (a crash mid-append) is tolerable; it was never acknowledged.
-        if (i !== lines.length - 1) throw new Error(`exchange event log ${file} is corrupt at line ${i + 1}`);
-      }
-    }
-    return events;
-  };
-  let seq = read().reduce((max, e) => Math.max(max, e.seq), 0);
-  const fd = openSync(file, 'a');
-  // Appends are serialised so seq order is file order.
-  let tail: Promise<unknown> = Promise.resolve();
-  return {
-    kind: 'file',
-    append(event) {
-      const next = tail.then(() => {
-        const full: ExchangeEvent = { seq: seq + 1, at: event.at ?? new Date().toISOString(), type: event.type, actor: event.actor, data: event.data };
-        writeSync(fd, `${JSON.stringify(full)}\n`);
-        fsyncSync(fd);
-        seq = full.seq;
-        return full;
-      });
-      tail = next.catch(() => undefined);
-      return next;
-    },
-    async readAll() {
-      await tail;
-      return read();
-    },
-    async close() {
-      await tail;
-      closeSync(fd);
-    },
-  };
-}
-
-async function redisEventLog(url: string, prefix: string): Promise<EventLog> {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // reported through the failing command instead
-  await redis.connect();
-  const key = `${prefix}exchange:events`;
-  const seqKey = `${prefix}exchange:events:seq`;
-  const parse = (entries: [string, string[]][]): ExchangeEvent[] =>
-    entries.map(([, fields]) => JSON.parse(fields[1] ?? 'null') as ExchangeEvent);
-  return {
-    kind: 'redis',
-    async append(event) {
-      const seq = await redis.incr(seqKey);
-      const full: ExchangeEvent = { seq, at: event.at ?? new Date().toISOString(), type: event.type, actor: event.actor, data: event.data };
-      await redis.xadd(key, '*', 'e', JSON.stringify(full));
-      return full;
-    },
-    async readAll() {
-      const events = parse((await redis.xrange(key, '-', '+')) as [string, string[]][]);
-      return events.sort((a, b) => a.seq - b.seq);
-    },
-    async close() {
-      redis.disconnect();
-    },
-  };
-}
+/** Ids of what events create, from the creating event's seq. */
+export const ids = {
+  request: (e: { seq: number; data: { receivedAt: string } }): string => `sr-${e.data.receivedAt.slice(0, 10).replaceAll('-', '')}-${String(e.seq).padStart(4, '0')}`,
+  /** A grant issued by approving a request: named after the request, so the two are found together. */
+  grant: (requestId: string, index: number): string => `g-${requestId}-${index + 1}`,
+  agreement: (seq: number): string => `ag-${seq}`,
+  suspension: (seq: number): string => `su-${seq}`,
+  inconsistency: (seq: number): string => `ir-${String(seq).padStart(5, '0')}`,
+};

@@ -162,8 +162,8 @@ export async function activeGrantedDatasets(
     const [, , dataset, , from, until] = r.rule as [string, string, string, string, string, string];
     if (r.ptype === 'p' && inForce(from, until)) granted.add(dataset);
   }
-  // The embedded store only exists once a grant was filed; this does not create it.
-  if (config.redisUrl === null && !existsSync(path.join(config.dataDir, 'policy'))) return granted;
+  // The embedded ledger only exists once something was recorded; this does not create it.
+  if (config.redisUrl === null && !existsSync(path.join(config.dataDir, 'ledger'))) return granted;
   const store = await openGrantStore(config);
   try {
     for (const g of (await store.snapshot()).grants.values()) if (inForce(g.validFrom, g.validUntil)) granted.add(g.dataset);

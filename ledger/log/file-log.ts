@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileH
 import path from 'node:path';
 import { chainLine, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
-import { LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
+import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
 
 /**
@@ -223,7 +223,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     return EMPTY_HEAD;
   };
 
-  const write = async (batch: readonly (readonly string[])[]): Promise<number[]> => {
+  const write = async (batch: readonly (readonly string[])[], ifHeadSeq?: number): Promise<number[]> => {
     if (opts.mode === 'shared' || fh === null) await refresh();
     else {
       // Exclusive: reopen only if someone moved the segment away.
@@ -233,6 +233,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
         await refresh();
       }
     }
+    if (ifHeadSeq !== undefined && head.seq !== ifHeadSeq) throw new LogConflictError(head.seq);
     if (at.size >= segmentBytes) {
       await close();
       const next = path.join(dir, segmentName(at.segment + 1));
@@ -272,19 +273,20 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     return firsts;
   };
 
-  const commit = async (batch: readonly (readonly string[])[]): Promise<number[]> => {
+  const commit = async (batch: readonly (readonly string[])[], ifHeadSeq?: number): Promise<number[]> => {
     try {
-      const firsts = await inTurn(key, () => (opts.mode === 'shared' ? withAppendLock(dir, () => write(batch), 5000) : write(batch)));
+      const firsts = await inTurn(key, () => (opts.mode === 'shared' ? withAppendLock(dir, () => write(batch, ifHeadSeq), 5000) : write(batch, ifHeadSeq)));
       if (!healthy) opts.sink.info(`${opts.log}: chain ${opts.chain} writable again`);
       healthy = true;
       return firsts;
     } catch (e) {
+      if (e instanceof LogConflictError) throw e;
       if (healthy) opts.sink.warn(`${opts.log}: cannot write chain ${opts.chain} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); failing closed until it can`);
       healthy = false;
       throw new LogUnavailableError(`${opts.log} unavailable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   };
-  const committer = groupCommitter<readonly string[], number>(commit);
+  const committer = groupCommitter<readonly string[], number>((batch) => commit(batch));
 
   await inTurn(key, () => (opts.mode === 'shared' ? withAppendLock(dir, refresh, 5000) : refresh()));
   const witnessed = readWitness(opts.dataDir, opts.log, opts.chain);
@@ -300,6 +302,10 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     append(bodies) {
       stats.appends++;
       return committer.add(bodies);
+    },
+    async appendIf(bodies, headSeq) {
+      stats.appends++;
+      return (await commit([bodies], headSeq))[0]!;
     },
     head: () => head,
     writable: () => healthy,

@@ -19,6 +19,12 @@ export interface LogWriter {
    * with LogUnavailableError otherwise, in which case none of them counts.
    */
   append(bodies: readonly string[]): Promise<number>;
+  /**
+   * Appends only if the chain still ends at `headSeq` (optimistic concurrency: a writer that
+   * decided on the state at that seq). Rejects with LogConflictError when the chain has moved on;
+   * never group-committed with other appends.
+   */
+  appendIf(bodies: readonly string[], headSeq: number): Promise<number>;
   /** Where this writer last saw the chain end. */
   head(): ChainHead;
   /** False while the last write failed; true again after one succeeds. */
@@ -55,4 +61,12 @@ export interface LogSink {
 
 export class LogUnavailableError extends Error {
   override readonly name = 'LogUnavailableError';
+}
+
+/** The chain moved past the head an appendIf was decided on: sync, decide again, retry. */
+export class LogConflictError extends Error {
+  override readonly name = 'LogConflictError';
+  constructor(readonly headSeq: number) {
+    super(`the chain moved on to seq ${headSeq}`);
+  }
 }

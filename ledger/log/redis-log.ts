@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { chainLine, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { tailOf } from './file-log.ts';
 import { groupCommitter } from './group-commit.ts';
-import { LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
+import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
 
 /**
@@ -107,8 +107,12 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
   if (witnessed !== null && witnessed.seq > head.seq) head = await carryOver(head, { seq: witnessed.seq, hash: witnessed.hash });
   wit.moved(head);
 
-  const commit = async (batch: readonly (readonly string[])[]): Promise<number[]> => {
+  const commit = async (batch: readonly (readonly string[])[], ifHeadSeq?: number): Promise<number[]> => {
     try {
+      if (ifHeadSeq !== undefined && head.seq !== ifHeadSeq) {
+        head = parseHead((await redis.get(keys.head)) ?? '');
+        if (head.seq !== ifHeadSeq) throw new LogConflictError(head.seq);
+      }
       for (let attempt = 0; ; attempt++) {
         const firsts: number[] = [];
         const lines: string[] = [];
@@ -137,15 +141,17 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
         // Another writer appended, or a write of ours that timed out landed after all: chain on it.
         const found = parseHead(cur);
         head = found.seq < head.seq ? await carryOver(found, head) : found;
+        if (ifHeadSeq !== undefined) throw new LogConflictError(head.seq);
         if (attempt >= 20) throw new Error(`chain ${opts.chain} keeps moving under this writer`);
       }
     } catch (e) {
+      if (e instanceof LogConflictError) throw e;
       if (healthy) opts.sink.warn(`${opts.log}: Redis unavailable for chain ${opts.chain} (${(e as Error).message}); failing closed until it is back`);
       healthy = false;
       throw new LogUnavailableError(`${opts.log} Redis store unavailable: ${(e as Error).message}`);
     }
   };
-  const committer = groupCommitter<readonly string[], number>(commit);
+  const committer = groupCommitter<readonly string[], number>((batch) => commit(batch));
 
   return {
     kind: 'redis',
@@ -154,6 +160,10 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
     append(bodies) {
       stats.appends++;
       return committer.add(bodies);
+    },
+    async appendIf(bodies, headSeq) {
+      stats.appends++;
+      return (await commit([bodies], headSeq))[0]!;
     },
     head: () => head,
     writable: () => healthy,
@@ -174,7 +184,7 @@ export function redisLogReader(opts: { url: string; prefix: string; log: string;
   const polls = new Set<() => void>();
   const subscriber = (): Redis => {
     if (sub !== null) return sub;
-    const s = new Redis(opts.url, { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: () => 500 });
+    const s = new Redis(opts.url, { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: () => 500, connectionName: `${opts.prefix}${opts.log}-follower` });
     s.on('error', () => undefined);
     s.on('message', (channel: string) => {
       for (const w of wakers.get(channel) ?? []) w();

@@ -5,8 +5,7 @@ import type { Declaration } from '../../common/declarations.ts';
 import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { datasetsOfSupergraph } from './catalog/history.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
-import { openEventLog } from '../../ledger/events.ts';
-import { openGrantStore } from '../../ledger/grants.ts';
+import { openLedger } from '../../ledger/ledger.ts';
 import { workflow } from './workflow/resolvers.ts';
 
 /** Auditor-only fields: anyone else gets FORBIDDEN, and the gateway records the refusal. */
@@ -37,16 +36,14 @@ function auditResolvers(reader: AuditReader | undefined) {
 
 export const create: SubgraphFactory = async (env) => {
   const shapes = datasetsOfSupergraph(readFileSync(env.supergraphPath, 'utf8'));
-  const events = await openEventLog({ dataDir: env.dataDir, redisUrl: env.redisUrl, prefix: env.redisPrefix });
-  const grants = await openGrantStore({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
+  const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
   const datasets = new Map(shapes.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
-  const flow = await workflow({ events, grants, datasets });
-  const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, events });
+  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
+  const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
       await flow.close();
-      await events.close();
-      await grants.close();
+      await ledger.close();
     },
     resolvers: {
       Mutation: { ...flow.Mutation, ...catalog.Mutation },

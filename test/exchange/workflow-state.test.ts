@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { ExchangeEvent } from '../../ledger/events.ts';
+import { ids, type Recorded } from '../../ledger/events.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest } from '../../subgraphs/exchange/workflow/state.ts';
 
 function filed(receivedAt: string): SharingRequest {
   const requests = new Map<string, SharingRequest>();
-  const event: ExchangeEvent = {
+  const event: Recorded = {
     seq: 1,
+    hash: 'h1',
     at: receivedAt,
     type: 'request.filed',
     actor: { sub: 'eeb-1', agency: 'eeb' },
-    data: { type: 'request.filed', request: { id: 'sr-1', consumer: 'eeb', provider: 'tax', datasets: ['tax.credit-rating'], purposes: ['environmental-enforcement'], legalBasis: 'x', justification: 'y', validUntil: '2027-12-31', receivedAt } },
+    data: { consumer: 'eeb', provider: 'tax', datasets: ['tax.credit-rating'], purposes: ['environmental-enforcement'], legalBasis: 'x', justification: 'y', validUntil: '2027-12-31', receivedAt },
   };
   apply(requests, event);
-  return requests.get('sr-1')!;
+  return requests.get(ids.request(event))!;
 }
 
 describe('sharing request states', () => {
@@ -44,7 +45,7 @@ describe('sharing request states', () => {
     // Received 2026-09-28, due by the end of 2026-10-23 (CST) = 2026-10-23T15:59:59.999Z.
     const after = (r: SharingRequest, at: string, type: string, extra: Record<string, unknown> = {}): SharingRequest => {
       const requests = new Map([[r.id, r]]);
-      apply(requests, { seq: r.history.length + 1, at, type, actor: { sub: 'x', agency: 'tax' }, data: { type, id: r.id, reasons: 'r', conditions: null, grantIds: [], approve: false, ...extra } });
+      apply(requests, { seq: r.history.length + 1, hash: 'h', at, type, actor: { sub: 'x', agency: 'tax' }, data: { id: r.id, reasons: 'r', conditions: null, grants: [], approve: false, ...extra } } as unknown as Recorded);
       return requests.get(r.id)!;
     };
     const r = filed('2026-09-28T02:00:00.000Z');
@@ -67,9 +68,10 @@ describe('sharing request states', () => {
   });
 
   it("adds a grant's revocation or expiry to the history of the request that created it, and ignores other requests' grants", () => {
-    const requests = new Map([['sr-1', filed('2026-09-28T02:00:00.000Z')]]);
-    apply(requests, { seq: 2, at: '2026-10-01T00:00:00.000Z', type: 'grant.expired', actor: null, data: { id: 'g-sr-1-1', requestId: 'sr-1', validUntil: '2026-10-01' } });
-    apply(requests, { seq: 3, at: '2026-10-02T00:00:00.000Z', type: 'grant.revoked', actor: null, data: { id: 'g-ref-1', requestId: null, reasons: 'x' } });
-    expect(requests.get('sr-1')!.history.map((e) => e.type)).toEqual(['request.filed', 'grant.expired']);
+    const r = filed('2026-09-28T02:00:00.000Z');
+    const requests = new Map([[r.id, r]]);
+    apply(requests, { seq: 2, hash: 'h2', at: '2026-10-01T00:00:00.000Z', type: 'grant.expired', actor: null, data: { id: 'g-2-1', requestId: r.id, validUntil: '2026-10-01' } });
+    apply(requests, { seq: 3, hash: 'h3', at: '2026-10-02T00:00:00.000Z', type: 'grant.revoked', actor: null, data: { id: 'g-ref-1', requestId: null, reasons: 'x' } });
+    expect(requests.get(r.id)!.history.map((e) => e.type)).toEqual(['request.filed', 'grant.expired']);
   });
 });

@@ -195,7 +195,7 @@ describe('two gateway policies over one Redis', () => {
 
     // Cut both followers' subscriptions (only this test's, by connection name), and revoke while they are down.
     const clients = (await admin.client('LIST')) as string;
-    const ids = clients.split('\n').filter((l) => l.includes(`name=${prefix}grants-follower`)).map((l) => /id=(\d+)/.exec(l)![1]!);
+    const ids = clients.split('\n').filter((l) => l.includes(`name=${prefix}ledger-follower`)).map((l) => /id=(\d+)/.exec(l)![1]!);
     expect(ids).toHaveLength(2);
     for (const id of ids) await admin.client('KILL', 'ID', id);
     await a.policy.store.apply({ op: 'revoke-grant', id: 'g-d1', reason: 'test' });

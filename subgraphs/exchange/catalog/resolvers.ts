@@ -3,7 +3,8 @@ import { GraphQLError } from 'graphql';
 import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from '../data.ts';
-import type { EventLog, ExchangeEvent } from '../../../ledger/events.ts';
+import { ids, type Recorded } from '../../../ledger/events.ts';
+import type { Ledger } from '../../../ledger/ledger.ts';
 import { freshness, type Frequency } from './freshness.ts';
 import { datasetsOfSupergraph, type CatalogVersion, type DatasetShape } from './history.ts';
 
@@ -55,7 +56,7 @@ function offsetOf(after: string | null | undefined): number {
  * confirmation of emission totals (R-E11). The catalog is the supergraph's declarations plus
  * schema/catalog metadata; every report is an event in the authority's durable log.
  */
-export async function catalogResolvers(deps: { supergraphPath: string; historyPath: string; events: EventLog; now?: () => Date }) {
+export async function catalogResolvers(deps: { supergraphPath: string; historyPath: string; ledger: Ledger; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
   const shapes = datasetsOfSupergraph(readFileSync(deps.supergraphPath, 'utf8'));
   const meta = metadata as unknown as Readonly<Record<string, Metadata>>;
@@ -79,29 +80,31 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
     confirmations.set(key, m);
   };
   for (const c of SEED_CONFIRMATIONS) confirm(c.year, c.region, c.agency, c.confirmedOn);
-  const fold = (e: ExchangeEvent): void => {
-    const d = e.data as Record<string, unknown>;
+  const fold = (e: Recorded): void => {
     switch (e.type) {
       case 'dataset.updated':
-        lastUpdate.set(d['dataset'] as string, d['asOf'] as string);
+        lastUpdate.set(e.data.dataset, e.data.asOf);
         return;
-      case 'inconsistency.reported':
-        reports.set(d['id'] as string, { ...(d['report'] as Inconsistency) });
+      case 'inconsistency.reported': {
+        const id = ids.inconsistency(e.seq);
+        reports.set(id, { ...e.data.report, id, status: 'OPEN', answer: null, answeredBy: null });
         return;
+      }
       case 'inconsistency.answered': {
-        const r = reports.get(d['id'] as string);
-        if (r !== undefined) Object.assign(r, { status: d['status'], answer: d['answer'], answeredBy: e.actor?.agency ?? null });
+        const r = reports.get(e.data.id);
+        if (r !== undefined) Object.assign(r, { status: e.data.status, answer: e.data.answer, answeredBy: e.actor?.agency ?? null });
         return;
       }
       case 'totals.confirmed':
-        confirm(d['year'] as number, d['region'] as string, e.actor?.agency ?? '', e.at);
+        confirm(e.data.year, e.data.region, e.actor?.agency ?? '', e.at);
+        return;
+      default:
         return;
     }
   };
-  for (const e of await deps.events.readAll()) fold(e);
-  const record = async (ctx: SubgraphContext, type: string, data: Record<string, unknown>): Promise<void> => {
-    fold(await deps.events.append({ type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data }));
-  };
+  const projection = deps.ledger.project(fold);
+  await projection.sync();
+  const actorOf = (ctx: SubgraphContext) => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
 
   const view = (d: DatasetShape) => {
     const m = meta[d.id]!;
@@ -170,7 +173,7 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
         const asOf = Date.parse(args.asOf);
         if (Number.isNaN(asOf)) throw bad('asOf', `asOf must be an ISO time, got "${args.asOf}"`);
         if (asOf > now().getTime() + 60_000) throw bad('asOf', 'asOf is in the future');
-        await record(ctx, 'dataset.updated', { dataset: d.id, asOf: new Date(asOf).toISOString() });
+        await deps.ledger.record({ type: 'dataset.updated', data: { dataset: d.id, asOf: new Date(asOf).toISOString() } }, actorOf(ctx));
         return view(d);
       },
       reportInconsistency: async (_: unknown, args: { dataset: string; entityKey: string; otherDataset?: string | null; description: string }, ctx: SubgraphContext) => {
@@ -178,20 +181,16 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
         if (args.otherDataset && !shapes.some((s) => s.id === args.otherDataset)) throw bad('otherDataset', `unknown dataset "${args.otherDataset}"`);
         if (args.description.trim() === '') throw bad('description', 'describe what is wrong, in writing (R-27)');
         if (args.entityKey.trim() === '') throw bad('entityKey', 'name the enterprise or person the data is about');
-        const report: Inconsistency = {
-          id: `ir-${String(reports.size + 1).padStart(5, '0')}`,
+        const report = {
           dataset: args.dataset,
           entityKey: args.entityKey.trim(),
           otherDataset: args.otherDataset ?? null,
           description: args.description.trim(),
           reportedBy: ctx.caller.agency,
           reportedAt: now().toISOString(),
-          status: 'OPEN',
-          answer: null,
-          answeredBy: null,
         };
-        await record(ctx, 'inconsistency.reported', { id: report.id, report });
-        return reports.get(report.id);
+        const e = await deps.ledger.record({ type: 'inconsistency.reported', data: { report } }, actorOf(ctx));
+        return reports.get(ids.inconsistency(e.seq));
       },
       answerInconsistency: async (_: unknown, args: { id: string; answer: string; status: 'RESOLVED' | 'REJECTED' }, ctx: SubgraphContext) => {
         const r = reports.get(args.id);
@@ -199,7 +198,7 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
         const provider = shapes.find((s) => s.id === r.dataset)?.provider;
         if (ctx.caller.agency !== provider && ctx.caller.agency !== AUTHORITY) throw forbidden(`only ${provider}, the provider, or the authority answers report ${r.id}`);
         if (args.answer.trim() === '') throw bad('answer', 'the answer must be written out (R-27)');
-        await record(ctx, 'inconsistency.answered', { id: r.id, status: args.status, answer: args.answer.trim() });
+        await deps.ledger.record({ type: 'inconsistency.answered', data: { id: r.id, status: args.status, answer: args.answer.trim() } }, actorOf(ctx));
         return reports.get(r.id);
       },
       confirmEmissionTotals: async (_: unknown, args: { year: number; region: string }, ctx: SubgraphContext) => {
@@ -207,8 +206,14 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
         if (!(CONFIRMING_AGENCIES as readonly string[]).includes(agency)) throw forbidden('only eeb, drc and stats confirm emission totals (R-E11)');
         const t = totals(args.year, args.region);
         if (t === undefined) throw bad('region', `no emission totals for ${args.region} in ${args.year}`);
-        if (confirmations.get(`${args.year}|${args.region}`)?.has(agency)) throw bad('year', `${agency} has already confirmed the ${args.year} totals for ${args.region}`);
-        await record(ctx, 'totals.confirmed', { year: args.year, region: args.region });
+        await deps.ledger.decide(
+          projection,
+          () => {
+            if (confirmations.get(`${args.year}|${args.region}`)?.has(agency)) throw bad('year', `${agency} has already confirmed the ${args.year} totals for ${args.region}`);
+            return { type: 'totals.confirmed', data: { year: args.year, region: args.region } };
+          },
+          actorOf(ctx),
+        );
         const confirmedBy = [...(confirmations.get(`${args.year}|${args.region}`)?.keys() ?? [])];
         return { year: args.year, region: args.region, confirmedBy, published: CONFIRMING_AGENCIES.every((a) => confirmedBy.includes(a)) };
       },

@@ -3,8 +3,9 @@ import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../../common/declarations.ts';
-import type { EventLog, ExchangeEvent } from '../../../ledger/events.ts';
-import type { GrantStore } from '../../../ledger/grants.ts';
+import { ids, type Actor, type GrantTerms, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
+import { openGrantStore } from '../../../ledger/grants.ts';
+import type { Ledger } from '../../../ledger/ledger.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
 /** The authority: its coordinators decide escalated requests (R-22). */
@@ -37,8 +38,8 @@ function futureDate(argument: string, text: string, now: Date): string {
 const EXPIRY_SWEEP_MS = 1000;
 
 export interface WorkflowDeps {
-  readonly events: EventLog;
-  readonly grants: GrantStore;
+  readonly ledger: Ledger;
+  readonly dataDir: string;
   /** Dataset id → its declaration (provider, class, sensitivity), from the supergraph. */
   readonly datasets: ReadonlyMap<string, Declaration & { provider: string }>;
   readonly now?: () => Date;
@@ -51,23 +52,37 @@ export interface WorkflowDeps {
  */
 export async function workflow(deps: WorkflowDeps) {
   const now = deps.now ?? (() => new Date());
+  const { ledger } = deps;
   const requests = new Map<string, SharingRequest>();
   const expiryRecorded = new Set<string>();
-  for (const e of await deps.events.readAll()) {
+  const projection = ledger.project((e) => {
     apply(requests, e);
-    if (e.type === 'grant.expired') expiryRecorded.add(String(e.data['id']));
-  }
+    if (e.type === 'grant.expired') expiryRecorded.add(e.data.id);
+  });
+  await projection.sync();
+  const grants = await openGrantStore({ dataDir: deps.dataDir, redisUrl: null, ledger });
+  const actorOf = (ctx: SubgraphContext): Actor => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
 
   // Expiry is a step of its own (R-38): the gateway stops a grant at validUntil by itself; this
-  // records that it happened, once, in the event log and the request's history.
+  // records that it happened, once, whichever exchange instance sees it first.
+  const ALREADY = new Error('already recorded');
   let sweeping = Promise.resolve();
   const sweep = async (): Promise<void> => {
     const t = now().getTime();
-    for (const g of [...(await deps.grants.snapshot()).grants.values()]) {
+    for (const g of [...(await grants.snapshot()).grants.values()]) {
       if (expiryRecorded.has(g.id) || Date.parse(g.validUntil) > t) continue;
-      const event = await deps.events.append({ type: 'grant.expired', actor: null, data: { id: g.id, requestId: g.requestId ?? null, validUntil: g.validUntil } });
-      expiryRecorded.add(g.id);
-      apply(requests, event);
+      await ledger
+        .decide(
+          projection,
+          () => {
+            if (expiryRecorded.has(g.id)) throw ALREADY;
+            return { type: 'grant.expired', data: { id: g.id, requestId: g.requestId ?? null, validUntil: g.validUntil } };
+          },
+          null,
+        )
+        .catch((e: unknown) => {
+          if (e !== ALREADY) throw e;
+        });
     }
   };
   const timer = setInterval(() => {
@@ -75,30 +90,28 @@ export async function workflow(deps: WorkflowDeps) {
   }, EXPIRY_SWEEP_MS);
   timer.unref();
 
-  const record = async (ctx: SubgraphContext, step: Step): Promise<ExchangeEvent> => {
-    const event = await deps.events.append({ type: step.type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: step as unknown as Record<string, unknown> });
-    apply(requests, event);
-    return event;
-  };
   const find = (id: string, ctx: SubgraphContext): SharingRequest => {
     const r = requests.get(id);
     const a = ctx.caller.agency;
     if (r === undefined || (a !== r.consumer && a !== r.provider && a !== AUTHORITY)) throw bad('id', `no sharing request ${id} that your agency is party to`);
     return r;
   };
-  const check = (r: SharingRequest, step: Step['type']): void => {
+  const check = (r: SharingRequest, step: Step): void => {
     const why = refusal(r, step, now());
     if (why !== null) throw bad('id', why);
   };
-  const fileGrants = async (r: SharingRequest, validUntil: string, conditions: string | null): Promise<string[]> => {
-    const ids: string[] = [];
-    for (const [i, dataset] of r.datasets.entries()) {
-      const id = `g-${r.id}-${i + 1}`;
-      await deps.grants.apply({ op: 'grant', grant: { id, consumer: r.consumer, dataset, purposes: r.purposes, validFrom: now().toISOString(), validUntil, conditions, requestId: r.id } });
-      ids.push(id);
-    }
-    return ids;
+  /**
+   * One request step: `decide` validates against the request as folded up to the ledger's end and
+   * returns the event; if another instance recorded something meanwhile, it runs again on the new
+   * state, so two answers to one request can never both be recorded.
+   */
+  const stepOf = async (ctx: SubgraphContext, id: string, decide: (r: SharingRequest) => LedgerEvent): Promise<ReturnType<typeof view>> => {
+    find(id, ctx);
+    await ledger.decide(projection, () => decide(find(id, ctx)), actorOf(ctx));
+    return view(requests.get(id)!);
   };
+  const grantTerms = (r: SharingRequest, validUntil: string, conditions: string | null): GrantTerms[] =>
+    r.datasets.map((dataset) => ({ consumer: r.consumer, dataset, purposes: r.purposes, validFrom: now().toISOString(), validUntil, conditions, requestId: r.id }));
   const view = (r: SharingRequest) => ({
     ...r,
     status: statusOf(r, now()),
@@ -111,6 +124,8 @@ export async function workflow(deps: WorkflowDeps) {
     async close(): Promise<void> {
       clearInterval(timer);
       await sweeping;
+      projection.stop();
+      await grants.close();
     },
     Query: {
       sharingRequests: (_: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) =>
@@ -158,74 +173,80 @@ export async function workflow(deps: WorkflowDeps) {
         if (args.purposes.length === 0) throw bad('purposes', 'name at least one purpose (R-24)');
         for (const p of args.purposes) if (!Object.hasOwn(purposes, p)) throw bad('purposes', `unknown purpose code "${p}"`);
         const validUntil = futureDate('validUntil', args.validUntil, now());
-        const id = `sr-${now().toISOString().slice(0, 10).replaceAll('-', '')}-${String(requests.size + 1).padStart(4, '0')}`;
-        await record(ctx, {
-          type: 'request.filed',
-          request: {
-            id,
-            consumer,
-            provider: args.provider,
-            datasets: [...new Set(args.datasets)],
-            purposes: [...new Set(args.purposes)],
-            legalBasis: written('legalBasis', args.legalBasis),
-            justification: written('justification', args.justification),
-            validUntil,
-            receivedAt: now().toISOString(),
+        const filed = await ledger.record(
+          {
+            type: 'request.filed',
+            data: {
+              consumer,
+              provider: args.provider,
+              datasets: [...new Set(args.datasets)],
+              purposes: [...new Set(args.purposes)],
+              legalBasis: written('legalBasis', args.legalBasis),
+              justification: written('justification', args.justification),
+              validUntil,
+              receivedAt: now().toISOString(),
+            },
           },
-        });
-        return view(requests.get(id)!);
+          actorOf(ctx),
+        );
+        return view(requests.get(ids.request(filed))!);
       },
       approveSharingRequest: async (_: unknown, args: { id: string; conditions?: string | null; validUntil?: string | null }, ctx: SubgraphContext) => {
-        const r = find(args.id, ctx);
-        if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
-        check(r, 'request.approved');
-        const validUntil = args.validUntil ? futureDate('validUntil', args.validUntil, now()) : r.validUntil;
         const conditions = args.conditions?.trim() || null;
-        const grantIds = await fileGrants(r, validUntil, conditions);
-        await record(ctx, { type: 'request.approved', id: r.id, conditions, grantIds });
-        return view(requests.get(r.id)!);
+        return stepOf(ctx, args.id, (r) => {
+          if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
+          check(r, 'request.approved');
+          const validUntil = args.validUntil ? futureDate('validUntil', args.validUntil, now()) : r.validUntil;
+          return { type: 'request.approved', data: { id: r.id, conditions, grants: grantTerms(r, validUntil, conditions) } };
+        });
       },
       refuseSharingRequest: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
-        const r = find(args.id, ctx);
-        if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
         const reasons = written('reasons', args.reasons);
-        check(r, 'request.refused');
-        await record(ctx, { type: 'request.refused', id: r.id, reasons });
-        return view(requests.get(r.id)!);
+        return stepOf(ctx, args.id, (r) => {
+          if (ctx.caller.agency !== r.provider) throw forbidden(`only ${r.provider}, the provider, answers request ${r.id}`);
+          check(r, 'request.refused');
+          return { type: 'request.refused', data: { id: r.id, reasons } };
+        });
       },
       withdrawSharingRequest: async (_: unknown, args: { id: string }, ctx: SubgraphContext) => {
-        const r = find(args.id, ctx);
-        if (ctx.caller.agency !== r.consumer) throw forbidden(`only ${r.consumer}, who filed request ${r.id}, may withdraw it`);
-        check(r, 'request.withdrawn');
-        await record(ctx, { type: 'request.withdrawn', id: r.id });
-        return view(requests.get(r.id)!);
+        return stepOf(ctx, args.id, (r) => {
+          if (ctx.caller.agency !== r.consumer) throw forbidden(`only ${r.consumer}, who filed request ${r.id}, may withdraw it`);
+          check(r, 'request.withdrawn');
+          return { type: 'request.withdrawn', data: { id: r.id } };
+        });
       },
       escalateSharingRequest: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
-        const r = find(args.id, ctx);
-        if (ctx.caller.agency !== r.consumer) throw forbidden(`only ${r.consumer}, who filed request ${r.id}, may escalate it`);
         const reasons = written('reasons', args.reasons);
-        check(r, 'request.escalated');
-        await record(ctx, { type: 'request.escalated', id: r.id, reasons });
-        return view(requests.get(r.id)!);
+        return stepOf(ctx, args.id, (r) => {
+          if (ctx.caller.agency !== r.consumer) throw forbidden(`only ${r.consumer}, who filed request ${r.id}, may escalate it`);
+          check(r, 'request.escalated');
+          return { type: 'request.escalated', data: { id: r.id, reasons } };
+        });
       },
       decideEscalation: async (_: unknown, args: { id: string; approve: boolean; reasons: string; validUntil?: string | null }, ctx: SubgraphContext) => {
         if (ctx.caller.agency !== AUTHORITY || !ctx.caller.roles.includes('coordinator')) throw forbidden('only a coordinator of the authority (itd) decides escalated requests (R-22)');
-        const r = find(args.id, ctx);
         const reasons = written('reasons', args.reasons);
-        check(r, 'request.decided');
-        const grantIds = args.approve ? await fileGrants(r, args.validUntil ? futureDate('validUntil', args.validUntil, now()) : r.validUntil, null) : [];
-        await record(ctx, { type: 'request.decided', id: r.id, approve: args.approve, reasons, grantIds });
-        return view(requests.get(r.id)!);
+        return stepOf(ctx, args.id, (r) => {
+          check(r, 'request.decided');
+          const grantsOf = args.approve ? grantTerms(r, args.validUntil ? futureDate('validUntil', args.validUntil, now()) : r.validUntil, null) : [];
+          return { type: 'request.decided', data: { id: r.id, approve: args.approve, reasons, grants: grantsOf } };
+        });
       },
       revokeGrant: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
         const reasons = written('reasons', args.reasons);
-        const grant = (await deps.grants.snapshot()).grants.get(args.id);
-        if (grant === undefined) throw bad('id', `no grant ${args.id} is in force`);
-        const provider = deps.datasets.get(grant.dataset)?.provider;
-        const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
-        if (ctx.caller.agency !== provider && !coordinator) throw forbidden(`only ${provider}, the provider, or a coordinator of the authority revokes grant ${args.id}`);
-        await deps.grants.apply({ op: 'revoke-grant', id: args.id, reason: reasons });
-        apply(requests, await deps.events.append({ type: 'grant.revoked', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { id: args.id, requestId: grant.requestId ?? null, reasons } }));
+        const snapshot = await grants.snapshot();
+        await ledger.decide(
+          projection,
+          () => {
+            const grant = snapshot.grants.get(args.id);
+            if (grant === undefined) throw bad('id', `no grant ${args.id} is in force`);
+            const provider = deps.datasets.get(grant.dataset)?.provider;
+            const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
+            if (ctx.caller.agency !== provider && !coordinator) throw forbidden(`only ${provider}, the provider, or a coordinator of the authority revokes grant ${args.id}`);
+            return { type: 'grant.revoked', data: { id: args.id, requestId: grant.requestId ?? null, reasons } };
+          },
+          actorOf(ctx),
+        );
         return true;
       },
       registerConfidentialityAgreement: async (
@@ -240,7 +261,6 @@ export async function workflow(deps: WorkflowDeps) {
         if (args.datasets.length === 0) throw bad('datasets', 'name the datasets the agreement covers');
         for (const d of args.datasets) if (!deps.datasets.has(d)) throw bad('datasets', `unknown dataset "${d}"`);
         const agreement = {
-          id: `a-${Date.now().toString(36)}-${a}-${b}`,
           parties: [a, b] as [string, string],
           datasets: args.datasets,
           signedOn: isoDate('signedOn', args.signedOn),
@@ -248,29 +268,45 @@ export async function workflow(deps: WorkflowDeps) {
           documentRef: written('documentRef', args.documentRef),
           filedWithSecrecyBureau: args.filedWithSecrecyBureau === true,
         };
-        await deps.grants.apply({ op: 'agreement', agreement });
-        await deps.events.append({ type: 'agreement.registered', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { agreement } });
-        return agreement;
+        const e = await ledger.record({ type: 'agreement.registered', data: { agreement } }, actorOf(ctx));
+        return { ...agreement, id: ids.agreement(e.seq) };
       },
       revokeConfidentialityAgreement: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
         const reasons = written('reasons', args.reasons);
-        const agreement = (await deps.grants.snapshot()).agreements.get(args.id);
-        if (agreement === undefined) throw bad('id', `no confidentiality agreement ${args.id} is on file`);
-        const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
-        if (!agreement.parties.includes(ctx.caller.agency) && !coordinator) throw forbidden(`only ${agreement.parties.join(' or ')}, the parties, or a coordinator of the authority revokes agreement ${args.id}`);
-        await deps.grants.apply({ op: 'revoke-agreement', id: args.id, reason: reasons });
-        await deps.events.append({ type: 'agreement.revoked', actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: { id: args.id, reasons } });
+        const snapshot = await grants.snapshot();
+        await ledger.decide(
+          projection,
+          () => {
+            const agreement = snapshot.agreements.get(args.id);
+            if (agreement === undefined) throw bad('id', `no confidentiality agreement ${args.id} is on file`);
+            const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
+            if (!agreement.parties.includes(ctx.caller.agency) && !coordinator) throw forbidden(`only ${agreement.parties.join(' or ')}, the parties, or a coordinator of the authority revokes agreement ${args.id}`);
+            return { type: 'agreement.revoked', data: { id: args.id, reasons } };
+          },
+          actorOf(ctx),
+        );
         return true;
       },
     },
   };
 }
 
-function detailOf(e: ExchangeEvent): string | null {
-  const d = e.data as { id?: string; reasons?: string; conditions?: string | null; grantIds?: string[]; validUntil?: string };
-  if (e.type === 'grant.expired') return `grant ${d.id} ended at ${d.validUntil}`;
-  if (e.type === 'grant.revoked') return `grant ${d.id}: ${d.reasons}`;
-  if (typeof d.reasons === 'string') return d.reasons;
-  if (Array.isArray(d.grantIds) && d.grantIds.length > 0) return `grants ${d.grantIds.join(', ')}${d.conditions ? `; conditions: ${d.conditions}` : ''}`;
-  return null;
+function detailOf(e: Recorded): string | null {
+  switch (e.type) {
+    case 'grant.expired':
+      return `grant ${e.data.id} ended at ${e.data.validUntil}`;
+    case 'grant.revoked':
+      return `grant ${e.data.id}: ${e.data.reasons}`;
+    case 'request.refused':
+    case 'request.escalated':
+      return e.data.reasons;
+    case 'request.decided':
+      return e.data.reasons;
+    case 'request.approved': {
+      const grantIds = e.data.grants.map((_, i) => ids.grant(e.data.id, i));
+      return grantIds.length === 0 ? null : `grants ${grantIds.join(', ')}${e.data.conditions ? `; conditions: ${e.data.conditions}` : ''}`;
+    }
+    default:
+      return null;
+  }
 }

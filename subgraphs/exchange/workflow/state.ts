@@ -1,4 +1,4 @@
-import type { ExchangeEvent } from '../../../ledger/events.ts';
+import { ids, type Recorded, type RequestTerms } from '../../../ledger/events.ts';
 import { addWorkingDays, isOverdue, workingDaysLeft } from '../workdays.ts';
 
 /** R-22: the provider answers within 15 working days of receipt. */
@@ -12,16 +12,8 @@ export const ANSWER_WORKING_DAYS = 15;
 export type Phase = 'PENDING' | 'APPROVED' | 'REFUSED' | 'WITHDRAWN' | 'ESCALATED' | 'APPROVED_ON_ESCALATION' | 'UPHELD';
 export type Status = Phase | 'OVERDUE';
 
-export interface SharingRequest {
+export interface SharingRequest extends RequestTerms {
   readonly id: string;
-  readonly consumer: string;
-  readonly provider: string;
-  readonly datasets: readonly string[];
-  readonly purposes: readonly string[];
-  readonly legalBasis: string;
-  readonly justification: string;
-  readonly validUntil: string;
-  readonly receivedAt: string;
   readonly dueBy: string;
   readonly dueAt: string;
   readonly dueProvisional: boolean;
@@ -29,16 +21,11 @@ export interface SharingRequest {
   /** Conditions of an approval, or the written reasons of a refusal or a coordinator's decision. */
   readonly answer: string | null;
   readonly grantIds: readonly string[];
-  readonly history: readonly ExchangeEvent[];
+  readonly history: readonly Recorded[];
 }
 
-export type Step =
-  | { readonly type: 'request.filed'; readonly request: Omit<SharingRequest, 'phase' | 'answer' | 'grantIds' | 'history' | 'dueBy' | 'dueAt' | 'dueProvisional'> }
-  | { readonly type: 'request.approved'; readonly id: string; readonly conditions: string | null; readonly grantIds: readonly string[] }
-  | { readonly type: 'request.refused'; readonly id: string; readonly reasons: string }
-  | { readonly type: 'request.withdrawn'; readonly id: string }
-  | { readonly type: 'request.escalated'; readonly id: string; readonly reasons: string }
-  | { readonly type: 'request.decided'; readonly id: string; readonly approve: boolean; readonly reasons: string; readonly grantIds: readonly string[] };
+/** The request steps, each one ledger event type. */
+export type Step = 'request.filed' | 'request.approved' | 'request.refused' | 'request.withdrawn' | 'request.escalated' | 'request.decided';
 
 export function statusOf(r: SharingRequest, now: Date): Status {
   return r.phase === 'PENDING' && isOverdue(now, new Date(r.dueAt)) ? 'OVERDUE' : r.phase;
@@ -49,7 +36,7 @@ export function daysLeft(r: SharingRequest, now: Date): number {
 }
 
 /** Why `step` may not happen to `r` now, or null: the transition rules in one place. */
-export function refusal(r: SharingRequest, step: Step['type'], now: Date): string | null {
+export function refusal(r: SharingRequest, step: Step, now: Date): string | null {
   const status = statusOf(r, now);
   switch (step) {
     case 'request.filed':
@@ -65,9 +52,6 @@ export function refusal(r: SharingRequest, step: Step['type'], now: Date): strin
       return r.phase === 'ESCALATED' ? null : `request ${r.id} is ${status}; only an escalated request is decided by the authority`;
   }
 }
-
-/** Grant events that belong to the history of the request that created the grant. */
-const GRANT_EVENTS = new Set(['grant.revoked', 'grant.expired']);
 
 /**
  * R-40: how the provider kept the deadline on one request. An answer after the deadline is late;
@@ -85,49 +69,37 @@ export function timeliness(r: SharingRequest, now: Date): Timeliness {
 }
 
 /**
- * Applies one recorded event; events are folded in order at start and as they are appended.
- * Request steps move the request; a grant's revocation or expiry joins its request's history.
+ * Folds one ledger event into the requests; events are folded in ledger order, at start and as
+ * any process records them. Request steps move the request; a grant's revocation or expiry joins
+ * the history of the request that created the grant.
  */
-export function apply(requests: Map<string, SharingRequest>, event: ExchangeEvent): void {
-  if (GRANT_EVENTS.has(event.type)) {
-    const r = requests.get(String(event.data['requestId']));
-    if (r !== undefined) requests.set(r.id, { ...r, history: [...r.history, event] });
-    return;
-  }
-  if (!event.type.startsWith('request.')) return;
-  const step = event.data as unknown as Step;
-  if (step.type === 'request.filed') {
-    const deadline = addWorkingDays(new Date(step.request.receivedAt), ANSWER_WORKING_DAYS);
-    requests.set(step.request.id, {
-      ...step.request,
-      dueBy: deadline.dueBy,
-      dueAt: deadline.dueAt.toISOString(),
-      dueProvisional: deadline.provisional,
-      phase: 'PENDING',
-      answer: null,
-      grantIds: [],
-      history: [event],
-    });
-    return;
-  }
-  const r = requests.get(step.id);
-  if (r === undefined) return;
-  const history = [...r.history, event];
-  switch (step.type) {
+export function apply(requests: Map<string, SharingRequest>, e: Recorded): void {
+  const step = (id: string, change: (r: SharingRequest) => Partial<SharingRequest>): void => {
+    const r = requests.get(id);
+    if (r !== undefined) requests.set(id, { ...r, ...change(r), history: [...r.history, e] });
+  };
+  switch (e.type) {
+    case 'request.filed': {
+      const deadline = addWorkingDays(new Date(e.data.receivedAt), ANSWER_WORKING_DAYS);
+      const id = ids.request(e);
+      requests.set(id, { ...e.data, id, dueBy: deadline.dueBy, dueAt: deadline.dueAt.toISOString(), dueProvisional: deadline.provisional, phase: 'PENDING', answer: null, grantIds: [], history: [e] });
+      return;
+    }
     case 'request.approved':
-      requests.set(r.id, { ...r, phase: 'APPROVED', answer: step.conditions, grantIds: step.grantIds, history });
-      return;
+      return step(e.data.id, () => ({ phase: 'APPROVED', answer: e.data.conditions, grantIds: e.data.grants.map((_, i) => ids.grant(e.data.id, i)) }));
     case 'request.refused':
-      requests.set(r.id, { ...r, phase: 'REFUSED', answer: step.reasons, history });
-      return;
+      return step(e.data.id, () => ({ phase: 'REFUSED', answer: e.data.reasons }));
     case 'request.withdrawn':
-      requests.set(r.id, { ...r, phase: 'WITHDRAWN', history });
-      return;
+      return step(e.data.id, () => ({ phase: 'WITHDRAWN' }));
     case 'request.escalated':
-      requests.set(r.id, { ...r, phase: 'ESCALATED', history });
-      return;
+      return step(e.data.id, () => ({ phase: 'ESCALATED' }));
     case 'request.decided':
-      requests.set(r.id, { ...r, phase: step.approve ? 'APPROVED_ON_ESCALATION' : 'UPHELD', answer: step.reasons, grantIds: step.grantIds, history });
+      return step(e.data.id, () => ({ phase: e.data.approve ? 'APPROVED_ON_ESCALATION' : 'UPHELD', answer: e.data.reasons, grantIds: e.data.grants.map((_, i) => ids.grant(e.data.id, i)) }));
+    case 'grant.revoked':
+    case 'grant.expired':
+      if (e.data.requestId !== null) step(e.data.requestId, () => ({}));
+      return;
+    default:
       return;
   }
 }
