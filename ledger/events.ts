@@ -103,7 +103,7 @@ async function redisEventLog(url: string, prefix: string): Promise<EventLog> {
       return full;
     },
     async readAll() {
-      const events = parse((await redis.xrange(key, '-', '+')) as [string, string[]][]);
+      const events = parse(await redis.xrange(key, '-', '+'));
       return events.sort((a, b) => a.seq - b.seq);
     },
     async close() {

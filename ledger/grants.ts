@@ -154,7 +154,7 @@ function follower(readFrom: (offset: number) => Promise<{ changes: GrantChange[]
     pump,
     /** Resolves once everything in the log when called is folded. */
     sync: pump,
-    subscribe(listener: (c: GrantChange) => void): () => void {
+    subscribe: (listener: (c: GrantChange) => void): (() => void) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },

@@ -45,7 +45,7 @@ function* fileRecords(dir: string, root: string): Generator<{ record: AuditRecor
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       if (line === '' && i === lines.length - 1) continue;
-      let record: AuditRecord | null = null;
+      let record: AuditRecord | null;
       try {
         record = JSON.parse(line) as AuditRecord;
       } catch {

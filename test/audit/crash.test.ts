@@ -28,7 +28,7 @@ function startGatewayProcess(env: Record<string, string>): Promise<ChildProcess>
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/gateway.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       if (err.includes('gateway at ')) resolve(child);
     });

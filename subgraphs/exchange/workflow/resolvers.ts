@@ -76,7 +76,7 @@ export async function workflow(deps: WorkflowDeps) {
   timer.unref();
 
   const record = async (ctx: SubgraphContext, step: Step): Promise<ExchangeEvent> => {
-    const event = await deps.events.append({ type: step.type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: step as unknown as Record<string, unknown> });
+    const event = await deps.events.append({ type: step.type, actor: { sub: ctx.caller.sub, agency: ctx.caller.agency }, data: step });
     apply(requests, event);
     return event;
   };
