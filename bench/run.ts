@@ -45,7 +45,7 @@ function startProcess(role: string, env: Record<string, string>): Promise<{ chil
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/processes.ts'), role], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => resolve({ child, info: JSON.parse(line) as Record<string, unknown> }));
     child.once('exit', (code) => reject(new Error(`${role} process exited with ${code}`)));
   });

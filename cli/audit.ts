@@ -129,6 +129,7 @@ switch (command) {
     console.log(`exported ${n} record(s) from ${bundle.instances.length} chain(s) to ${a['out']}`);
     break;
   }
+  case undefined:
   default:
     fail(USAGE);
 }

@@ -129,6 +129,7 @@ switch (command) {
     console.log(`${passed} passed, ${failures.length} failed`);
     process.exit(failures.length > 0 ? 1 : 0);
   }
+  case undefined:
   default:
     fail(USAGE);
 }

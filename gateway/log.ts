@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /** One line per event on stderr; the full detail of masked errors goes here, never to callers. */
 export interface Logger {
   info(message: string): void;
@@ -12,7 +14,7 @@ export function consoleLogger(name: string): Logger {
   return {
     info: (m) => line('info', m),
     warn: (m) => line('warn', m),
-    error: (m, err) => line('error', err === undefined ? m : `${m}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    error: (m, err) => line('error', err === undefined ? m : `${m}: ${err instanceof Error ? (err.stack ?? err.message) : inspect(err, { breakLength: Infinity })}`),
   };
 }
 

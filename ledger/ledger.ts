@@ -97,7 +97,7 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
       const seq = await writer.append([JSON.stringify({ at, type: event.type, actor, data: event.data })]);
       await syncAll();
       const h = writer.head();
-      return { ...event, at, actor, seq, hash: h.seq === seq ? h.hash : '' } as Recorded<typeof event>;
+      return { ...event, at, actor, seq, hash: h.seq === seq ? h.hash : '' };
     },
     async decide(projection, decide, actor) {
       for (let attempt = 0; ; attempt++) {
@@ -109,7 +109,7 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
           const seq = await writer.appendIf([JSON.stringify({ at, type: event.type, actor, data: event.data })], after);
           await syncAll();
           const h = writer.head();
-          return { ...event, at, actor, seq, hash: h.seq === seq ? h.hash : '' } as Recorded<typeof event>;
+          return { ...event, at, actor, seq, hash: h.seq === seq ? h.hash : '' };
         } catch (e) {
           if (!(e instanceof LogConflictError) || attempt >= 50) throw e;
         }

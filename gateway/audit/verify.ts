@@ -10,14 +10,14 @@ export type { BadRecord, Verification } from '../../ledger/log/verify.ts';
 export function tornNotes(dataDir: string, log: string): string[] {
   const root = path.join(dataDir, log);
   const notes: string[] = [];
-  let chains: string[] = [];
+  let chains: string[];
   try {
     chains = readdirSync(root);
   } catch {
     return notes;
   }
   for (const c of chains) {
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(path.join(root, c));
     } catch {

@@ -258,6 +258,10 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   // Incremental: one grant or agreement added or revoked changes its lines only.
   const applyChange = async (change: GrantChange): Promise<void> => {
     switch (change.op) {
+      case 'suspension':
+      case 'lift-suspension':
+        // Suspensions enter the decision with the Casbin model that decides them.
+        return;
       case 'policy': {
         const r = change.revision;
         if (r.id === currentId) return;
@@ -334,13 +338,18 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     applying = applying.then(async () => {
       const next = readPolicyDir(catalog, opts.policyDir);
       const id = revisionId(next.texts);
-      // Unchanged files (a touch, or a revision adopted from another instance) change nothing.
-      if (id === currentId || id === localId) return;
+      // Unchanged files (a touch, or a revision adopted from another instance) change nothing,
+      // but a publish that failed before is tried again.
+      if (id === currentId || id === localId) return publish();
       if (await install(next, id, `from ${opts.policyDir}`)) {
         files = next;
         localId = id;
         await publish();
       }
+    }).catch((e: unknown) => {
+      // The chain must never hold a rejection: it would be unhandled (ending the process) and every
+      // later change, explain and close would be skipped or fail with it.
+      log(`policy from ${opts.policyDir} runs here but is not published to the other gateways (published at the next change or touch of a policy file): ${(e as Error).message}`);
     });
   };
   let watcher: FSWatcher | null = null;

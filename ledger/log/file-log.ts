@@ -159,7 +159,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     exclusiveOwners.add(key);
   }
   const segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
-  const wit = witness({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, signer: checkpointSigner(opts.dataDir), warn: opts.sink.warn, ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}) });
+  const wit = witness({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, signer: checkpointSigner(opts.dataDir), warn: (l) => opts.sink.warn(l), ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}) });
   const stats: LogStats = { appends: 0, records: 0, syncs: 0 };
   let head: ChainHead = EMPTY_HEAD;
   let healthy = true;

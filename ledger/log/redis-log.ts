@@ -84,7 +84,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
   let healthy = true;
   redis.on('error', () => undefined); // reported through the failing append instead
   await redis.connect();
-  const wit = witness({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, signer: checkpointSigner(opts.dataDir), warn: opts.sink.warn, ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}) });
+  const wit = witness({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, signer: checkpointSigner(opts.dataDir), warn: (l) => opts.sink.warn(l), ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}) });
   const stats: LogStats = { appends: 0, records: 0, syncs: 0 };
   let head = parseHead((await redis.get(keys.head)) ?? '');
   let lossReported = -1;

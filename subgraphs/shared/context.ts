@@ -23,7 +23,7 @@ export function subgraphContext(caller: ForwardedIdentity): SubgraphContext {
           ctx.dataAccesses++;
           return table.getMany(keys);
         }, { cache: true });
-        loaders.set(table, loader as DataLoader<string, unknown>);
+        loaders.set(table, loader);
       }
       return loader.load(key);
     },

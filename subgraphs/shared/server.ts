@@ -37,7 +37,7 @@ export async function startSubgraphServer(
 ): Promise<RunningSubgraph> {
   const schema = buildSubgraphSchema({
     typeDefs: def.typeDefs,
-    resolvers: { USCC: USCCScalar, IDNumber: IDNumberScalar, ...def.resolvers } as GraphQLResolverMap<unknown>,
+    resolvers: { USCC: USCCScalar, IDNumber: IDNumberScalar, ...def.resolvers },
   });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,

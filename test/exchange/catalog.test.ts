@@ -116,7 +116,7 @@ describe('catalog versions across compositions', () => {
     const after = datasetsOfSupergraph(
       sdlOf((name, s) => {
         if (name === 'hrss') return s.replace('insuredEmployees: Int @dataset(id: "hrss.enterprise-insurance", class: "CONDITIONAL")', 'insuredEmployees: Int @dataset(id: "hrss.enterprise-insurance", class: "UNCONDITIONAL")');
-        if (name === 'civil') return s.replace(/\n  "婚姻登记状态"\n  maritalStatus: MaritalStatus\n.*\n/, '\n');
+        if (name === 'civil') return s.replace(/\n {2}"婚姻登记状态"\n {2}maritalStatus: MaritalStatus\n.*\n/, '\n');
         if (name === 'eeb') return s.replace('  validUntil: String @dataset(id: "eeb.discharge-permits", class: "UNCONDITIONAL")\n', '');
         return s;
       }),

@@ -65,7 +65,7 @@ describe('npm run compose against the grants in force', () => {
       cpSync(path.join(ROOT, 'policies'), path.join(tmp, 'policies'), { recursive: true });
       for (const s of SUBGRAPHS) cpSync(path.join(ROOT, 'subgraphs', s.name, 'schema.graphql'), path.join(tmp, 'subgraphs', s.name, 'schema.graphql'));
       const civil = path.join(tmp, 'subgraphs/civil/schema.graphql');
-      writeFileSync(civil, readFileSync(civil, 'utf8').replace(/\n  "婚姻登记状态"\n  maritalStatus: MaritalStatus\n.*\n/, '\n'));
+      writeFileSync(civil, readFileSync(civil, 'utf8').replace(/\n {2}"婚姻登记状态"\n {2}maritalStatus: MaritalStatus\n.*\n/, '\n'));
       const config = { dataDir: path.join(tmp, 'data'), policyDir: path.join(tmp, 'policies'), redisUrl: null, redisPrefix: 'x:' };
       const store = await openGrantStore(config);
       await store.apply({ op: 'grant', grant: { id: 'g-civil-1', consumer: 'psb', dataset: 'civil.marriage-registration', purposes: ['public-security'], validFrom: '2026-01-01', validUntil: '2099-01-01' } });

@@ -38,7 +38,7 @@ export interface Exchange {
   readonly gateway: RunningGateway;
   readonly subgraphs: ReadonlyMap<string, RunningSubgraph>;
   readonly spies: ReadonlyMap<string, Spy>;
-  token(agency: string, roles?: readonly string[], ttlSeconds?: number): string;
+  token: (agency: string, roles?: readonly string[], ttlSeconds?: number) => string;
   query(query: string, opts?: QueryOptions): Promise<GraphQLResponse>;
   /** Starts another gateway on the same subgraphs and DATA_DIR (e.g. a second instance). */
   startAnotherGateway(env?: Record<string, string>): Promise<RunningGateway>;

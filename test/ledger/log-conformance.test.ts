@@ -283,7 +283,7 @@ describe('the Redis backend under faults', () => {
     expect(during.every((r) => r.status === 'rejected' && r.reason instanceof LogUnavailableError)).toBe(true);
     redis.resume();
     // The timed-out writes may land now; the next append chains on whatever Redis holds.
-    let first = 0;
+    let first: number;
     for (let i = 0; ; i++) {
       try {
         first = await w.append([body(5)]);
@@ -309,7 +309,7 @@ describe('the Redis backend under faults', () => {
     await w.append([body(1), body(2), body(3)]);
     await redis.kill();
     await redis.start();
-    let first = 0;
+    let first: number;
     for (let i = 0; ; i++) {
       try {
         first = await w.append([body(4)]);

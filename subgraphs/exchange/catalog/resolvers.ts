@@ -80,27 +80,16 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
     confirmations.set(key, m);
   };
   for (const c of SEED_CONFIRMATIONS) confirm(c.year, c.region, c.agency, c.confirmedOn);
+  // The catalog's own events; the rest of the ledger is other projections' business.
   const fold = (e: Recorded): void => {
-    switch (e.type) {
-      case 'dataset.updated':
-        lastUpdate.set(e.data.dataset, e.data.asOf);
-        return;
-      case 'inconsistency.reported': {
-        const id = ids.inconsistency(e.seq);
-        reports.set(id, { ...e.data.report, id, status: 'OPEN', answer: null, answeredBy: null });
-        return;
-      }
-      case 'inconsistency.answered': {
-        const r = reports.get(e.data.id);
-        if (r !== undefined) Object.assign(r, { status: e.data.status, answer: e.data.answer, answeredBy: e.actor?.agency ?? null });
-        return;
-      }
-      case 'totals.confirmed':
-        confirm(e.data.year, e.data.region, e.actor?.agency ?? '', e.at);
-        return;
-      default:
-        return;
-    }
+    if (e.type === 'dataset.updated') lastUpdate.set(e.data.dataset, e.data.asOf);
+    else if (e.type === 'inconsistency.reported') {
+      const id = ids.inconsistency(e.seq);
+      reports.set(id, { ...e.data.report, id, status: 'OPEN', answer: null, answeredBy: null });
+    } else if (e.type === 'inconsistency.answered') {
+      const r = reports.get(e.data.id);
+      if (r !== undefined) Object.assign(r, { status: e.data.status, answer: e.data.answer, answeredBy: e.actor?.agency ?? null });
+    } else if (e.type === 'totals.confirmed') confirm(e.data.year, e.data.region, e.actor?.agency ?? '', e.at);
   };
   const projection = deps.ledger.project(fold);
   await projection.sync();

@@ -291,22 +291,13 @@ export async function workflow(deps: WorkflowDeps) {
   };
 }
 
+/** The one line a request's history shows for an event of it. */
 function detailOf(e: Recorded): string | null {
-  switch (e.type) {
-    case 'grant.expired':
-      return `grant ${e.data.id} ended at ${e.data.validUntil}`;
-    case 'grant.revoked':
-      return `grant ${e.data.id}: ${e.data.reasons}`;
-    case 'request.refused':
-    case 'request.escalated':
-      return e.data.reasons;
-    case 'request.decided':
-      return e.data.reasons;
-    case 'request.approved': {
-      const grantIds = e.data.grants.map((_, i) => ids.grant(e.data.id, i));
-      return grantIds.length === 0 ? null : `grants ${grantIds.join(', ')}${e.data.conditions ? `; conditions: ${e.data.conditions}` : ''}`;
-    }
-    default:
-      return null;
+  if (e.type === 'grant.expired') return `grant ${e.data.id} ended at ${e.data.validUntil}`;
+  if (e.type === 'grant.revoked') return `grant ${e.data.id}: ${e.data.reasons}`;
+  if (e.type === 'request.refused' || e.type === 'request.escalated' || e.type === 'request.decided') return e.data.reasons;
+  if (e.type === 'request.approved' && e.data.grants.length > 0) {
+    return `grants ${e.data.grants.map((_, i) => ids.grant(e.data.id, i)).join(', ')}${e.data.conditions ? `; conditions: ${e.data.conditions}` : ''}`;
   }
+  return null;
 }

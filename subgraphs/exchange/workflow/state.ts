@@ -99,7 +99,16 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'grant.expired':
       if (e.data.requestId !== null) step(e.data.requestId, () => ({}));
       return;
-    default:
+    case 'grant.issued':
+    case 'agreement.registered':
+    case 'agreement.revoked':
+    case 'policy.revision':
+    case 'suspension.imposed':
+    case 'suspension.lifted':
+    case 'dataset.updated':
+    case 'inconsistency.reported':
+    case 'inconsistency.answered':
+    case 'totals.confirmed':
       return;
   }
 }
