@@ -5,6 +5,7 @@ import type { AuditRecord } from '../gateway/audit/record.ts';
 import { auditLogReader, readAuditRecords } from '../gateway/audit/reader.ts';
 import { matches, type AuditFilter } from '../gateway/audit/store-types.ts';
 import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
+import { verifyLedger } from '../ledger/ledger.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 
 /** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */
@@ -61,15 +62,16 @@ function table(records: readonly AuditRecord[]): void {
   console.log(`${records.length} record(s)`);
 }
 
-function report(v: Verification): never {
+/** Prints one verification; true when intact. */
+function report(what: string, unit: string, v: Verification): boolean {
   for (const n of v.notes) console.log(`note: ${n}`);
   if (v.ok) {
-    console.log(`audit log intact: ${v.records} record(s) in ${v.chains} chain(s)`);
-    process.exit(0);
+    console.log(`${what} intact: ${v.records} ${unit}(s) in ${v.chains} chain(s)`);
+    return true;
   }
   const b = v.firstBad!;
-  console.log(`audit log BROKEN at ${b.where} (chain ${b.chain}${b.seq !== null ? `, seq ${b.seq}` : ''}): ${b.why}`);
-  process.exit(1);
+  console.log(`${what} BROKEN at ${b.where} (chain ${b.chain}${b.seq !== null ? `, seq ${b.seq}` : ''}): ${b.why}`);
+  return false;
 }
 
 const [command, ...rest] = process.argv.slice(2);
@@ -116,7 +118,9 @@ switch (command) {
       process.exit(0);
     }
     const c = config();
-    report(await verifyAuditLog(c));
+    const audit = report('audit log', 'record', await verifyAuditLog(c));
+    const ledger = report('ledger', 'event', await verifyLedger(c));
+    process.exit(audit && ledger ? 0 : 1);
     break;
   }
   case 'export': {

@@ -5,6 +5,8 @@ import { fileLogReader, openFileLog } from './log/file-log.ts';
 import { follow, type Follower } from './log/follow.ts';
 import { LogConflictError, type LogReader, type LogSink, type LogWriter } from './log/log.ts';
 import { openRedisLog, redisLogReader } from './log/redis-log.ts';
+import { verifyLog, type Verification } from './log/verify.ts';
+import { checkpointSigner } from './log/witness.ts';
 
 export const LEDGER_LOG = 'ledger';
 /** The ledger is one chain, whichever process appends: its seq orders everything the authority records. */
@@ -153,4 +155,14 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
       await Promise.all(readers.map((r) => r.close()));
     },
   };
+}
+
+/** Checks the ledger's chain against its checkpoints and witness (`audit -- verify` runs it). */
+export async function verifyLedger(opts: { dataDir: string; redisUrl: string | null; redisPrefix?: string }): Promise<Verification> {
+  const reader = ledgerReader(opts);
+  try {
+    return await verifyLog(reader, { dataDir: opts.dataDir, publicKeyPem: checkpointSigner(opts.dataDir).publicKeyPem });
+  } finally {
+    await reader.close();
+  }
 }
