@@ -117,7 +117,7 @@ describe('Query.mayRead answers as an actual read decides', () => {
         '$1',
       );
       writeFileSync(path.join(tmp, 'supergraph.graphql'), sdl);
-      gw = await ex.startAnotherGateway({ SUPERGRAPH_PATH: path.join(tmp, 'supergraph.graphql') });
+      gw = await ex.startAnotherGateway({ SUPERGRAPH_PATH: path.join(tmp, 'supergraph.graphql'), INSTANCE_ID: 'uncatalogued-gateway' });
     });
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
