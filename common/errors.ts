@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   AUDIT_UNAVAILABLE: { status: 503, meaning: 'The audit log could not record the access; nothing was released. Retry later.' },
   SUBGRAPH_UNAVAILABLE: { status: 200, meaning: 'An agency subgraph did not answer; its fields are null.' },
   NOT_FOUND: { status: 404, meaning: 'No such HTTP route.' },
+  RATE_LIMITED: { status: 429, meaning: 'The agency sent more requests than RATE_LIMIT_PER_MINUTE allows; Retry-After says when to try again.' },
+  ORIGIN_NOT_ALLOWED: { status: 403, meaning: 'A browser preflight from an origin not listed in CORS_ORIGINS.' },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: 'An unexpected error; details are in the gateway log under the request id.' },
 } as const;
 

@@ -28,6 +28,10 @@ export interface Config {
   readonly instance: string | null;
   /** SUBGRAPH_URL_<NAME> overrides, keyed by lower-case subgraph name. */
   readonly subgraphUrls: ReadonlyMap<string, string>;
+  /** CORS_ORIGINS: browser origins allowed to call the gateway (CONTRACT §11); empty = none. */
+  readonly corsOrigins: readonly string[];
+  /** RATE_LIMIT_PER_MINUTE: requests per agency per minute on this instance; null = no limit. */
+  readonly rateLimitPerMinute: number | null;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +136,23 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     }
   }
 
+  const corsOrigins: string[] = [];
+  for (const raw of (str('CORS_ORIGINS') ?? '').split(',')) {
+    const origin = raw.trim();
+    if (origin === '') continue;
+    const problem = originProblem(origin);
+    if (problem === null) corsOrigins.push(origin);
+    else problems.push(`CORS_ORIGINS: "${origin}" ${problem}`);
+  }
+
+  let rateLimitPerMinute: number | null = null;
+  const rawRate = str('RATE_LIMIT_PER_MINUTE');
+  if (rawRate !== undefined) {
+    const n = Number(rawRate);
+    if (!/^\d+$/.test(rawRate) || n < 1 || n > 1_000_000) problems.push(`RATE_LIMIT_PER_MINUTE must be an integer from 1 to 1000000 (unset: no limit), got "${rawRate}"`);
+    else rateLimitPerMinute = n;
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -148,5 +169,24 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     subgraphSecret,
     instance,
     subgraphUrls,
+    corsOrigins: Object.freeze(corsOrigins),
+    rateLimitPerMinute,
   });
+}
+
+/**
+ * Why a CORS_ORIGINS entry is not an origin a browser would send, or null. The list is an
+ * allow-list: a wildcard would open the exchange to every web page a developer's browser visits.
+ */
+function originProblem(origin: string): string | null {
+  if (origin === '*') return 'is not accepted: list each origin, e.g. https://app.example.gov.cn';
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return 'is not an origin such as https://app.example.gov.cn';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
+  if (u.origin !== origin) return `must be scheme://host[:port] with no path or trailing slash (did you mean ${u.origin}?)`;
+  return null;
 }

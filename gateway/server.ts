@@ -8,17 +8,27 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../common/http.ts';
+import { batchRefusal, isBatch } from './http/batch.ts';
+import { bearerChallenge } from './http/challenge.ts';
+import { corsFor, isPreflight, preflightHeaders } from './http/cors.ts';
+import { requestIdInErrors, withRequestIdInBody } from './http/error-ids.ts';
+import { refuse, type RefusalTarget } from './http/refusal.ts';
+import { requestIdOf } from './http/request-id.ts';
+import { rateLimiter } from './rate-limit.ts';
+import { rawOperation, refusedEntries } from './refused-audit.ts';
 import { identitySigner, subgraphSecret, TRUST_HEADER } from '../common/trust.ts';
 import { checkVariables, planArgumentChecks, type ArgumentPlan } from './arguments.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import type { Config } from './config.ts';
-import { errorBody, ERROR_CODES, exchangeError, isPublicCode } from '../common/errors.ts';
-import { governedGateway, newRequestId, type GatewayContext } from './governed.ts';
+import { errorBody, exchangeError, isPublicCode } from '../common/errors.ts';
+import { governedGateway, type GatewayContext } from './governed.ts';
 import { overdueDatasets, subgraphHealth } from './health.ts';
 import { PURPOSE_CODES } from '../common/vocabulary.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
 import { verificationKey } from './identity/keys.ts';
 import { checkLimits, DEFAULT_LIMITS } from './limits.ts';
+import { introspectionShapeProblem, isIntrospectionOnly } from './introspection.ts';
+import { localAnswers } from './local-answers.ts';
 import { disableApolloTelemetry } from './no-telemetry.ts';
 import { subgraphFetch } from './subgraph-fetch.ts';
 import { consoleLogger, type Logger } from './log.ts';
@@ -106,7 +116,8 @@ function requestChecks(): ApolloServerPlugin<GatewayContext> {
           if (rc.operation === undefined) return;
           let plan = plans.get(rc.operation);
           if (plan === undefined) {
-            plan = { limit: checkLimits(rc.document, rc.operation, DEFAULT_LIMITS), args: planArgumentChecks(rc.schema, rc.document) };
+            const limit = isIntrospectionOnly(rc.document, rc.operation) ? introspectionShapeProblem(rc.document, rc.operation) : checkLimits(rc.document, rc.operation, DEFAULT_LIMITS);
+            plan = { limit, args: planArgumentChecks(rc.schema, rc.document) };
             plans.set(rc.operation, plan);
           }
           if (plan.limit !== null) throw exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
@@ -126,6 +137,8 @@ export interface GatewayOptions {
    * deployment always gets the store its configuration names.
    */
   readonly auditStore?: AuditStore;
+  /** The rate limiter's clock (ms since the epoch); tests move it instead of waiting. */
+  readonly clock?: () => number;
 }
 
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
@@ -174,7 +187,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return new SubgraphDataSource(name, target, sign);
     },
   });
-  const gateway: GatewayInterface = governedGateway(apolloGateway, { catalog, policy, audit, log });
+  // Introspection and Query.mayRead are answered in the gateway, under governance like any field.
+  const gateway: GatewayInterface = governedGateway(localAnswers(apolloGateway, { decide: (caller, coordinate) => policy.decide(caller, coordinate) }), { catalog, policy, audit, log });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -182,13 +196,32 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     // bin/run.ts owns SIGINT/SIGTERM: it drains the audit store before exit.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
+    // A bearer token or a purpose header makes a browser preflight the request, which is what CSRF
+    // prevention asks for: GET queries from standard clients (urql's default) pass.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization', 'x-purpose'] },
     formatError: maskError(log),
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(), requestIdInErrors<GatewayContext>()],
   });
   await apollo.start();
 
+  const limiter = config.rateLimitPerMinute === null ? null : rateLimiter(config.rateLimitPerMinute, opts.clock);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const target: RefusalTarget = { res, accept: req.headers.accept, requestId };
+    const cors = corsFor(req.headers.origin, config.corsOrigins);
+    if (cors.kind === 'allowed') for (const [k, v] of Object.entries(cors.headers)) res.setHeader(k, v);
+    // Preflights carry no credentials by design, so they are answered before authentication.
+    if (isPreflight(req.method, req.headers)) {
+      req.resume();
+      if (cors.kind === 'allowed') {
+        res.writeHead(204, preflightHeaders(cors.headers));
+        res.end();
+      } else refuse(target, 'ORIGIN_NOT_ALLOWED', `Origin ${String(req.headers.origin).slice(0, 200)} may not call this exchange from a browser: it is not in the gateway's CORS_ORIGINS.`);
+      return;
+    }
+    const [path, search = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
     if (path === '/health' && req.method === 'GET') {
       const [health, overdue] = await Promise.all([
         subgraphHealth(subgraphUrls),
@@ -199,22 +232,20 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     }
     if (path !== '/graphql') {
       req.resume();
-      sendJson(res, 404, errorBody('NOT_FOUND', `No route ${path}; GraphQL is served at /graphql, health at /health.`));
+      refuse(target, 'NOT_FOUND', `No route ${path.slice(0, 200)}; GraphQL is served at /graphql, health at /health.`);
       return;
     }
-    const requestId = newRequestId();
-    res.setHeader('x-request-id', requestId);
     const auth = verifyBearer(req.headers.authorization);
     if (!auth.ok) {
       req.resume();
-      sendJson(res, ERROR_CODES.UNAUTHENTICATED.status, errorBody('UNAUTHENTICATED', `Not authenticated: ${auth.why}.`));
+      refuse(target, 'UNAUTHENTICATED', `Not authenticated: ${auth.why}.`, {}, { 'www-authenticate': bearerChallenge(req.headers.authorization) });
       return;
     }
     const purposeHeader = req.headers['x-purpose'];
     const purpose = Array.isArray(purposeHeader) ? purposeHeader[0] : purposeHeader;
     if (purpose !== undefined && purpose !== '' && !PURPOSE_CODES.has(purpose)) {
       req.resume();
-      sendJson(res, 400, errorBody('BAD_USER_INPUT', `x-purpose "${purpose.slice(0, 64)}" is not a purpose code of the catalog; use one of ${[...PURPOSE_CODES].join(', ')}.`, { argument: 'x-purpose' }));
+      refuse(target, 'BAD_USER_INPUT', `x-purpose "${purpose.slice(0, 64)}" is not a purpose code of the catalog; use one of ${[...PURPOSE_CODES].join(', ')}.`, { argument: 'x-purpose' });
       return;
     }
     let body: string;
@@ -222,20 +253,42 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       body = await readBody(req, BODY_LIMIT);
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
-        sendJson(res, 400, errorBody('BAD_USER_INPUT', `Request body exceeds the limit of ${BODY_LIMIT} bytes.`));
+        refuse(target, 'BAD_USER_INPUT', `Request body exceeds the limit of ${BODY_LIMIT} bytes.`);
         return;
       }
       throw e;
     }
-    const context: GatewayContext = { caller: callerOf(auth.principal, purpose === undefined || purpose === '' ? null : purpose), requestId };
+    if (isBatch(req.headers['content-type'], body)) {
+      const refusal = batchRefusal(body, requestId, req.headers.accept);
+      res.writeHead(refusal.status, { 'content-type': refusal.contentType, 'content-length': String(Buffer.byteLength(refusal.text)) });
+      res.end(refusal.text);
+      return;
+    }
+    const caller = callerOf(auth.principal, purpose === undefined || purpose === '' ? null : purpose);
+    if (limiter !== null) {
+      const rate = limiter.take(caller.agency);
+      for (const [k, v] of Object.entries(rate.headers)) res.setHeader(k, v);
+      if (!rate.ok) {
+        try {
+          await audit.append(refusedEntries(caller, requestId, rawOperation(req.method, search, body), 'RATE_LIMITED', catalog, new Date(opts.clock?.() ?? Date.now())));
+        } catch (err) {
+          log.error(`request ${requestId}: audit store refused the rate-limit record`, err);
+          refuse(target, 'AUDIT_UNAVAILABLE', 'The request could not be recorded in the audit log. Try again shortly.');
+          return;
+        }
+        refuse(target, 'RATE_LIMITED', `Agency ${caller.agency} is over its limit of ${limiter.perMinute} requests per minute; retry in ${rate.retryAfterSeconds} s.`);
+        return;
+      }
+    }
+    const context: GatewayContext = { caller, requestId };
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => context });
-    await sendGraphQLResponse(res, response);
+    await sendGraphQLResponse(res, withRequestIdInBody(response, requestId));
   };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error('request failed', err);
-      if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Internal error; it has been logged.'));
+      if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Internal error; it has been logged.', { requestId: res.getHeader('x-request-id') }));
       else res.destroy();
     });
   });

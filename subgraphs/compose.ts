@@ -4,6 +4,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SUBGRAPHS } from './registry.ts';
 import { checkDeclarations } from '../common/declarations.ts';
+import { describeFields } from './descriptions.ts';
 
 export type ComposeResult =
   | { readonly ok: true; readonly supergraphSdl: string; readonly hints: readonly string[] }
@@ -31,7 +32,8 @@ export function compose(subgraphs: readonly SubgraphSource[]): ComposeResult {
   const problems = checkDeclarations(subgraphs);
   if (problems.length > 0) return { ok: false, errors: problems };
   const result = composeServices(
-    subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) })),
+    // Descriptions are generated here, from the declarations composition has just checked.
+    subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: describeFields(parse(s.sdl)) })),
   );
   if (result.errors !== undefined && result.errors.length > 0) {
     return { ok: false, errors: result.errors.map((e) => e.message) };
