@@ -1,4 +1,4 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { checkLimits, type OperationLimits } from './limits.ts';
 
 /**
@@ -36,7 +36,7 @@ function rootFieldNames(set: SelectionSetNode, fragments: ReadonlyMap<string, Fr
 
 /** A query selecting only `__schema` / `__type` (and `__typename`): it reads the schema, no agency's data. */
 export function isIntrospectionOnly(doc: DocumentNode, op: OperationDefinitionNode): boolean {
-  if (op.operation !== 'query') return false;
+  if (op.operation !== OperationTypeNode.QUERY) return false;
   const names = rootFieldNames(op.selectionSet, fragmentsOf(doc), new Set(), []);
   return names.some((n) => n === '__schema' || n === '__type') && names.every((n) => n === '__schema' || n === '__type' || n === '__typename');
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import {
+  OperationTypeNode,
   execute,
   Kind,
   print,
@@ -140,7 +141,7 @@ function documentOf(op: OperationDefinitionNode, selections: SelectionNode[], fr
 
 function routeOf(doc: DocumentNode, op: OperationDefinitionNode): Route {
   if (isIntrospectionOnly(doc, op)) return { kind: 'introspection' };
-  if (op.operation !== 'query') return { kind: 'federated' };
+  if (op.operation !== OperationTypeNode.QUERY) return { kind: 'federated' };
   const fragments = fragmentsOf(doc);
   const root = inlineRoot(op.selectionSet, fragments, new Set());
   const isLocal = (name: string): boolean => name === MAY_READ_FIELD;

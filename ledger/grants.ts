@@ -50,8 +50,6 @@ export function grantChanges(e: Recorded): GrantChange[] {
       return [{ op: 'grant', grant: e.data.grant }];
     case 'grant.revoked':
       return [{ op: 'revoke-grant', id: e.data.id, reason: e.data.reasons }];
-    case 'grant.expired':
-      return [{ op: 'revoke-grant', id: e.data.id, reason: `expired at ${e.data.validUntil}` }];
     case 'agreement.registered':
       return [{ op: 'agreement', agreement: { ...e.data.agreement, id: e.data.agreement.id ?? ids.agreement(e.seq) } }];
     case 'agreement.revoked':
@@ -62,6 +60,7 @@ export function grantChanges(e: Recorded): GrantChange[] {
       return [{ op: 'suspension', id: ids.suspension(e.seq), suspension: e.data.suspension }];
     case 'suspension.lifted':
       return [{ op: 'lift-suspension', id: e.data.id, reason: e.data.reasons }];
+    case 'grant.expired': // a record that it happened: the grant stays on file, and reads of it say GRANT_EXPIRED
     case 'request.filed':
     case 'request.refused':
     case 'request.withdrawn':

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileRecords } from '../../gateway/audit/file-store.ts';
+import { fileAuditRecords } from '../helpers/audit.ts';
 import { loadConfig, ConfigError } from '../../gateway/config.ts';
 import { BODY_LIMIT } from '../../gateway/server.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
@@ -68,7 +67,7 @@ describe('the gateway’s HTTP front for standard clients', () => {
     const res = await post({ authorization: `Bearer ${ex.token('amr')}`, 'x-request-id': id }, JSON.stringify({ query: `{ enterprise(uscc: "${ENT}") { name annualTaxPaid(year: 2024) } }` }));
     expect(res.headers.get('x-request-id')).toBe(id);
     expect((await errorsOf(res))[0]!.extensions['requestId']).toBe(id);
-    const records = readFileRecords(path.join(ex.config.dataDir, 'audit')).filter((r) => r.requestId === id);
+    const records = (await fileAuditRecords(ex.config.dataDir)).filter((r) => r.requestId === id);
     expect(records.map((r) => `${r.coordinate} ${r.decision}`).sort()).toEqual(['Enterprise.annualTaxPaid DENY', 'Enterprise.name ALLOW', 'Query.enterprise ALLOW']);
   });
 

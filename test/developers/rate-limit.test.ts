@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileRecords } from '../../gateway/audit/file-store.ts';
+import { fileAuditRecords } from '../helpers/audit.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { rateLimiter } from '../../gateway/rate-limit.ts';
 import { startGateway, type RunningGateway } from '../../gateway/server.ts';
@@ -66,7 +65,7 @@ describe('RATE_LIMIT_PER_MINUTE on a running gateway', () => {
     expect(body.data).toBeUndefined();
     expect(body.errors[0]).toMatchObject({ message: expect.stringContaining('psb is over its limit of 2 requests per minute'), extensions: { code: 'RATE_LIMITED', requestId: 'rl-3' } });
 
-    const records = readFileRecords(path.join(ex.config.dataDir, 'audit')).filter((r) => r.requestId === 'rl-3');
+    const records = (await fileAuditRecords(ex.config.dataDir)).filter((r) => r.requestId === 'rl-3');
     expect(records).toEqual([expect.objectContaining({ coordinate: 'Query.enterprise', agency: 'psb', operationName: 'Look', decision: 'DENY', reason: 'RATE_LIMITED', dataset: 'amr.enterprise-registration', count: 0 })]);
 
     // Another agency has its own allowance.
