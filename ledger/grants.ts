@@ -32,6 +32,18 @@ export interface Agreement {
   readonly filedWithSecrecyBureau: boolean;
 }
 
+/** An access suspension (R-40): the agency reads none of another agency's data in the dataset (or '*') while in force. */
+export interface Suspension {
+  readonly id: string;
+  readonly agency: string;
+  /** A dataset id, or '*' for every dataset. */
+  readonly dataset: string;
+  /** ISO date-times; in force from `from` until (excluding) `until`. */
+  readonly from: string;
+  readonly until: string;
+  readonly reason: string;
+}
+
 /**
  * A policy directory's texts as one gateway instance published them (with REDIS_URL), so that a
  * policy change picked up by any instance is applied by all.
@@ -51,11 +63,14 @@ export type GrantChange =
   | { readonly op: 'grant'; readonly grant: Grant }
   | { readonly op: 'revoke-grant'; readonly id: string; readonly reason: string }
   | { readonly op: 'agreement'; readonly agreement: Agreement }
-  | { readonly op: 'revoke-agreement'; readonly id: string; readonly reason: string };
+  | { readonly op: 'revoke-agreement'; readonly id: string; readonly reason: string }
+  | { readonly op: 'suspension'; readonly suspension: Suspension }
+  | { readonly op: 'lift-suspension'; readonly id: string; readonly reason: string };
 
 export interface GrantSnapshot {
   readonly grants: ReadonlyMap<string, Grant>;
   readonly agreements: ReadonlyMap<string, Agreement>;
+  readonly suspensions: ReadonlyMap<string, Suspension>;
   /** The newest published policy revision, if any. */
   readonly policy: PolicyRevision | null;
 }
@@ -74,7 +89,7 @@ export interface GrantStore {
   close(): Promise<void>;
 }
 
-export function fold(snapshot: { grants: Map<string, Grant>; agreements: Map<string, Agreement>; policy: PolicyRevision | null }, change: GrantChange): void {
+export function fold(snapshot: { grants: Map<string, Grant>; agreements: Map<string, Agreement>; suspensions: Map<string, Suspension>; policy: PolicyRevision | null }, change: GrantChange): void {
   switch (change.op) {
     case 'policy':
       snapshot.policy = change.revision;
@@ -90,6 +105,12 @@ export function fold(snapshot: { grants: Map<string, Grant>; agreements: Map<str
       return;
     case 'revoke-agreement':
       snapshot.agreements.delete(change.id);
+      return;
+    case 'suspension':
+      snapshot.suspensions.set(change.suspension.id, change.suspension);
+      return;
+    case 'lift-suspension':
+      snapshot.suspensions.delete(change.id);
       return;
   }
 }
@@ -119,7 +140,7 @@ export async function openGrantStore(opts: GrantStoreOptions): Promise<GrantStor
  * delays a change but never drops it.
  */
 function follower(readFrom: (offset: number) => Promise<{ changes: GrantChange[]; next: number }>, onError: (e: Error) => void) {
-  const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>(), policy: null as PolicyRevision | null };
+  const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>(), suspensions: new Map<string, Suspension>(), policy: null as PolicyRevision | null };
   const listeners = new Set<(c: GrantChange) => void>();
   let offset = 0;
   let reading: Promise<void> | null = null;
