@@ -1,4 +1,5 @@
 import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
+import { timeOf } from './policy-files.ts';
 
 /** One grant line (p2) as the index holds it. */
 interface GrantLine {
@@ -58,17 +59,17 @@ export class PolicyIndex {
     switch (ptype) {
       case 'p2': {
         const [, consumer, dataset, purpose, from, until] = rule as [string, string, string, string, string, string];
-        push(this.grantLines, `${consumer}\u0000${dataset}`, { rule, purpose, anyOf: purpose === '*' ? cataloguedPurposes(dataset) : null, from: Date.parse(from), until: Date.parse(until) });
+        push(this.grantLines, `${consumer}\u0000${dataset}`, { rule, purpose, anyOf: purpose === '*' ? cataloguedPurposes(dataset) : null, from: timeOf(from), until: timeOf(until) });
         return;
       }
       case 'p3': {
         const [, a, b, dataset, signedOn, until, filed] = rule as [string, string, string, string, string, string, string];
-        push(this.agreementLines, pairKey(a, b), { rule, dataset, from: Date.parse(signedOn), until: Date.parse(until), secrecyFiled: filed === 'true' });
+        push(this.agreementLines, pairKey(a, b), { rule, dataset, from: timeOf(signedOn), until: timeOf(until), secrecyFiled: filed === 'true' });
         return;
       }
       case 'p4': {
         const [agency, dataset, from, until] = rule as [string, string, string, string];
-        push(this.suspensionLines, agency, { rule, dataset, from: Date.parse(from), until: Date.parse(until) });
+        push(this.suspensionLines, agency, { rule, dataset, from: timeOf(from), until: timeOf(until) });
         return;
       }
     }

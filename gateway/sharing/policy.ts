@@ -34,6 +34,8 @@ export type { PolicyRevisionRecord } from './revisions.ts';
  */
 export interface SharingPolicy {
   decide(caller: Caller, coordinate: string, now?: number): Decision;
+  /** Casbin's answer without the cache in front of it (policy tests, benchmarks). */
+  evaluate(caller: Caller, coordinate: string, now: number): Decision;
   /** Moves on every policy, grant, agreement or suspension change, and when a validity boundary passes. */
   readonly version: number;
   onChange(listener: (why: string) => void): () => void;
@@ -109,8 +111,7 @@ function modelLines(modelText: string): string[] {
 }
 
 /** Where a line came from, for `explain`: "policies/grants.csv:9", or "grant g-1 (sharing request r-1)". */
-type Sources = Map<string, SourcedRule>;
-const lineKey = (ptype: PolicyType, rule: readonly string[]): string => `${ptype}\u0000${rule.join('\u0000')}`;
+type Sources = Map<readonly string[], SourcedRule>;
 
 /** Lines of the authority's store, by the id of the grant, agreement or suspension they stand for. */
 interface StoreLines {
@@ -255,9 +256,9 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
 
   // Builds a fresh enforcer from the files and the store: at start and on every new policy.
   const build = async (next: PolicyFiles): Promise<{ enforcer: SharingEnforcer; sources: Sources }> => {
-    const all: { ptype: PolicyType; rule: readonly string[] }[] = [...next.rules];
+    const all: { ptype: PolicyType; rule: readonly string[] }[] = next.rules.slice();
     const src: Sources = new Map();
-    for (const r of next.rules) src.set(lineKey(r.ptype, r.rule), r);
+    for (const r of next.rules) src.set(r.rule, r);
     storeLines.p2.clear();
     storeLines.p3.clear();
     storeLines.p4.clear();
@@ -276,7 +277,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       storeLines[entry.ptype].set(entry.id, entry.rules);
       for (const r of entry.rules) {
         all.push({ ptype: entry.ptype, rule: r });
-        src.set(lineKey(entry.ptype, r), storeSource(entry.ptype, entry.label));
+        src.set(r, storeSource(entry.ptype, entry.label));
       }
     }
     const e = await buildEnforcer(next.modelText, all);
@@ -317,7 +318,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     if (old === undefined) return;
     storeLines[ptype].delete(id);
     await enforcer.remove(ptype, old);
-    for (const r of old) sources.delete(lineKey(ptype, r));
+    for (const r of old) sources.delete(r);
   };
 
   // Incremental: one grant, agreement or suspension added or ended changes its lines only.
@@ -340,7 +341,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         await removeEntry(entry.ptype, entry.id);
         storeLines[entry.ptype].set(entry.id, entry.rules);
         await enforcer.add(entry.ptype, entry.rules);
-        for (const r of entry.rules) sources.set(lineKey(entry.ptype, r), storeSource(entry.ptype, entry.label));
+        for (const r of entry.rules) sources.set(r, storeSource(entry.ptype, entry.label));
         changed(`${entry.label} added`);
         record('workflow');
         return;
@@ -452,7 +453,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   };
 
   const at = (ptype: PolicyType, rule: readonly string[]): string => {
-    const s = sources.get(lineKey(ptype, rule));
+    const s = sources.get(rule);
     const where = s === undefined ? '(unknown source)' : whereOf(s);
     const basis = s !== undefined && s.line > 0 && (ptype === 'p2' || ptype === 'p3') ? `  [standing, legal basis: ${rule[rule.length - 1]}]` : '';
     return `${where}: ${lineText(ptype, rule)}${basis}`;
@@ -474,6 +475,9 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         cache.set(key, d);
       }
       return d;
+    },
+    evaluate(caller, coordinate, now) {
+      return enforce(caller, coordinate, now).decision;
     },
     onChange(listener) {
       listeners.add(listener);
