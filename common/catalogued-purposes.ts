@@ -16,3 +16,12 @@ export function uncataloguedPurposes(dataset: string, purposes: readonly string[
   if (listed === null) return [];
   return purposes.filter((p) => !listed.includes(p));
 }
+
+/** Why a request or grant for these datasets and purposes must be refused (R-13, R-24), or null. */
+export function purposeProblem(datasets: readonly string[], purposes: readonly string[]): string | null {
+  for (const d of datasets) {
+    const off = uncataloguedPurposes(d, purposes);
+    if (off.length > 0) return `purpose ${off.map((p) => `"${p}"`).join(', ')} is not catalogued for ${d} (catalogued: ${cataloguedPurposes(d)?.join(', ') || 'none'}) (R-13, R-24)`;
+  }
+  return null;
+}

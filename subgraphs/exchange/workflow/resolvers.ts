@@ -3,6 +3,7 @@ import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../../common/declarations.ts';
+import { purposeProblem } from '../../../common/catalogued-purposes.ts';
 import type { EventLog, ExchangeEvent } from '../../../ledger/events.ts';
 import type { GrantStore } from '../../../ledger/grants.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
@@ -91,6 +92,8 @@ export async function workflow(deps: WorkflowDeps) {
     if (why !== null) throw bad('id', why);
   };
   const fileGrants = async (r: SharingRequest, validUntil: string, conditions: string | null): Promise<string[]> => {
+    const uncatalogued = purposeProblem(r.datasets, r.purposes);
+    if (uncatalogued !== null) throw bad('id', `request ${r.id} cannot be granted: ${uncatalogued}`);
     const ids: string[] = [];
     for (const [i, dataset] of r.datasets.entries()) {
       const id = `g-${r.id}-${i + 1}`;
@@ -157,6 +160,8 @@ export async function workflow(deps: WorkflowDeps) {
         }
         if (args.purposes.length === 0) throw bad('purposes', 'name at least one purpose (R-24)');
         for (const p of args.purposes) if (!Object.hasOwn(purposes, p)) throw bad('purposes', `unknown purpose code "${p}"`);
+        const uncatalogued = purposeProblem(args.datasets, args.purposes);
+        if (uncatalogued !== null) throw bad('purposes', uncatalogued);
         const validUntil = futureDate('validUntil', args.validUntil, now());
         const id = `sr-${now().toISOString().slice(0, 10).replaceAll('-', '')}-${String(requests.size + 1).padStart(4, '0')}`;
         await record(ctx, {
