@@ -3,12 +3,18 @@ import path from 'node:path';
 import type { AuditEntry } from '../gateway/audit/record.ts';
 import { openAuditStore } from '../gateway/audit/store.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';
+import { newEnforcer, newModel } from 'casbin';
+import { cataloguedPurposes } from '../common/catalogued-purposes.ts';
 import { openSharingPolicy } from '../gateway/sharing/policy.ts';
 import type { Caller } from '../gateway/sharing/types.ts';
 
 export interface MicroResult {
   readonly cachedDecisionsPerSecond: number;
   readonly coldDecisionsPerSecond: number;
+  /** One uncached decision (tax reads hrss.enterprise-insurance under its grant) through the gateway's enforcer. */
+  readonly grantDecisionsPerSecond: number;
+  /** The same decision from a plain newEnforcer whose matcher scans every grant line. */
+  readonly linearScanDecisionsPerSecond: number;
   readonly reloadMs: number;
   readonly grantLines: number;
   readonly auditRecordsPerSecond: number;
@@ -27,11 +33,13 @@ export async function runMicro(dir: string): Promise<MicroResult> {
   // 100,000 grant lines for real agencies, datasets and purposes, most of them expired or future.
   const agencies = ['amr', 'tax', 'hrss', 'eeb', 'psb', 'civil', 'drc', 'stats'];
   const conditional = [...catalog.datasets.values()].filter((d) => d.class === 'CONDITIONAL');
-  const purposes = ['tax-collection', 'market-supervision', 'statistics', 'credit-supervision'];
   const lines: string[] = [];
   for (let i = 0; i < GRANT_LINES; i++) {
     const year = 2000 + (i % 24);
-    lines.push(`p, g-bench-${i}, ${agencies[i % agencies.length]}, ${conditional[i % conditional.length]!.id}, ${purposes[i % purposes.length]}, ${year}-01-01, ${year + 1}-01-01`);
+    const ds = conditional[i % conditional.length]!;
+    const purposes = cataloguedPurposes(ds.id) ?? [];
+    const purpose = purposes.length === 0 ? '*' : purposes[i % purposes.length]!;
+    lines.push(`p2, g-bench-${i}, ${agencies[i % agencies.length]}, ${ds.id}, ${purpose}, ${year}-01-01, ${year + 1}-01-01, bench`);
   }
   writeFileSync(path.join(policyDir, 'bench-grants.csv'), `${lines.join('\n')}\n`);
 
@@ -41,17 +49,51 @@ export async function runMicro(dir: string): Promise<MicroResult> {
 
   const callers: Caller[] = agencies.map((agency) => ({ sub: 'bench', agency, roles: [], purpose: 'tax-collection' }));
   const coordinates = [...catalog.byCoordinate.keys()];
-  // Cold: every decision computed from the index (the cache is emptied by the version change each round).
+  // Uncached: every caller and coordinate through the enforcer, without the cache.
   let n = 0;
   started = performance.now();
   const now = Date.now();
   for (let round = 0; round < 20; round++) {
     for (const c of callers) for (const coord of coordinates) {
-      policy.decide(c, coord, now - 1 - round * 7_200_000); // another time than now: never cached
+      policy.evaluate(c, coord, now - round * 7_200_000);
       n++;
     }
   }
   const coldDecisionsPerSecond = n / ((performance.now() - started) / 1000);
+
+  // One decision, uncached: a time other than now is never cached.
+  const tax: Caller = { sub: 'bench', agency: 'tax', roles: [], purpose: 'tax-collection' };
+  const at = Date.parse('2026-06-01T00:00:00Z');
+  if (policy.decide(tax, 'Enterprise.insuredEmployees', at).reason !== 'GRANT') throw new Error('bench: the reference grant does not decide');
+  n = 0;
+  started = performance.now();
+  while (performance.now() - started < 1000) {
+    for (let i = 0; i < 1000; i++) policy.evaluate(tax, 'Enterprise.insuredEmployees', at + i);
+    n += 1000;
+  }
+  const grantDecisionsPerSecond = n / ((performance.now() - started) / 1000);
+
+  // The same decision from a plain Casbin enforcer: grant lines as policy, a matcher that scans them.
+  const plain = await newEnforcer(newModel(`[request_definition]
+r = consumer, dataset, purpose, now
+[policy_definition]
+p = id, consumer, dataset, purpose, from, until, basis
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = r.consumer == p.consumer && r.dataset == p.dataset && (p.purpose == "*" || r.purpose == p.purpose) && r.now >= p.from && r.now < p.until
+`));
+  const plainLines = [...lines, 'p2, g-ref-tax-hrss-1, tax, hrss.enterprise-insurance, tax-collection, 2026-01-01, 2028-01-01, bench'].map((l) => l.split(',').map((c) => c.trim()).slice(1));
+  plain.getModel().addPolicies('p', 'p', plainLines);
+  const iso = new Date(at).toISOString();
+  if (!plain.enforceSync('tax', 'hrss.enterprise-insurance', 'tax-collection', iso)) throw new Error('bench: the plain enforcer does not allow the reference grant');
+  n = 0;
+  started = performance.now();
+  while (performance.now() - started < 1000) {
+    plain.enforceSync('tax', 'hrss.enterprise-insurance', 'tax-collection', iso);
+    n++;
+  }
+  const linearScanDecisionsPerSecond = n / ((performance.now() - started) / 1000);
   n = 0;
   started = performance.now();
   for (let round = 0; round < 400; round++) {
@@ -84,13 +126,15 @@ export async function runMicro(dir: string): Promise<MicroResult> {
   const auditRecordsPerSecond = store.stats().records / ((performance.now() - started) / 1000);
   const stats = store.stats();
   await store.close();
-  return { cachedDecisionsPerSecond, coldDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs };
+  return { cachedDecisionsPerSecond, coldDecisionsPerSecond, grantDecisionsPerSecond, linearScanDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(path.join(tmpdir(), 'exchange-micro-'));
-  console.log(await runMicro(dir));
+  const r = await runMicro(dir);
+  console.log(r);
+  console.log(`uncached grant decision: ${Math.round(r.grantDecisionsPerSecond).toLocaleString('en')}/s indexed vs ${Math.round(r.linearScanDecisionsPerSecond).toLocaleString('en')}/s plain newEnforcer linear scan: ratio ${(r.grantDecisionsPerSecond / r.linearScanDecisionsPerSecond).toFixed(0)}x`);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { configOrExit, die } from '../bin/run.ts';
-import { changesNeedingAcceptance, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../subgraphs/exchange/catalog/history.ts';
+import { changesNeedingAcceptance, classificationProblems, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../subgraphs/exchange/catalog/history.ts';
 import { compose, referenceSubgraphs } from '../subgraphs/compose.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';
 import { activeGrantedDatasets } from '../gateway/sharing/policy-files.ts';
@@ -32,7 +32,14 @@ if (!result.ok) {
 const sdl = result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${result.supergraphSdl}\n`;
 const beforeSdl = existsSync(OUT) ? readFileSync(OUT, 'utf8') : null;
 const before = beforeSdl === null ? [] : datasetsOfSupergraph(beforeSdl);
-const changes = diffCatalogs(before, datasetsOfSupergraph(sdl));
+const after = datasetsOfSupergraph(sdl);
+const illegal = classificationProblems(after);
+if (illegal.length > 0) {
+  console.error('compose: refused, these classifications are never allowed (not even with --accept):');
+  for (const p of illegal) console.error(`  - ${p}`);
+  process.exit(1);
+}
+const changes = diffCatalogs(before, after);
 
 // Grants are read against the catalog they were written for: the supergraph being replaced.
 const granted = beforeSdl === null ? new Set<string>() : await activeGrantedDatasets(readCatalog(beforeSdl), configOrExit(), Date.now()).catch((e: unknown) => die(`compose: cannot read the grants in force: ${(e as Error).message}`));

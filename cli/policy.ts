@@ -4,17 +4,30 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
-import { PURPOSE_CODES } from '../common/vocabulary.ts';
+import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';
 import { readPolicyDir } from '../gateway/sharing/policy-files.ts';
 import { openSharingPolicy, type SharingPolicy } from '../gateway/sharing/policy.ts';
+import { noPolicyHistory, type PolicyHistorySource } from '../gateway/sharing/revisions.ts';
 import type { Catalog } from '../gateway/sharing/types.ts';
 
 /** npm run policy -- check | explain | test: the policy maintainers' tools (CONTRACT §4). */
 const USAGE = `usage:
-  npm run policy -- check
+  npm run policy -- check      load POLICY_DIR into the enforcer; exit 1 with file:line reasons
   npm run policy -- explain --agency A [--roles r1,r2] [--purpose P] [--at ISO-time] Type.field
-  npm run policy -- test`;
+                               the decision, its reason, and the model and policy lines that made it
+  npm run policy -- test       run the expectation tables in POLICY_DIR/tests/ through the enforcer
+  npm run policy -- history    the policy revisions on record`;
+
+/** Where `history` reads from: the authority's ledger, once it is attached here. */
+const policyHistory: PolicyHistorySource = noPolicyHistory;
+
+/** Whether the supergraph defines Type.field (a field outside every dataset is still a field). */
+function knownField(supergraphPath: string, type: string, field: string): boolean {
+  const sdl = readFileSync(supergraphPath, 'utf8');
+  const def = new RegExp(`(type|interface)\\s+${type}\\b[^{]*\\{([^}]*)\\}`).exec(sdl);
+  return def !== null && new RegExp(`^\\s*${field}\\s*[(:]`, 'm').test(def[2]!);
+}
 
 function fail(message: string, code = 2): never {
   console.error(`policy: ${message}`);
@@ -51,9 +64,21 @@ switch (command) {
       console.log(`${files.problems.length} problem(s); the gateway would refuse this policy and keep the last good one`);
       process.exit(1);
     }
-    const grants = new Set(files.rules.filter((r) => r.ptype === 'p').map((r) => r.rule[0])).size;
-    const agreements = new Set(files.rules.filter((r) => r.ptype === 'p2').map((r) => r.rule[0])).size;
-    console.log(`policy ok: ${grants} grant(s), ${agreements} agreement(s) in ${path.relative(process.cwd(), config.policyDir) || '.'}`);
+    // The real enforcer over the files (and an empty store): what a gateway would install.
+    const scratch = mkdtempSync(path.join(tmpdir(), 'policy-check-'));
+    try {
+      const policy = await openSharingPolicy({ catalog, policyDir: config.policyDir, dataDir: scratch, redisUrl: null, unclassified: config.unclassifiedFields, log: (l) => console.log(l) });
+      await policy.close();
+    } catch (e) {
+      console.log((e as Error).message);
+      console.log('the gateway would refuse this policy and keep the last good one');
+      process.exit(1);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    const count = (ptype: string): number => new Set(files.rules.filter((r) => r.ptype === ptype).map((r) => r.rule.join(','))).size;
+    const ids = (ptype: string): number => new Set(files.rules.filter((r) => r.ptype === ptype).map((r) => r.rule[0])).size;
+    console.log(`policy ok: ${count('p')} rule(s), ${ids('p2')} grant(s), ${ids('p3')} agreement(s), ${count('p4')} suspension(s) in ${path.relative(process.cwd(), config.policyDir) || '.'}`);
     break;
   }
   case 'explain': {
@@ -66,10 +91,16 @@ switch (command) {
     const { values, positionals } = parsed;
     const coordinate = positionals[0];
     if (values.agency === undefined || coordinate === undefined || !/^\w+\.\w+$/.test(coordinate)) fail(`explain needs --agency and a Type.field coordinate\n${USAGE}`);
-    if (values.purpose !== undefined && !PURPOSE_CODES.has(values.purpose)) fail(`unknown purpose "${values.purpose}"; one of ${[...PURPOSE_CODES].join(', ')}`);
+    if (!AGENCY_CODES.has(values.agency)) fail(`unknown agency "${values.agency}"; one of ${[...AGENCY_CODES].join(', ')}`, 1);
+    if (values.purpose !== undefined && !PURPOSE_CODES.has(values.purpose)) fail(`unknown purpose "${values.purpose}"; one of ${[...PURPOSE_CODES].join(', ')}`, 1);
+    for (const r of (values.roles ?? '').split(',').filter((x) => x !== '')) if (!ROLES.has(r)) fail(`unknown role "${r}"; one of ${[...ROLES].join(', ')}`, 1);
     const at = values.at === undefined ? Date.now() : Date.parse(values.at);
-    if (Number.isNaN(at)) fail(`--at must be an ISO time, got "${values.at}"`);
+    if (Number.isNaN(at)) fail(`--at must be an ISO time, got "${values.at}"`, 1);
     const { config, catalog } = setup();
+    const [type, field] = coordinate.split('.') as [string, string];
+    if (!catalog.byCoordinate.has(coordinate) && !catalog.keyFields.get(type)?.includes(field) && !knownField(config.supergraphPath, type, field)) {
+      fail(`unknown coordinate "${coordinate}": no such field in the supergraph`, 1);
+    }
     const policy = await open(config, catalog);
     const roles = values.roles === undefined ? [] : values.roles.split(',').filter((r) => r !== '');
     const { decision, lines } = await policy.explain({ sub: 'explain', agency: values.agency, roles, purpose: values.purpose ?? null }, coordinate, at);
@@ -118,7 +149,7 @@ switch (command) {
           continue;
         }
         const when = at ? Date.parse(at) : Date.now();
-        const d = policy.decide({ sub: 'test', agency, roles: roles ? roles.split(' ') : [], purpose: purpose || null }, coordinate, when);
+        const d = policy.evaluate({ sub: 'test', agency, roles: roles ? roles.split(' ') : [], purpose: purpose || null }, coordinate, when);
         if (d.effect === effect && d.reason === reason) passed++;
         else failures.push(`${where}: ${agency} ${purpose || '-'} ${coordinate}: expected ${effect} ${reason}, got ${d.effect} ${d.reason}`);
       }
@@ -129,6 +160,21 @@ switch (command) {
     console.log(`${passed} passed, ${failures.length} failed`);
     process.exit(failures.length > 0 ? 1 : 0);
   }
+  case 'history': {
+    const records = await policyHistory();
+    if (records.length === 0) console.log('no policy revisions on record');
+    for (const r of records) {
+      console.log(`${r.at}  ${r.hash.slice(0, 12)}  from ${r.origin}  +${r.added.length} -${r.removed.length}`);
+      for (const l of r.added) console.log(`  + ${l}`);
+      for (const l of r.removed) console.log(`  - ${l}`);
+    }
+    break;
+  }
+  case '--help':
+  case '-h':
+  case 'help':
+    console.log(USAGE);
+    break;
   case undefined:
   default:
     fail(USAGE);

@@ -46,10 +46,13 @@ export interface PolicyRevision {
   readonly removed?: readonly string[];
 }
 
+/** An access suspension (R-40): the agency reads none of another agency's data in the dataset (or '*') while in force. */
 export interface Suspension {
+  readonly id: string;
   readonly agency: string;
   /** A dataset id, or '*' for every dataset. */
   readonly dataset: string;
+  /** ISO date-times; in force from `from` until (excluding) `until`. */
   readonly from: string;
   readonly until: string;
   readonly reason: string;
@@ -90,7 +93,7 @@ export interface LedgerEventData {
   'agreement.registered': { readonly agreement: Omit<Agreement, 'id'> & { readonly id?: string } };
   'agreement.revoked': { readonly id: string; readonly reasons: string };
   'policy.revision': { readonly revision: PolicyRevision };
-  'suspension.imposed': { readonly suspension: Suspension };
+  'suspension.imposed': { readonly suspension: Omit<Suspension, 'id'> & { readonly id?: string } };
   'suspension.lifted': { readonly id: string; readonly reasons: string };
   'dataset.updated': { readonly dataset: string; readonly asOf: string };
   'inconsistency.reported': { readonly report: InconsistencyReport };

@@ -14,7 +14,7 @@ export type GrantChange =
   | { readonly op: 'revoke-grant'; readonly id: string; readonly reason: string }
   | { readonly op: 'agreement'; readonly agreement: Agreement }
   | { readonly op: 'revoke-agreement'; readonly id: string; readonly reason: string }
-  | { readonly op: 'suspension'; readonly id: string; readonly suspension: Suspension }
+  | { readonly op: 'suspension'; readonly suspension: Suspension }
   | { readonly op: 'lift-suspension'; readonly id: string; readonly reason: string };
 
 export interface GrantSnapshot {
@@ -57,7 +57,7 @@ export function grantChanges(e: Recorded): GrantChange[] {
     case 'policy.revision':
       return [{ op: 'policy', revision: e.data.revision }];
     case 'suspension.imposed':
-      return [{ op: 'suspension', id: ids.suspension(e.seq), suspension: e.data.suspension }];
+      return [{ op: 'suspension', suspension: { ...e.data.suspension, id: e.data.suspension.id ?? ids.suspension(e.seq) } }];
     case 'suspension.lifted':
       return [{ op: 'lift-suspension', id: e.data.id, reason: e.data.reasons }];
     case 'grant.expired': // a record that it happened: the grant stays on file, and reads of it say GRANT_EXPIRED
@@ -91,7 +91,7 @@ export function fold(s: { grants: Map<string, Grant>; agreements: Map<string, Ag
       s.agreements.delete(change.id);
       return;
     case 'suspension':
-      s.suspensions.set(change.id, change.suspension);
+      s.suspensions.set(change.suspension.id, change.suspension);
       return;
     case 'lift-suspension':
       s.suspensions.delete(change.id);

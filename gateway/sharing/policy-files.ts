@@ -1,91 +1,192 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { openGrantStore, type Agreement, type Grant } from '../../ledger/grants.ts';
+import { openGrantStore, type Agreement, type Grant, type Suspension } from '../../ledger/grants.ts';
 import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
-import type { Catalog } from './types.ts';
+import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
+import { ALLOW_REASONS, DENY_REASONS, type Catalog } from './types.ts';
+
+/** The policy types of model.conf: decision rules, grants, agreements, suspensions. */
+export type PolicyType = 'p' | 'p2' | 'p3' | 'p4';
 
 /** A policy line as Casbin holds it, with where it came from for `explain` and error messages. */
 export interface SourcedRule {
-  readonly ptype: 'p' | 'p2';
+  readonly ptype: PolicyType;
   readonly rule: readonly string[];
-  /** e.g. "policies/grants.csv" */
+  /** e.g. "policies/grants.csv", or "grant g-1 (request r-1)" for a line from the authority's store */
   readonly file: string;
+  /** 0 for a line that does not come from a file */
   readonly line: number;
 }
 
 export function whereOf(r: SourcedRule): string {
-  return `${r.file}:${r.line}`;
+  return r.line === 0 ? r.file : `${r.file}:${r.line}`;
+}
+
+/** A line as a maintainer would write it in a policy file ("p2, g-1, tax, ..."); suspensions as "s, ...". */
+export function lineText(ptype: PolicyType, rule: readonly string[]): string {
+  return `${ptype === 'p4' ? 's' : ptype}, ${rule.join(', ')}`;
 }
 
 export interface PolicyFiles {
   readonly modelText: string;
   readonly rules: readonly SourcedRule[];
+  /** Problems that refuse the whole policy. */
   readonly problems: readonly string[];
+  /** Lines ignored without refusing the policy (they name a dataset this supergraph lacks). */
+  readonly ignored: readonly string[];
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
+const parsedTimes = new Map<string, number>();
+
+/** Date.parse, remembered: 100,000 grant lines name a few hundred distinct dates. */
+export function timeOf(text: string): number {
+  let t = parsedTimes.get(text);
+  if (t === undefined) {
+    t = Date.parse(text);
+    if (parsedTimes.size > 100_000) parsedTimes.clear();
+    parsedTimes.set(text, t);
+  }
+  return t;
+}
+
+const validTimes = new Map<string, boolean>();
+
 function validTime(text: string): boolean {
-  return DATE.test(text) && !Number.isNaN(Date.parse(text));
+  let ok = validTimes.get(text);
+  if (ok === undefined) {
+    ok = DATE.test(text) && !Number.isNaN(timeOf(text));
+    if (validTimes.size > 100_000) validTimes.clear();
+    validTimes.set(text, ok);
+  }
+  return ok;
+}
+
+/** A problem to report: `refuse` refuses the policy, `ignore` drops the line and says so. */
+export type LineVerdict = { readonly refuse: string } | { readonly ignore: string } | null;
+
+const CLASSES: ReadonlySet<string> = new Set(['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED', 'KEY', 'UNCLASSIFIED', '*']);
+
+/**
+ * Why a decision-rule line must be refused. A rule's name is the reason callers see, so it must
+ * be a reason of its effect; an allow rule that could apply to NOT_SHARED data other than the
+ * provider's own read would open it (R-4).
+ */
+export function ruleProblem(cls: string, reason: string, eft: string): string | null {
+  if (!CLASSES.has(cls)) return `unknown class "${cls}" (one of ${[...CLASSES].join(', ')})`;
+  if (eft !== 'allow' && eft !== 'deny') return `effect must be allow or deny, got "${eft}"`;
+  const allows = (ALLOW_REASONS as readonly string[]).includes(reason);
+  const denies = (DENY_REASONS as readonly string[]).includes(reason);
+  if (!allows && !denies) return `unknown rule name "${reason}" (a sharing reason: ${[...ALLOW_REASONS, ...DENY_REASONS].join(', ')})`;
+  if (allows !== (eft === 'allow')) return `rule ${reason} must have effect ${allows ? 'allow' : 'deny'}`;
+  if (eft === 'allow' && (cls === 'NOT_SHARED' || cls === '*') && reason !== 'PROVIDER') return `an allow rule ${reason} for class ${cls} would open NOT_SHARED datasets (R-4)`;
+  return null;
 }
 
 /**
- * Why a grant line must be refused, or null. A line may never open a NOT_SHARED dataset to a
- * non-provider (R-4); every name must be one the catalog, the agency list and the purpose codes know.
+ * Why a grant line must be refused or ignored. A line may never open a NOT_SHARED dataset to a
+ * non-provider (R-4); its purpose must be one the dataset's catalog entry lists (R-13, R-24).
  */
-export function grantProblem(catalog: Catalog, consumer: string, dataset: string, purpose: string, from: string, until: string): string | null {
-  if (!AGENCY_CODES.has(consumer)) return `unknown consumer agency "${consumer}"`;
+export function grantVerdict(catalog: Catalog, consumer: string, dataset: string, purpose: string, from: string, until: string): LineVerdict {
+  if (!AGENCY_CODES.has(consumer)) return { refuse: `unknown consumer agency "${consumer}"` };
   const ds = catalog.datasets.get(dataset);
-  if (ds === undefined) return `unknown dataset "${dataset}"`;
-  if (ds.class === 'NOT_SHARED' && ds.provider !== consumer) return `dataset ${dataset} is NOT_SHARED: no grant can open it to ${consumer} (R-4)`;
-  if (purpose !== '*' && !PURPOSE_CODES.has(purpose)) return `unknown purpose code "${purpose}"`;
-  if (!validTime(from)) return `valid-from "${from}" is not an ISO date`;
-  if (!validTime(until)) return `valid-until "${until}" is not an ISO date`;
-  if (Date.parse(until) <= Date.parse(from)) return `valid-until ${until} is not after valid-from ${from}`;
+  if (ds === undefined) return { ignore: `dataset "${dataset}" is not in the supergraph's catalog: line ignored` };
+  if (ds.class === 'NOT_SHARED' && ds.provider !== consumer) return { refuse: `dataset ${dataset} is NOT_SHARED: no grant can open it to ${consumer} (R-4)` };
+  if (purpose !== '*' && !PURPOSE_CODES.has(purpose)) return { refuse: `unknown purpose code "${purpose}"` };
+  const listed = cataloguedPurposes(dataset);
+  if (purpose !== '*' && listed !== null && !listed.includes(purpose)) {
+    return { refuse: `purpose "${purpose}" is not catalogued for ${dataset} (catalogued: ${listed.join(', ') || 'none'}) (R-13, R-24)` };
+  }
+  if (!validTime(from)) return { refuse: `valid-from "${from}" is not an ISO date` };
+  if (!validTime(until)) return { refuse: `valid-until "${until}" is not an ISO date` };
+  if (timeOf(until) <= timeOf(from)) return { refuse: `valid-until ${until} is not after valid-from ${from}` };
   return null;
 }
 
-export function agreementProblem(catalog: Catalog, a: string, b: string, dataset: string, signedOn: string, until: string, filed: string): string | null {
-  if (!AGENCY_CODES.has(a)) return `unknown agency "${a}"`;
-  if (!AGENCY_CODES.has(b)) return `unknown agency "${b}"`;
-  if (a === b) return 'an agreement needs two different agencies';
-  if (dataset !== '*' && !catalog.datasets.has(dataset)) return `unknown dataset "${dataset}"`;
-  if (!validTime(signedOn)) return `signed-on "${signedOn}" is not an ISO date`;
-  if (!validTime(until)) return `valid-until "${until}" is not an ISO date`;
-  if (filed !== 'true' && filed !== 'false') return `filed-with-secrecy-bureau must be true or false, got "${filed}"`;
+export function agreementVerdict(catalog: Catalog, a: string, b: string, dataset: string, signedOn: string, until: string, filed: string): LineVerdict {
+  if (!AGENCY_CODES.has(a)) return { refuse: `unknown agency "${a}"` };
+  if (!AGENCY_CODES.has(b)) return { refuse: `unknown agency "${b}"` };
+  if (a === b) return { refuse: 'an agreement needs two different agencies' };
+  if (!validTime(signedOn)) return { refuse: `signed-on "${signedOn}" is not an ISO date` };
+  if (!validTime(until)) return { refuse: `valid-until "${until}" is not an ISO date` };
+  if (filed !== 'true' && filed !== 'false') return { refuse: `filed-with-secrecy-bureau must be true or false, got "${filed}"` };
+  if (dataset !== '*' && !catalog.datasets.has(dataset)) return { ignore: `dataset "${dataset}" is not in the supergraph's catalog: line ignored` };
   return null;
 }
 
-/** Parses one CSV policy text; problems name `file:line`. */
-export function parsePolicyText(catalog: Catalog, text: string, file: string): { rules: SourcedRule[]; problems: string[] } {
+export function suspensionVerdict(catalog: Catalog, agency: string, dataset: string, from: string, until: string, reason: string): LineVerdict {
+  if (!AGENCY_CODES.has(agency)) return { refuse: `unknown agency "${agency}"` };
+  if (!validTime(from)) return { refuse: `from "${from}" is not an ISO date` };
+  if (!validTime(until)) return { refuse: `until "${until}" is not an ISO date` };
+  if (timeOf(until) <= timeOf(from)) return { refuse: `until ${until} is not after from ${from}` };
+  if (reason === '') return { refuse: 'a suspension must give its reason (6th column)' };
+  if (dataset !== '*' && !catalog.datasets.has(dataset)) return { ignore: `dataset "${dataset}" is not in the supergraph's catalog: line ignored` };
+  return null;
+}
+
+/** The file letters and the model's policy types: suspensions are written `s` (CONTRACT §4) and held as p4. */
+const LETTERS: Readonly<Record<string, PolicyType>> = { p: 'p', p2: 'p2', p3: 'p3', s: 'p4' };
+
+/**
+ * Cells of one line. The last column of a grant or agreement (legal basis) and of a suspension
+ * (reason) is free text and keeps its commas.
+ */
+function cellsOf(raw: string, ptype: PolicyType | undefined): string[] {
+  const cells = raw.split(',');
+  for (let c = 0; c < cells.length; c++) cells[c] = cells[c]!.trim();
+  const width = ptype === 'p2' ? 8 : ptype === 'p3' ? 9 : ptype === 'p4' ? 6 : 0;
+  if (width > 0 && cells.length > width) return [...cells.slice(0, width - 1), cells.slice(width - 1).join(', ')];
+  return cells;
+}
+
+function verdictOf(catalog: Catalog, ptype: PolicyType, rest: readonly string[], cellCount: number): LineVerdict {
+  switch (ptype) {
+    case 'p': {
+      if (rest.length !== 3) return { refuse: `a rule line has 4 fields (p, class, rule name, allow/deny), found ${cellCount}` };
+      const problem = ruleProblem(rest[0]!, rest[1]!, rest[2]!);
+      return problem === null ? null : { refuse: problem };
+    }
+    case 'p2': {
+      if (rest.length < 6) return { refuse: `a grant line has 8 fields (p2, id, consumer, dataset, purpose, valid from, valid until, legal basis), found ${cellCount}` };
+      if (rest.length === 6 || rest[6] === '') return { refuse: 'a grant line in a policy file must name its legal basis (8th column): only standing grants by law or regulation are written here; others go through a sharing request' };
+      return grantVerdict(catalog, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+    }
+    case 'p3': {
+      if (rest.length < 7) return { refuse: `an agreement line has 9 fields (p3, id, party, party, dataset, signed on, valid until, filed with secrecy bureau, legal basis), found ${cellCount}` };
+      if (rest.length === 7 || rest[7] === '') return { refuse: 'an agreement line in a policy file must name its legal basis (9th column): the signed agreement it stands for' };
+      return agreementVerdict(catalog, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!, rest[6]!);
+    }
+    case 'p4':
+      if (rest.length !== 5) return { refuse: `a suspension line has 6 fields (s, agency, dataset or *, from, until, reason), found ${cellCount}` };
+      return suspensionVerdict(catalog, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+  }
+}
+
+/** Parses one CSV policy text; problems and ignored lines name `file:line`. */
+export function parsePolicyText(catalog: Catalog, text: string, file: string): { rules: SourcedRule[]; problems: string[]; ignored: string[] } {
   const rules: SourcedRule[] = [];
   const problems: string[] = [];
-  const lines = text.split(/\r?\n/);
+  const ignored: string[] = [];
+  const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
-    if (raw === '' || raw.startsWith('#')) continue;
-    const cells = raw.split(',');
-    for (let c = 0; c < cells.length; c++) cells[c] = cells[c]!.trim();
-    const ptype = cells[0];
-    const rest = cells.slice(1);
-    let problem: string | null;
-    if (ptype === 'p') {
-      const [, consumer, dataset, purpose, from, until] = rest as [string, string, string, string, string, string];
-      problem = rest.length !== 6
-        ? `a grant line has 7 fields (p, id, consumer, dataset, purpose, valid from, valid until), found ${cells.length}`
-        : grantProblem(catalog, consumer, dataset, purpose, from, until);
-    } else if (ptype === 'p2') {
-      const [, a, b, dataset, signedOn, until, filed] = rest as [string, string, string, string, string, string, string];
-      problem = rest.length !== 7
-        ? `an agreement line has 8 fields (p2, id, party, party, dataset, signed on, valid until, filed with secrecy bureau), found ${cells.length}`
-        : agreementProblem(catalog, a, b, dataset, signedOn, until, filed);
-    } else {
-      problem = `unknown line type "${ptype}" (expected p for a grant or p2 for an agreement)`;
+    if (raw === '' || raw.charCodeAt(0) === 35 /* # */) continue;
+    const comma = raw.indexOf(',');
+    const letter = (comma < 0 ? raw : raw.slice(0, comma)).trim();
+    const ptype = LETTERS[letter];
+    if (ptype === undefined) {
+      problems.push(`${file}:${i + 1}: unknown line type "${letter}" (p a decision rule, p2 a grant, p3 an agreement, s a suspension)`);
+      continue;
     }
-    if (problem !== null) problems.push(`${file}:${i + 1}: ${problem}`);
-    else rules.push({ ptype: ptype as 'p' | 'p2', rule: rest, file, line: i + 1 });
+    const cells = cellsOf(raw, ptype);
+    const rest = cells.slice(1);
+    const verdict = verdictOf(catalog, ptype, rest, cells.length);
+    if (verdict === null) rules.push({ ptype, rule: rest, file, line: i + 1 });
+    else if ('refuse' in verdict) problems.push(`${file}:${i + 1}: ${verdict.refuse}`);
+    else ignored.push(`${file}:${i + 1}: ${verdict.ignore}`);
   }
-  return { rules, problems };
+  return { rules, problems, ignored };
 }
 
 /** The texts of a policy directory by file name: model.conf and every *.csv. */
@@ -110,25 +211,30 @@ export function readPolicyTexts(dir: string): { texts: PolicyTexts; problems: st
   return { texts, problems };
 }
 
-/** Parses a policy's texts; problems name `<label>/<file>:<line>`. */
+/** Parses a policy's texts; problems name `<label>/<file>:<line>`. Decision rules keep file order, rules.csv first. */
 export function policyFromTexts(catalog: Catalog, texts: PolicyTexts, label: string): PolicyFiles {
   const problems: string[] = [];
+  const ignored: string[] = [];
   const modelText = texts['model.conf'];
   if (modelText === undefined) problems.push(`${label}/model.conf: missing`);
-  const rules: SourcedRule[] = [];
-  for (const f of Object.keys(texts).filter((n) => n.endsWith('.csv')).sort()) {
+  let rules: SourcedRule[] = [];
+  const csvs = Object.keys(texts).filter((n) => n.endsWith('.csv')).sort((a, b) => (a === 'rules.csv' ? -1 : b === 'rules.csv' ? 1 : a.localeCompare(b)));
+  for (const f of csvs) {
     const parsed = parsePolicyText(catalog, texts[f]!, `${label}/${f}`);
-    rules.push(...parsed.rules);
-    problems.push(...parsed.problems);
+    rules = rules.length === 0 ? parsed.rules : rules.concat(parsed.rules);
+    for (const p of parsed.problems) problems.push(p);
+    for (const p of parsed.ignored) ignored.push(p);
   }
-  const ids = { p: new Map<string, SourcedRule>(), p2: new Map<string, SourcedRule>() };
+  const ids = { p2: new Map<string, SourcedRule>(), p3: new Map<string, SourcedRule>() };
   for (const r of rules) {
+    if (r.ptype !== 'p2' && r.ptype !== 'p3') continue;
     const first = ids[r.ptype].get(r.rule[0]!);
     // One grant may span several lines (one per purpose) only within one file.
     if (first === undefined) ids[r.ptype].set(r.rule[0]!, r);
     else if (first.file !== r.file) problems.push(`${whereOf(r)}: id ${r.rule[0]} is already used at ${whereOf(first)}`);
   }
-  return { modelText: modelText ?? '', rules, problems };
+  if (!rules.some((r) => r.ptype === 'p')) problems.push(`${label}: no decision rules (p lines, see rules.csv): every read would be denied`);
+  return { modelText: modelText ?? '', rules, problems, ignored };
 }
 
 /** Reads model.conf and every *.csv in the policy directory. */
@@ -138,13 +244,18 @@ export function readPolicyDir(catalog: Catalog, dir: string): PolicyFiles & { te
   return { ...policy, texts, problems: [...problems, ...policy.problems] };
 }
 
-/** The Casbin lines a filed grant or agreement stands for. */
+/** The Casbin lines a filed grant, agreement or suspension stands for. */
 export function grantRules(g: Grant): string[][] {
-  return g.purposes.map((purpose) => [g.id, g.consumer, g.dataset, purpose, g.validFrom, g.validUntil]);
+  const basis = g.requestId ? `sharing request ${g.requestId}` : 'filed with the authority';
+  return g.purposes.map((purpose) => [g.id, g.consumer, g.dataset, purpose, g.validFrom, g.validUntil, basis]);
 }
 
 export function agreementRules(a: Agreement): string[][] {
-  return a.datasets.map((d) => [a.id, a.parties[0], a.parties[1], d, a.signedOn, a.validUntil, String(a.filedWithSecrecyBureau)]);
+  return a.datasets.map((d) => [a.id, a.parties[0], a.parties[1], d, a.signedOn, a.validUntil, String(a.filedWithSecrecyBureau), a.documentRef]);
+}
+
+export function suspensionRules(s: Suspension): string[][] {
+  return [[s.agency, s.dataset, s.from, s.until, s.reason]];
 }
 
 /**
@@ -160,7 +271,7 @@ export async function activeGrantedDatasets(
   const inForce = (from: string, until: string): boolean => Date.parse(from) <= now && now < Date.parse(until);
   for (const r of readPolicyDir(catalog, config.policyDir).rules) {
     const [, , dataset, , from, until] = r.rule as [string, string, string, string, string, string];
-    if (r.ptype === 'p' && inForce(from, until)) granted.add(dataset);
+    if (r.ptype === 'p2' && inForce(from, until)) granted.add(dataset);
   }
   // The embedded ledger only exists once something was recorded; this does not create it.
   if (config.redisUrl === null && !existsSync(path.join(config.dataDir, 'ledger'))) return granted;

@@ -1,111 +1,55 @@
 import { createHash } from 'node:crypto';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { newEnforceContext, newEnforcer, newModel, type Enforcer } from 'casbin';
-import { openGrantStore, type Agreement, type Grant, type GrantChange, type GrantStore } from '../../ledger/grants.ts';
-import { agreementProblem, agreementRules, grantProblem, grantRules, policyFromTexts, readPolicyDir, whereOf, type PolicyFiles, type PolicyTexts, type SourcedRule } from './policy-files.ts';
-import type { Caller, Catalog, Dataset, Decision, DenyReason } from './types.ts';
+import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
+import { openGrantStore, type GrantChange, type GrantStore } from '../../ledger/grants.ts';
+import { buildEnforcer, type RequestObject, type SharingEnforcer } from './enforcer.ts';
+import {
+  agreementRules,
+  agreementVerdict,
+  grantRules,
+  grantVerdict,
+  lineText,
+  policyFromTexts,
+  readPolicyDir,
+  suspensionRules,
+  suspensionVerdict,
+  whereOf,
+  type LineVerdict,
+  type PolicyFiles,
+  type PolicyTexts,
+  type PolicyType,
+  type SourcedRule,
+} from './policy-files.ts';
+import type { PolicyRevisionRecord } from './revisions.ts';
+import { ALLOW_REASONS, DENY_REASONS, type AllowReason, type Caller, type Catalog, type Dataset, type Decision, type DenyReason } from './types.ts';
+
+export type { PolicyRevisionRecord } from './revisions.ts';
 
 /**
- * Sharing decisions (CONTRACT §3) with Casbin as the source of truth: every grant and agreement
- * line lives in the enforcer's model, and `explain` asks Casbin itself. The hot path does not
- * scan lines: an index per (consumer, dataset) and per agency pair is kept in step with the model
- * on every incremental change, and decisions are cached per (agency, purpose, coordinate) until
- * the next change or the next moment a grant or agreement starts or ends.
+ * Sharing decisions (CONTRACT §3, §4): Casbin's enforcer over policies/model.conf and its lines
+ * decides every read, reason included. In front of it, decisions are cached per (agency, purpose,
+ * coordinate) for one policy revision and one validity window: the cache is dropped on every change
+ * and whenever a grant, agreement or suspension starts or ends, so it never changes an answer.
  */
 export interface SharingPolicy {
   decide(caller: Caller, coordinate: string, now?: number): Decision;
-  /** Moves on every policy, grant or agreement change, and when a validity boundary passes. */
+  /** Casbin's answer without the cache in front of it (policy tests, benchmarks). */
+  evaluate(caller: Caller, coordinate: string, now: number): Decision;
+  /** Moves on every policy, grant, agreement or suspension change, and when a validity boundary passes. */
   readonly version: number;
   onChange(listener: (why: string) => void): () => void;
+  /** The decision with the model.conf lines and policy lines (file:line) that made it. */
   explain(caller: Caller, coordinate: string, now?: number): Promise<{ decision: Decision; lines: string[] }>;
   /** The authority's grant store this policy follows. */
   readonly store: GrantStore;
   close(): Promise<void>;
 }
 
-interface GrantRule {
-  readonly id: string;
-  readonly purpose: string;
-  readonly from: number;
-  readonly until: number;
-}
-
-interface AgreementRule {
-  readonly id: string;
-  readonly dataset: string;
-  readonly from: number;
-  readonly until: number;
-  readonly secrecyFiled: boolean;
-}
-
-function grantSource(g: Grant): string {
-  return `grant ${g.id}${g.requestId ? ` (request ${g.requestId})` : ''}`;
-}
-
-function agreementSource(a: Agreement): string {
-  return `agreement ${a.id} (${a.documentRef})`;
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
-}
-
-/** The line index: what the matchers of model.conf would find, without scanning every line. */
-class RuleIndex {
-  readonly grants = new Map<string, GrantRule[]>();
-  readonly agreements = new Map<string, AgreementRule[]>();
-
-  add(ptype: 'p' | 'p2', rule: readonly string[]): void {
-    if (ptype === 'p') {
-      const [id, consumer, dataset, purpose, from, until] = rule as [string, string, string, string, string, string];
-      const key = `${consumer}\u0000${dataset}`;
-      const list = this.grants.get(key) ?? [];
-      list.push({ id, purpose, from: Date.parse(from), until: Date.parse(until) });
-      this.grants.set(key, list);
-    } else {
-      const [id, a, b, dataset, signedOn, until, filed] = rule as [string, string, string, string, string, string, string];
-      const key = pairKey(a, b);
-      const list = this.agreements.get(key) ?? [];
-      list.push({ id, dataset, from: Date.parse(signedOn), until: Date.parse(until), secrecyFiled: filed === 'true' });
-      this.agreements.set(key, list);
-    }
-  }
-
-  removeId(ptype: 'p' | 'p2', id: string): void {
-    const maps: Map<string, { id: string }[]> = ptype === 'p' ? this.grants : this.agreements;
-    for (const [key, list] of maps) {
-      const kept = list.filter((r) => r.id !== id);
-      if (kept.length === 0) maps.delete(key);
-      else if (kept.length !== list.length) maps.set(key, kept);
-    }
-  }
-
-  /**
-   * The window around `now` in which no grant or agreement starts or stops being in force: within
-   * it, a decision made once holds.
-   */
-  window(now: number): { from: number; until: number } {
-    let from = -Infinity;
-    let until = Infinity;
-    const see = (t: number): void => {
-      if (t > now && t < until) until = t;
-      if (t <= now && t > from) from = t;
-    };
-    for (const lists of [this.grants.values(), this.agreements.values()]) {
-      for (const list of lists) {
-        for (const r of list) {
-          see(r.from);
-          see(r.until);
-        }
-      }
-    }
-    return { from, until };
-  }
-}
-
-function remedyFor(reason: DenyReason, ds: Dataset | null, caller: Caller): string {
+function remedyFor(reason: DenyReason | null, ds: Dataset | null, caller: Caller): string {
   switch (reason) {
+    case null:
+      return 'No rule of the sharing policy allows this read: ask the data provider or the authority.';
     case 'NOT_SHARED':
       return `Dataset ${ds?.id} is not shared (R-4): only ${ds?.provider} reads it; no grant can open it.`;
     case 'NOT_CATALOGUED':
@@ -122,6 +66,8 @@ function remedyFor(reason: DenyReason, ds: Dataset | null, caller: Caller): stri
       return `${ds?.id} is ${ds?.sensitivity} data: register a confidentiality agreement between ${caller.agency} and ${ds?.provider} with the authority${ds?.sensitivity === 'STATE_SECRET' ? ', filed with the secrecy bureau' : ''} (R-34).`;
     case 'UNPUBLISHED':
       return 'Published once eeb, drc and stats have confirmed the totals (R-E11).';
+    case 'SUSPENDED':
+      return `Your agency's access${ds === null ? '' : ` to ${ds.id}`} is suspended by the authority (R-40): ask the authority's coordinator.`;
   }
 }
 
@@ -137,6 +83,8 @@ export interface SharingPolicyOptions {
   readonly reloadDelayMs?: number;
   /** Names this instance in the policy revisions it publishes (with Redis). */
   readonly instance?: string;
+  /** Told once per policy revision this gateway installs (for the authority's ledger). */
+  readonly onRevision?: (rev: PolicyRevisionRecord) => void;
 }
 
 /** Equal texts, equal id: a revision an instance already runs is never rebuilt. */
@@ -153,6 +101,29 @@ function newestChange(dir: string, texts: PolicyTexts): number {
   return newest;
 }
 
+/** The model's statements without comments, as revision lines. */
+function modelLines(modelText: string): string[] {
+  return modelText
+    .split('\n')
+    .map((l) => l.replace(/[#;].*$/, '').trim())
+    .filter((l) => l !== '')
+    .map((l) => `model.conf: ${l}`);
+}
+
+/** Where a line came from, for `explain`: "policies/grants.csv:9", or "grant g-1 (sharing request r-1)". */
+type Sources = Map<readonly string[], SourcedRule>;
+
+/** Lines of the authority's store, by the id of the grant, agreement or suspension they stand for. */
+interface StoreLines {
+  readonly p2: Map<string, string[][]>;
+  readonly p3: Map<string, string[][]>;
+  readonly p4: Map<string, string[][]>;
+}
+
+function firstVerdict(verdicts: LineVerdict[]): LineVerdict {
+  return verdicts.find((v) => v !== null && 'refuse' in v) ?? verdicts.find((v) => v !== null) ?? null;
+}
+
 export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<SharingPolicy> {
   const log = opts.log ?? (() => undefined);
   const { catalog } = opts;
@@ -162,14 +133,22 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   }
   const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}), log });
 
-  let enforcer: Enforcer;
-  let index = new RuleIndex();
+  // Lines naming datasets this supergraph lacks are said once, not at every reload.
+  const reported = new Set<string>();
+  const report = (ignored: readonly string[]): void => {
+    for (const i of ignored) {
+      if (!reported.has(i)) log(`policy: ${i}`);
+      reported.add(i);
+    }
+  };
+
   // With Redis the policy is shared: the newer of this directory and the last revision any
   // instance published runs at start, and every change picked up later is published to all.
   const shared = store.kind === 'redis';
   let localId = revisionId(files.texts); // what POLICY_DIR holds, as last read
   let currentId = localId; // what runs
   let starting: PolicyFiles = files;
+  let startOrigin: PolicyRevisionRecord['origin'] = 'file';
   const revision = shared ? (await store.snapshot()).policy : null;
   if (revision !== null && revision.id !== localId && Date.parse(revision.at) > newestChange(opts.policyDir, files.texts)) {
     const name = `revision ${revision.id.slice(0, 8)}`;
@@ -177,6 +156,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     if (adopted.problems.length === 0) {
       starting = adopted;
       currentId = revision.id;
+      startOrigin = `instance:${revision.by}`;
       log(`policy: running ${name} published by ${revision.by} at ${revision.at}, newer than ${opts.policyDir}`);
     } else {
       for (const p of adopted.problems) log(`policy: shared ${name} refused, running ${opts.policyDir}: ${p}`);
@@ -186,12 +166,39 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     if (!shared || currentId !== localId || (await store.snapshot()).policy?.id === localId) return;
     await store.apply({ op: 'policy', revision: { id: localId, by: opts.instance ?? 'gateway', at: new Date().toISOString(), texts: files.texts } });
   };
-  // Where each line came from, for `explain`: a file line, or the grant or agreement in the store.
-  const sources = { p: new Map<string, SourcedRule | string>(), p2: new Map<string, SourcedRule | string>() };
-  const sourceOf = (ptype: 'p' | 'p2', id: string | undefined): string => {
-    const s = id === undefined ? undefined : sources[ptype].get(id);
-    return s === undefined ? (ptype === 'p' ? 'grant' : 'agreement') : typeof s === 'string' ? s : whereOf(s);
+
+  let enforcer: SharingEnforcer;
+  let sources: Sources = new Map();
+  let modelText = '';
+  let fileRules: readonly SourcedRule[] = [];
+  const storeLines: StoreLines = { p2: new Map(), p3: new Map(), p4: new Map() };
+
+  // The revision on record: every line in force and the model, hashed in a canonical order.
+  let recorded: { hash: string; lines: Set<string> } | null = null;
+  const record = (origin: PolicyRevisionRecord['origin']): void => {
+    if (opts.onRevision === undefined) return;
+    const lines = new Set<string>(modelLines(modelText));
+    for (const r of fileRules) lines.add(lineText(r.ptype, r.rule));
+    for (const ptype of ['p2', 'p3', 'p4'] as const) for (const rules of storeLines[ptype].values()) for (const r of rules) lines.add(lineText(ptype, r));
+    const hash = createHash('sha256').update([...lines].sort().join('\n')).digest('hex');
+    if (recorded?.hash === hash) return;
+    const before = recorded?.lines ?? new Set<string>();
+    const rev: PolicyRevisionRecord = {
+      hash,
+      previous: recorded?.hash ?? null,
+      added: [...lines].filter((l) => !before.has(l)),
+      removed: [...before].filter((l) => !lines.has(l)),
+      origin,
+      at: new Date().toISOString(),
+    };
+    recorded = { hash, lines };
+    try {
+      opts.onRevision(rev);
+    } catch (e) {
+      log(`policy: the revision record could not be handed on: ${(e as Error).message}`);
+    }
   };
+
   let version = 1;
   let window = { from: -Infinity, until: Infinity };
   let cache = new Map<string, Decision>();
@@ -200,47 +207,91 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const changed = (why: string): void => {
     version++;
     cache = new Map();
-    window = index.window(Date.now());
+    window = enforcer.index.window(Date.now());
     for (const l of listeners) l(why);
   };
 
-  // Builds a fresh enforcer and index from the files and the store: at start and on file reload.
-  const build = async (rules: readonly SourcedRule[], modelText: string): Promise<{ enforcer: Enforcer; index: RuleIndex }> => {
-    const e = await newEnforcer(newModel(modelText));
-    const idx = new RuleIndex();
-    const p: string[][] = [];
-    const p2: string[][] = [];
-    sources.p.clear();
-    sources.p2.clear();
-    for (const r of rules) {
-      // Casbin keeps the arrays as given and never changes them.
-      (r.ptype === 'p' ? p : p2).push(r.rule as string[]);
-      idx.add(r.ptype, r.rule);
-      sources[r.ptype].set(r.rule[0]!, r);
+  const storeSource = (ptype: 'p2' | 'p3' | 'p4', label: string): SourcedRule => ({ ptype, rule: [], file: label, line: 0 });
+
+  /** The lines of one grant, agreement or suspension in the store, or why they are refused. */
+  const storeEntry = (change: GrantChange): { ptype: 'p2' | 'p3' | 'p4'; id: string; rules: string[][]; label: string; verdict: LineVerdict } | null => {
+    switch (change.op) {
+      case 'grant': {
+        const g = change.grant;
+        const rules = grantRules(g);
+        return { ptype: 'p2', id: g.id, rules, label: `grant ${g.id}${g.requestId ? ` (sharing request ${g.requestId})` : ''}`, verdict: firstVerdict(rules.map((r) => grantVerdict(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!))) };
+      }
+      case 'agreement': {
+        const a = change.agreement;
+        const rules = agreementRules(a);
+        return { ptype: 'p3', id: a.id, rules, label: `agreement ${a.id} (${a.documentRef})`, verdict: firstVerdict(rules.map((r) => agreementVerdict(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!))) };
+      }
+      case 'suspension': {
+        const s = change.suspension;
+        const rules = suspensionRules(s);
+        return { ptype: 'p4', id: s.id, rules, label: `suspension ${s.id} by the authority`, verdict: firstVerdict(rules.map((r) => suspensionVerdict(catalog, r[0]!, r[1]!, r[2]!, r[3]!, r[4]!))) };
+      }
+      case 'policy':
+      case 'revoke-grant':
+      case 'revoke-agreement':
+      case 'lift-suspension':
+        return null;
     }
+  };
+
+  /**
+   * No policy may let anyone but the provider read NOT_SHARED data (R-4), however model.conf and
+   * the rules are written: asked of the enforcer itself, for every agency and purpose.
+   */
+  const openingProblem = (e: SharingEnforcer, now: number): string | null => {
+    for (const ds of catalog.datasets.values()) {
+      if (ds.class !== 'NOT_SHARED') continue;
+      const obj: RequestObject = { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: opts.unclassified };
+      for (const agency of AGENCY_CODES) {
+        if (agency === ds.provider) continue;
+        for (const purpose of ['', ...PURPOSE_CODES]) {
+          if (e.enforce({ agency, purpose }, obj, now)[0]) return `the policy would let ${agency} read NOT_SHARED dataset ${ds.id} (R-4)`;
+        }
+      }
+    }
+    return null;
+  };
+
+  // Builds a fresh enforcer from the files and the store: at start and on every new policy.
+  const build = async (next: PolicyFiles): Promise<{ enforcer: SharingEnforcer; sources: Sources }> => {
+    const all: { ptype: PolicyType; rule: readonly string[] }[] = next.rules.slice();
+    const src: Sources = new Map();
+    for (const r of next.rules) src.set(r.rule, r);
+    storeLines.p2.clear();
+    storeLines.p3.clear();
+    storeLines.p4.clear();
     const snap = await store.snapshot();
-    for (const g of snap.grants.values()) {
-      const problem = grantRules(g).map((r) => grantProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!)).find((x) => x !== null);
-      if (problem !== undefined) {
-        log(`grant ${g.id} from the authority's store refused: ${problem}`);
+    const changes: GrantChange[] = [
+      ...[...snap.grants.values()].map((grant): GrantChange => ({ op: 'grant', grant })),
+      ...[...snap.agreements.values()].map((agreement): GrantChange => ({ op: 'agreement', agreement })),
+      ...[...(snap.suspensions?.values() ?? [])].map((suspension): GrantChange => ({ op: 'suspension', suspension })),
+    ];
+    for (const c of changes) {
+      const entry = storeEntry(c)!;
+      if (entry.verdict !== null) {
+        log(`${entry.label} from the authority's store ${'refuse' in entry.verdict ? `refused: ${entry.verdict.refuse}` : `ignored: ${entry.verdict.ignore}`}`);
         continue;
       }
-      for (const r of grantRules(g)) {
-        p.push(r);
-        idx.add('p', r);
+      storeLines[entry.ptype].set(entry.id, entry.rules);
+      for (const r of entry.rules) {
+        all.push({ ptype: entry.ptype, rule: r });
+        src.set(r, storeSource(entry.ptype, entry.label));
       }
-      sources.p.set(g.id, grantSource(g));
     }
-    for (const a of snap.agreements.values()) {
-      for (const r of agreementRules(a)) {
-        p2.push(r);
-        idx.add('p2', r);
-      }
-      sources.p2.set(a.id, agreementSource(a));
+    const e = await buildEnforcer(next.modelText, all);
+    let problem: string | null;
+    try {
+      problem = openingProblem(e, Date.now());
+    } catch (err) {
+      problem = `model.conf cannot decide: ${(err as Error).message}`;
     }
-    if (p.length > 0) await e.addPolicies(p);
-    if (p2.length > 0) await e.addNamedPolicies('p2', p2);
-    return { enforcer: e, index: idx };
+    if (problem !== null) throw new Error(problem);
+    return { enforcer: e, sources: src };
   };
 
   // Subscribed before the first snapshot is read, so no change can fall between the two (one that
@@ -251,83 +302,88 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const unsubscribe = store.subscribe((change) => {
     applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
   });
-  ({ enforcer, index } = await build(starting.rules, starting.modelText));
-  window = index.window(Date.now());
+  try {
+    ({ enforcer, sources } = await build(starting));
+  } catch (e) {
+    unsubscribe();
+    await store.close();
+    throw new Error(`policy refused: ${(e as Error).message}`, { cause: e });
+  }
+  modelText = starting.modelText;
+  fileRules = starting.rules;
+  report(starting.ignored);
+  window = enforcer.index.window(Date.now());
+  record(startOrigin);
   await publish();
 
-  // Incremental: one grant or agreement added or revoked changes its lines only.
+  const removeEntry = async (ptype: 'p2' | 'p3' | 'p4', id: string): Promise<void> => {
+    const old = storeLines[ptype].get(id);
+    if (old === undefined) return;
+    storeLines[ptype].delete(id);
+    await enforcer.remove(ptype, old);
+    for (const r of old) sources.delete(r);
+  };
+
+  // Incremental: one grant, agreement or suspension added or ended changes its lines only.
   const applyChange = async (change: GrantChange): Promise<void> => {
     switch (change.op) {
-      case 'suspension':
-      case 'lift-suspension':
-        // Suspensions enter the decision with the Casbin model that decides them.
-        return;
       case 'policy': {
         const r = change.revision;
         if (r.id === currentId) return;
-        await install(policyFromTexts(catalog, r.texts, `revision ${r.id.slice(0, 8)}`), r.id, `revision ${r.id.slice(0, 8)} published by ${r.by}`);
+        await install(policyFromTexts(catalog, r.texts, `revision ${r.id.slice(0, 8)}`), r.id, `revision ${r.id.slice(0, 8)} published by ${r.by}`, `instance:${r.by}`);
         return;
       }
-      case 'grant': {
-        const rules = grantRules(change.grant);
-        const problem = rules.map((r) => grantProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!)).find((x) => x !== null);
-        if (problem !== undefined) {
-          log(`grant ${change.grant.id} refused: ${problem}`);
+      case 'grant':
+      case 'agreement':
+      case 'suspension': {
+        const entry = storeEntry(change)!;
+        if (entry.verdict !== null) {
+          log(`${entry.label} ${'refuse' in entry.verdict ? `refused: ${entry.verdict.refuse}` : `ignored: ${entry.verdict.ignore}`}`);
           return;
         }
-        await removeLines('p', change.grant.id);
-        await enforcer.addPolicies(rules);
-        for (const r of rules) index.add('p', r);
-        sources.p.set(change.grant.id, grantSource(change.grant));
-        changed(`grant ${change.grant.id} added`);
+        await removeEntry(entry.ptype, entry.id);
+        storeLines[entry.ptype].set(entry.id, entry.rules);
+        await enforcer.add(entry.ptype, entry.rules);
+        for (const r of entry.rules) sources.set(r, storeSource(entry.ptype, entry.label));
+        changed(`${entry.label} added`);
+        record('workflow');
         return;
       }
       case 'revoke-grant':
-        await removeLines('p', change.id);
-        changed(`grant ${change.id} revoked`);
-        return;
-      case 'agreement': {
-        const rules = agreementRules(change.agreement);
-        const problem = rules.map((r) => agreementProblem(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!)).find((x) => x !== null);
-        if (problem !== undefined) {
-          log(`agreement ${change.agreement.id} refused: ${problem}`);
-          return;
-        }
-        await removeLines('p2', change.agreement.id);
-        await enforcer.addNamedPolicies('p2', rules);
-        for (const r of rules) index.add('p2', r);
-        sources.p2.set(change.agreement.id, agreementSource(change.agreement));
-        changed(`agreement ${change.agreement.id} added`);
+      case 'revoke-agreement':
+      case 'lift-suspension': {
+        const ptype = change.op === 'revoke-grant' ? 'p2' : change.op === 'revoke-agreement' ? 'p3' : 'p4';
+        if (!storeLines[ptype].has(change.id)) return;
+        await removeEntry(ptype, change.id);
+        changed(`${change.op} ${change.id}`);
+        record('workflow');
         return;
       }
-      case 'revoke-agreement':
-        await removeLines('p2', change.id);
-        changed(`agreement ${change.id} revoked`);
-        return;
     }
-  };
-  const removeLines = async (ptype: 'p' | 'p2', id: string): Promise<void> => {
-    await enforcer.removeFilteredNamedPolicy(ptype, 0, id);
-    index.removeId(ptype, id);
   };
   ready();
 
   // A whole new policy, from this directory or from another instance: all-or-nothing, the last
   // good policy stays on any problem. True when installed.
-  const install = async (next: PolicyFiles, id: string, from: string): Promise<boolean> => {
+  const install = async (next: PolicyFiles, id: string, from: string, origin: PolicyRevisionRecord['origin']): Promise<boolean> => {
     if (next.problems.length > 0) {
       for (const p of next.problems) log(`policy ${from} refused, keeping the last good policy: ${p}`);
       return false;
     }
     try {
-      ({ enforcer, index } = await build(next.rules, next.modelText));
+      ({ enforcer, sources } = await build(next));
     } catch (e) {
-      log(`policy ${from} refused, keeping the last good policy: model.conf: ${(e as Error).message}`);
+      log(`policy ${from} refused, keeping the last good policy: ${(e as Error).message}`);
+      // build() refilled the store lines for the refused policy; they are the same lines.
       return false;
     }
     currentId = id;
+    modelText = next.modelText;
+    fileRules = next.rules;
+    report(next.ignored);
     changed(`policy ${from} installed`);
     log(`policy ${from} installed: ${next.rules.length} lines`);
+    record(origin);
     return true;
   };
 
@@ -341,7 +397,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       // Unchanged files (a touch, or a revision adopted from another instance) change nothing,
       // but a publish that failed before is tried again.
       if (id === currentId || id === localId) return publish();
-      if (await install(next, id, `from ${opts.policyDir}`)) {
+      if (await install(next, id, `from ${opts.policyDir}`, 'file')) {
         files = next;
         localId = id;
         await publish();
@@ -362,48 +418,53 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     log(`cannot watch ${opts.policyDir} for changes: ${(e as Error).message}`);
   }
 
-  const compute = (caller: Caller, coordinate: string, now: number): Decision => {
+  const requestObject = (coordinate: string, ds: Dataset | null): RequestObject => {
+    if (ds !== null) return { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: opts.unclassified };
+    const dot = coordinate.indexOf('.');
+    const key = catalog.keyFields.get(coordinate.slice(0, dot))?.includes(coordinate.slice(dot + 1)) === true;
+    return { id: '', provider: '', class: key ? 'KEY' : 'UNCLASSIFIED', sensitivity: '', unclassified: opts.unclassified };
+  };
+
+  /** Casbin's answer, as a Decision: the deciding rule's name is the reason. */
+  const enforce = (caller: Caller, coordinate: string, now: number): { decision: Decision; rule: readonly string[] } => {
     const ds = catalog.byCoordinate.get(coordinate) ?? null;
-    const deny = (reason: DenyReason): Decision => ({ effect: 'DENY', reason, dataset: ds, remedy: remedyFor(reason, ds, caller) });
-    if (ds === null) {
-      const dot = coordinate.indexOf('.');
-      if (catalog.keyFields.get(coordinate.slice(0, dot))?.includes(coordinate.slice(dot + 1))) return { effect: 'ALLOW', reason: 'KEY_FIELD', dataset: null, grantId: null };
-      return opts.unclassified === 'allow' ? { effect: 'ALLOW', reason: 'UNCLASSIFIED_ALLOWED', dataset: null, grantId: null } : deny('NOT_CATALOGUED');
+    const sub = { agency: caller.agency, purpose: caller.purpose ?? '' };
+    const obj = requestObject(coordinate, ds);
+    let allowed: boolean;
+    let rule: readonly string[];
+    try {
+      [allowed, rule] = enforcer.enforce(sub, obj, now);
+    } catch (e) {
+      log(`policy: the enforcer failed, denying ${coordinate} to ${caller.agency}: ${(e as Error).message}`);
+      return { decision: { effect: 'DENY', reason: 'NOT_SHARED', dataset: ds, remedy: remedyFor(null, ds, caller) }, rule: [] };
     }
-    if (ds.provider === caller.agency) return { effect: 'ALLOW', reason: 'PROVIDER', dataset: ds, grantId: null };
-    switch (ds.class) {
-      case 'NOT_SHARED':
-        return deny('NOT_SHARED');
-      case 'UNCONDITIONAL':
-        return { effect: 'ALLOW', reason: 'UNCONDITIONAL', dataset: ds, grantId: null };
-      case 'CONDITIONAL': {
-        if (caller.purpose === null) return deny('PURPOSE_REQUIRED');
-        const grants = index.grants.get(`${caller.agency}\u0000${ds.id}`);
-        if (grants === undefined || grants.length === 0) return deny('GRANT_REQUIRED');
-        const forPurpose = grants.filter((g) => g.purpose === '*' || g.purpose === caller.purpose);
-        if (forPurpose.length === 0) return deny('PURPOSE_MISMATCH');
-        const inForce = forPurpose.find((g) => now >= g.from && now < g.until);
-        if (inForce === undefined) return deny('GRANT_EXPIRED');
-        if (ds.sensitivity !== null) {
-          const secret = ds.sensitivity === 'STATE_SECRET';
-          const agreed = (index.agreements.get(pairKey(caller.agency, ds.provider)) ?? []).some(
-            (a) => (a.dataset === '*' || a.dataset === ds.id) && now >= a.from && now < a.until && (!secret || a.secrecyFiled),
-          );
-          if (!agreed) return deny('AGREEMENT_REQUIRED');
-        }
-        return { effect: 'ALLOW', reason: 'GRANT', dataset: ds, grantId: inForce.id };
-      }
+    // Casbin names the first rule line when no line could be tried (a matcher that never reads p):
+    // a rule decides only when its effect is the decision.
+    const reason = rule[2] === (allowed ? 'allow' : 'deny') ? rule[1] : undefined;
+    if (allowed) {
+      const r = (ALLOW_REASONS as readonly string[]).includes(reason ?? '') ? (reason as AllowReason) : 'GRANT';
+      const grant = r === 'GRANT' && ds !== null ? enforcer.index.grantInForce(caller.agency, ds.id, sub.purpose, now) : undefined;
+      return { decision: { effect: 'ALLOW', reason: r, dataset: ds, grantId: grant?.[0] ?? null }, rule: reason === undefined ? [] : rule };
     }
+    const r = (DENY_REASONS as readonly string[]).includes(reason ?? '') ? (reason as DenyReason) : null;
+    return { decision: { effect: 'DENY', reason: r ?? 'NOT_SHARED', dataset: ds, remedy: remedyFor(r, ds, caller) }, rule: r === null ? [] : rule };
   };
 
   // True when decisions cached now hold at `now`; moves the version when real time crossed a boundary.
   const inWindow = (now: number): boolean => {
     if (now >= window.from && now < window.until) return true;
     if (Math.abs(now - Date.now()) < 1000 && now >= window.until) {
-      changed('a grant or agreement started or ended');
+      changed('a grant, agreement or suspension started or ended');
       return now >= window.from && now < window.until;
     }
     return false;
+  };
+
+  const at = (ptype: PolicyType, rule: readonly string[]): string => {
+    const s = sources.get(rule);
+    const where = s === undefined ? '(unknown source)' : whereOf(s);
+    const basis = s !== undefined && s.line > 0 && (ptype === 'p2' || ptype === 'p3') ? `  [standing, legal basis: ${rule[rule.length - 1]}]` : '';
+    return `${where}: ${lineText(ptype, rule)}${basis}`;
   };
 
   return {
@@ -414,14 +475,17 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     },
     decide(caller, coordinate, now = Date.now()) {
       // A question about another time than now is answered, not cached.
-      if (!inWindow(now)) return compute(caller, coordinate, now);
+      if (!inWindow(now)) return enforce(caller, coordinate, now).decision;
       const key = `${caller.agency}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
       let d = cache.get(key);
       if (d === undefined) {
-        d = compute(caller, coordinate, now);
+        d = enforce(caller, coordinate, now).decision;
         cache.set(key, d);
       }
       return d;
+    },
+    evaluate(caller, coordinate, now) {
+      return enforce(caller, coordinate, now).decision;
     },
     onChange(listener) {
       listeners.add(listener);
@@ -429,20 +493,32 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     },
     async explain(caller, coordinate, now = Date.now()) {
       await applying;
-      const decision = compute(caller, coordinate, now);
+      const { decision, rule } = enforce(caller, coordinate, now);
       const lines: string[] = [];
+      const reason = rule[1];
+      if (reason === undefined) {
+        lines.push('no decision rule holds: denied by the policy effect (model.conf [policy_effect])');
+      } else {
+        const modelFile = `${path.basename(opts.policyDir)}/model.conf`;
+        modelText.split('\n').forEach((l, i) => {
+          if (l.includes(`p.reason == "${reason}"`)) lines.push(`${modelFile}:${i + 1}: ${l.trim().replace(/\s*\\$/, '')}`);
+        });
+        lines.push(at('p', rule));
+      }
       const ds = decision.dataset;
-      if (ds !== null && ds.class === 'CONDITIONAL' && ds.provider !== caller.agency && caller.purpose !== null) {
-        const at = new Date(now).toISOString();
-        const [ok, rule] = await enforcer.enforceEx(caller.agency, ds.id, caller.purpose, at);
-        if (ok) lines.push(`${sourceOf('p', rule[0])}: p, ${rule.join(', ')}`);
-        else {
-          for (const r of await enforcer.getFilteredNamedPolicy('p', 1, caller.agency, ds.id)) lines.push(`${sourceOf('p', r[0])}: p, ${r.join(', ')} (does not match)`);
-        }
-        if (ok && ds.sensitivity !== null) {
-          const [agreed, arule] = await enforcer.enforceEx(newEnforceContext('2'), caller.agency, ds.provider, ds.id, at, String(ds.sensitivity === 'STATE_SECRET'));
-          if (agreed) lines.push(`${sourceOf('p2', arule[0])}: p2, ${arule.join(', ')}`);
-          else lines.push(`no confidentiality agreement between ${caller.agency} and ${ds.provider} covers ${ds.id} now`);
+      const purpose = caller.purpose ?? '';
+      const index = enforcer.index;
+      if (ds !== null && ds.provider !== caller.agency) {
+        const suspension = index.suspensionInForce(caller.agency, ds.id, now);
+        if (suspension !== undefined) lines.push(at('p4', suspension));
+        if (ds.class === 'CONDITIONAL' && purpose !== '') {
+          const grant = index.grantInForce(caller.agency, ds.id, purpose, now);
+          if (grant !== undefined) lines.push(at('p2', grant));
+          else for (const g of index.grantsFor(caller.agency, ds.id)) lines.push(`${at('p2', g)} (does not cover this purpose at this time)`);
+          if (grant !== undefined && ds.sensitivity !== null) {
+            const agreement = index.agreementInForce(caller.agency, ds.provider, ds.id, now, ds.sensitivity === 'STATE_SECRET');
+            lines.push(agreement !== undefined ? at('p3', agreement) : `no confidentiality agreement between ${caller.agency} and ${ds.provider} covers ${ds.id} now`);
+          }
         }
       }
       return { decision, lines };

@@ -4,17 +4,25 @@ import type { Sensitivity, SharingClass } from '../../common/declarations.ts';
 
 export { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from '../../common/declarations.ts';
 
-export type DenyReason =
-  | 'NOT_SHARED'
-  | 'NOT_CATALOGUED'
-  | 'PURPOSE_REQUIRED'
-  | 'GRANT_REQUIRED'
-  | 'PURPOSE_MISMATCH'
-  | 'GRANT_EXPIRED'
-  | 'AGREEMENT_REQUIRED'
-  | 'UNPUBLISHED';
+/**
+ * Reasons of a denial. All but UNPUBLISHED are names of decision rules in the policy (rules.csv);
+ * UNPUBLISHED depends on the data (which totals are confirmed) and is decided where it is resolved.
+ */
+export const DENY_REASONS = [
+  'NOT_SHARED',
+  'NOT_CATALOGUED',
+  'PURPOSE_REQUIRED',
+  'GRANT_REQUIRED',
+  'PURPOSE_MISMATCH',
+  'GRANT_EXPIRED',
+  'AGREEMENT_REQUIRED',
+  'UNPUBLISHED',
+  'SUSPENDED',
+] as const;
+export type DenyReason = (typeof DENY_REASONS)[number];
 
-export type AllowReason = 'PROVIDER' | 'UNCONDITIONAL' | 'GRANT' | 'UNCLASSIFIED_ALLOWED' | 'KEY_FIELD';
+export const ALLOW_REASONS = ['PROVIDER', 'UNCONDITIONAL', 'GRANT', 'UNCLASSIFIED_ALLOWED', 'KEY_FIELD'] as const;
+export type AllowReason = (typeof ALLOW_REASONS)[number];
 
 /** One catalogued dataset, as declared by `@dataset` in the supergraph. */
 export interface Dataset {

@@ -177,7 +177,9 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
 }
 
 export function redisLogReader(opts: { url: string; prefix: string; log: string; pollMs?: number; connectTimeoutMs?: number }): LogReader {
-  const redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: opts.connectTimeoutMs ?? 2000, retryStrategy: (n) => (n > 3 ? null : 200) });
+  // Commands fail fast while Redis is away (one retry), but the connection keeps coming back: a
+  // follower in a long-running process must read on once Redis returns.
+  const redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: opts.connectTimeoutMs ?? 2000, retryStrategy: () => 250 });
   redis.on('error', () => undefined);
   let sub: Redis | null = null;
   const wakers = new Map<string, Set<() => void>>();

@@ -127,7 +127,7 @@ describe('catalog versions across compositions', () => {
     expect(changes.find((c) => c.dataset === 'eeb.discharge-permits')?.change).toBe('FIELDS_CHANGED');
     const warnings = changesNeedingAcceptance(changes, new Set(['civil.marriage-registration']));
     expect(warnings).toEqual([
-      'hrss.enterprise-insurance: class CONDITIONAL → UNCONDITIONAL opens it to every agency without a grant',
+      'hrss.enterprise-insurance: rule R-4 a class change needs --accept: CONDITIONAL → UNCONDITIONAL opens it to every agency without a grant',
       'civil.marriage-registration: removed while active grants name it',
     ]);
   });

@@ -92,4 +92,55 @@ describe('npm run compose against the grants in force', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  /** A scratch copy of the tree compose reads, with tax's schema edited. */
+  function scratch(editTax: (sdl: string) => string): string {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-compose-'));
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+    cpSync(path.join(ROOT, 'schema'), path.join(tmp, 'schema'), { recursive: true });
+    cpSync(path.join(ROOT, 'policies'), path.join(tmp, 'policies'), { recursive: true });
+    for (const s of SUBGRAPHS) cpSync(path.join(ROOT, 'subgraphs', s.name, 'schema.graphql'), path.join(tmp, 'subgraphs', s.name, 'schema.graphql'));
+    const tax = path.join(tmp, 'subgraphs/tax/schema.graphql');
+    writeFileSync(tax, editTax(readFileSync(tax, 'utf8')));
+    return tmp;
+  }
+  const lastChanges = (tmp: string) => (JSON.parse(readFileSync(path.join(tmp, 'schema/catalog-history.json'), 'utf8')) as { changes: { dataset: string; change: string; from: string | null; to: string | null }[] }[]).at(-1)!.changes;
+
+  it('refuses, even with --accept, a sensitive dataset that is not CONDITIONAL or NOT_SHARED, naming the rule', () => {
+    const tmp = scratch((sdl) => sdl.replace('class: "CONDITIONAL", sensitivity: "COMMERCIAL"', 'class: "UNCONDITIONAL", sensitivity: "COMMERCIAL"'));
+    try {
+      const r = run(tmp, ['--accept']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('tax.credit-rating: rule R-4 sensitive data stays conditional: a dataset with sensitivity COMMERCIAL must be CONDITIONAL or NOT_SHARED, not UNCONDITIONAL');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a class change in either direction without --accept, and records it in the catalog history when accepted', () => {
+    const tmp = scratch((sdl) => sdl.replace('class: "CONDITIONAL", sensitivity: "COMMERCIAL"', 'class: "NOT_SHARED", sensitivity: "COMMERCIAL"'));
+    try {
+      const refused = run(tmp);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('tax.credit-rating: rule R-4 a class change needs --accept: CONDITIONAL → NOT_SHARED closes it to every consumer, grants included');
+      const accepted = run(tmp, ['--accept']);
+      expect(accepted.status, accepted.stderr).toBe(0);
+      expect(lastChanges(tmp)).toContainEqual({ dataset: 'tax.credit-rating', change: 'CLASS_CHANGED', from: 'CONDITIONAL', to: 'NOT_SHARED' });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses the removal of a sensitivity without --accept, and records it when accepted', () => {
+    const tmp = scratch((sdl) => sdl.replace('class: "CONDITIONAL", sensitivity: "COMMERCIAL"', 'class: "CONDITIONAL"'));
+    try {
+      const refused = run(tmp);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('tax.credit-rating: rule R-4 removing a sensitivity needs --accept: COMMERCIAL → none');
+      expect(run(tmp, ['--accept']).status).toBe(0);
+      expect(lastChanges(tmp)).toContainEqual({ dataset: 'tax.credit-rating', change: 'SENSITIVITY_CHANGED', from: 'COMMERCIAL', to: null });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { ROOT } from '../helpers/root.ts';
 
 const REDIS_PORT = 6379;
 const catalog = readCatalog(readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8'));
-const civil: Caller = { sub: 'civil-1', agency: 'civil', roles: [], purpose: 'civil-affairs' };
+const civil: Caller = { sub: 'civil-1', agency: 'civil', roles: [], purpose: 'statistics' };
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -94,15 +94,15 @@ describe('policy reload whose Redis publish fails', () => {
     cleanups.push(() => other.close());
 
     await relay.cut();
-    writeFileSync(path.join(policyDir, 'civil.csv'), 'p, g-civil-1, civil, hrss.enterprise-insurance, civil-affairs, 2026-01-01, 2030-01-01\n');
+    writeFileSync(path.join(policyDir, 'civil.csv'), 'p2, g-civil-1, civil, hrss.enterprise-insurance, statistics, 2026-01-01, 2030-01-01, test basis\n');
     await until(() => logs.some((l) => l.includes('is not published to the other gateways')));
     // The new file runs here even though the others could not be told.
     expect(policy.decide(civil, 'Enterprise.insuredEmployees', Date.parse('2026-06-01T00:00:00Z')).reason).toBe('GRANT');
 
     await relay.restore();
     // A change another gateway files after the failure is still applied here.
-    await other.apply({ op: 'grant', grant: { id: 'g-after', consumer: 'civil', dataset: 'hrss.pension-insurance', purposes: ['civil-affairs'], validFrom: '2026-01-01', validUntil: '2030-01-01' } });
-    await until(() => policy.decide(civil, 'Person.pensionInsurance', Date.parse('2026-06-01T00:00:00Z')).reason !== 'GRANT_REQUIRED');
+    await other.apply({ op: 'grant', grant: { id: 'g-after', consumer: 'civil', dataset: 'eeb.enterprise-emissions', purposes: ['statistics'], validFrom: '2026-01-01', validUntil: '2030-01-01' } });
+    await until(() => policy.decide(civil, 'Enterprise.emissions', Date.parse('2026-06-01T00:00:00Z')).reason !== 'GRANT_REQUIRED');
 
     // Touching the unchanged file publishes the revision the others missed.
     writeFileSync(path.join(policyDir, 'civil.csv'), readFileSync(path.join(policyDir, 'civil.csv')));

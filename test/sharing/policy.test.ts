@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { newEnforceContext, newEnforcer, newModel } from 'casbin';
+import { newEnforcer, newModel } from 'casbin';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
@@ -68,7 +68,7 @@ describe('sharing policy decisions', () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-policy-'));
     cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     cpSync(path.join(ROOT, 'policies'), tmp, { recursive: true });
-    writeFileSync(path.join(tmp, 'extra.csv'), 'p, g-bad, amr, tax.tax-payments, market-supervision, 2026-01-01, 2028-01-01\n');
+    writeFileSync(path.join(tmp, 'extra.csv'), 'p2, g-bad, amr, tax.tax-payments, market-supervision, 2026-01-01, 2028-01-01, test\n');
     await expect(openSharingPolicy({ catalog, policyDir: tmp, dataDir: path.join(tmp, 'data'), redisUrl: null, unclassified: 'deny' })).rejects.toThrow(
       /extra\.csv:1: dataset tax\.tax-payments is NOT_SHARED: no grant can open it to amr \(R-4\)/,
     );
@@ -76,10 +76,10 @@ describe('sharing policy decisions', () => {
 
   it('applies a grant added to the authority\u2019s store at once, and its revocation', async () => {
     const { policy } = await openPolicy();
-    const eeb = caller('eeb', 'environmental-enforcement');
+    const eeb = caller('eeb', 'statistics');
     const v0 = policy.version;
     expect(policy.decide(eeb, 'Enterprise.insuredEmployees').reason).toBe('GRANT_REQUIRED');
-    await policy.store.apply({ op: 'grant', grant: { id: 'g-t1', consumer: 'eeb', dataset: 'hrss.enterprise-insurance', purposes: ['environmental-enforcement'], validFrom: '2026-01-01', validUntil: '2030-01-01' } });
+    await policy.store.apply({ op: 'grant', grant: { id: 'g-t1', consumer: 'eeb', dataset: 'hrss.enterprise-insurance', purposes: ['statistics'], validFrom: '2026-01-01', validUntil: '2030-01-01' } });
     await until(() => policy.decide(eeb, 'Enterprise.insuredEmployees').reason === 'GRANT');
     expect(policy.version).toBeGreaterThan(v0);
     expect(policy.decide(eeb, 'Enterprise.insuredEmployees')).toMatchObject({ effect: 'ALLOW', grantId: 'g-t1' });
@@ -97,10 +97,10 @@ describe('sharing policy decisions', () => {
 
   it('takes an edited policy file within a second, without restart', async () => {
     const { policy, policyDir } = await openPolicy();
-    const civil = caller('civil', 'civil-affairs');
+    const civil = caller('civil', 'statistics');
     expect(policy.decide(civil, 'Enterprise.insuredEmployees').reason).toBe('GRANT_REQUIRED');
     const started = Date.now();
-    writeFileSync(path.join(policyDir, 'civil.csv'), 'p, g-civil-1, civil, hrss.enterprise-insurance, civil-affairs, 2026-01-01, 2030-01-01\n');
+    writeFileSync(path.join(policyDir, 'civil.csv'), 'p2, g-civil-1, civil, hrss.enterprise-insurance, statistics, 2026-01-01, 2030-01-01, test basis\n');
     await until(() => policy.decide(civil, 'Enterprise.insuredEmployees').reason === 'GRANT', 1000);
     expect(Date.now() - started).toBeLessThanOrEqual(1000);
   });
@@ -108,50 +108,63 @@ describe('sharing policy decisions', () => {
   it('refuses a broken policy file, keeps the last good policy and logs file:line', async () => {
     const { policy, policyDir, logs } = await openPolicy();
     const amr = caller('amr', 'market-supervision');
-    writeFileSync(path.join(policyDir, 'grants.csv'), 'p, g-x, amr, tax.credit-rating\n');
+    writeFileSync(path.join(policyDir, 'grants.csv'), 'p2, g-x, amr, tax.credit-rating\n');
     await until(() => logs.some((l) => l.includes('grants.csv:1')));
-    expect(logs.find((l) => l.includes('grants.csv:1'))).toMatch(/refused, keeping the last good policy: policies\/grants\.csv:1: a grant line has 7 fields/);
+    expect(logs.find((l) => l.includes('grants.csv:1'))).toMatch(/refused, keeping the last good policy: policies\/grants\.csv:1: a grant line has 8 fields/);
     expect(policy.decide(amr, 'Enterprise.taxCreditGrade').reason).toBe('GRANT');
   });
 
   it('refuses a reloaded file that would open a NOT_SHARED dataset and keeps the last good policy', async () => {
     const { policy, policyDir, logs } = await openPolicy();
-    writeFileSync(path.join(policyDir, 'sneaky.csv'), '# opens criminal records\np, g-s, hrss, psb.criminal-records, social-insurance-administration, 2026-01-01, 2030-01-01\n');
+    writeFileSync(path.join(policyDir, 'sneaky.csv'), '# opens criminal records\np2, g-s, hrss, psb.criminal-records, social-insurance-administration, 2026-01-01, 2030-01-01, test\n');
     await until(() => logs.some((l) => l.includes('sneaky.csv:2')));
     expect(logs.join('\n')).toMatch(/sneaky\.csv:2: dataset psb\.criminal-records is NOT_SHARED/);
     expect(policy.decide(caller('hrss', 'social-insurance-administration'), 'Person.criminalRecord').reason).toBe('NOT_SHARED');
   });
 
-  it('decides exactly as Casbin\u2019s own enforce on the same lines (differential)', async () => {
+  it('decides exactly as a plain Casbin enforcer over model.conf and every line, with lookups that scan the lines (differential)', async () => {
     const { policy, policyDir } = await openPolicy();
     const e = await newEnforcer(newModel(readFileSync(path.join(policyDir, 'model.conf'), 'utf8')));
-    for (const f of ['grants.csv', 'agreements.csv']) {
+    for (const f of ['rules.csv', 'grants.csv', 'agreements.csv', 'suspensions.csv']) {
       for (const line of readFileSync(path.join(policyDir, f), 'utf8').split('\n')) {
         const cells = line.split(',').map((c) => c.trim());
-        if (cells[0] === 'p') await e.addPolicy(...cells.slice(1));
-        if (cells[0] === 'p2') await e.addNamedPolicy('p2', ...cells.slice(1));
+        if (['p', 'p2', 'p3'].includes(cells[0]!)) await e.addNamedPolicy(cells[0]!, ...cells.slice(1));
       }
     }
+    // The lookups as a scan of the enforcer's own lines: no index.
+    const scan = async (ptype: string) => e.getNamedPolicy(ptype);
+    const grants = await scan('p2');
+    const agreements = await scan('p3');
+    const t = (s: string) => Date.parse(s);
+    const lines = (a: string, d: string) => grants.filter((g) => g[1] === a && g[2] === d);
+    await e.addFunction('grants', {
+      exist: (a: string, d: string) => lines(a, d).length > 0,
+      cover: (a: string, d: string, p: string) => lines(a, d).some((g) => g[3] === p || g[3] === '*'),
+      inForce: (a: string, d: string, p: string, now: number) => lines(a, d).some((g) => (g[3] === p || g[3] === '*') && now >= t(g[4]!) && now < t(g[5]!)),
+    } as never);
+    await e.addFunction('agreements', {
+      inForce: (a: string, b: string, d: string, now: number, secret: boolean) =>
+        agreements.some((x) => ((x[1] === a && x[2] === b) || (x[1] === b && x[2] === a)) && (x[3] === '*' || x[3] === d) && now >= t(x[4]!) && now < t(x[5]!) && (!secret || x[6] === 'true')),
+    } as never);
+    await e.addFunction('suspensions', { inForce: () => false } as never);
     const agencies = ['amr', 'tax', 'hrss', 'eeb', 'psb', 'civil'];
-    const purposes = ['tax-collection', 'market-supervision', 'social-insurance-administration', 'statistics'];
+    const purposes = ['', 'tax-collection', 'market-supervision', 'social-insurance-administration', 'statistics'];
     const times = ['2025-06-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z', '2028-06-01T00:00:00.000Z'];
     let compared = 0;
-    for (const ds of catalog.datasets.values()) {
-      if (ds.class !== 'CONDITIONAL') continue;
+    for (const [coordinate, ds] of catalog.byCoordinate) {
       for (const agency of agencies) {
-        if (agency === ds.provider) continue;
         for (const purpose of purposes) {
           for (const at of times) {
-            const granted = await e.enforce(agency, ds.id, purpose, at);
-            const agreed = ds.sensitivity === null || (await e.enforce(newEnforceContext('2'), agency, ds.provider, ds.id, at, String(ds.sensitivity === 'STATE_SECRET')));
-            const d = policy.decide(caller(agency, purpose), ds.coordinates[0]!, Date.parse(at));
-            expect(d.effect === 'ALLOW', `${agency} ${purpose} ${ds.id} ${at}`).toBe(granted && agreed);
+            const obj = { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: 'deny' };
+            const [allowed, rule] = await e.enforceEx({ agency, purpose }, obj, Date.parse(at));
+            const d = policy.decide(caller(agency, purpose || null), coordinate, Date.parse(at));
+            expect({ effect: d.effect, reason: d.reason }, `${agency} ${purpose} ${coordinate} ${at}`).toEqual({ effect: allowed ? 'ALLOW' : 'DENY', reason: rule[1] });
             compared++;
           }
         }
       }
     }
-    expect(compared).toBeGreaterThan(100);
+    expect(compared).toBeGreaterThan(1000);
   });
 });
 
@@ -207,16 +220,16 @@ describe('two gateway policies over one Redis', () => {
     // Each instance has its own copy of policies/, as on separate hosts.
     const a = await openPolicy({ redisUrl, redisPrefix: prefix });
     const b = await openPolicy({ redisUrl, redisPrefix: prefix });
-    const civil = caller('civil', 'civil-affairs');
+    const civil = caller('civil', 'statistics');
     expect(b.policy.decide(civil, 'Enterprise.insuredEmployees').reason).toBe('GRANT_REQUIRED');
 
     const started = performance.now();
-    writeFileSync(path.join(a.policyDir, 'civil.csv'), 'p, g-civil-1, civil, hrss.enterprise-insurance, civil-affairs, 2026-01-01, 2030-01-01\n');
+    writeFileSync(path.join(a.policyDir, 'civil.csv'), 'p2, g-civil-1, civil, hrss.enterprise-insurance, statistics, 2026-01-01, 2030-01-01, test basis\n');
     await until(() => b.policy.decide(civil, 'Enterprise.insuredEmployees').reason === 'GRANT', 1000);
     console.log(`policy file change on instance A applied by instance B over Redis: ${(performance.now() - started).toFixed(1)} ms`);
     expect(b.logs.join('\n')).toMatch(/policy revision [0-9a-f]{8} published by .* installed/);
 
-    writeFileSync(path.join(a.policyDir, 'civil.csv'), 'p, g-civil-1, civil\n');
+    writeFileSync(path.join(a.policyDir, 'civil.csv'), 'p2, g-civil-1, civil\n');
     await until(() => a.logs.some((l) => l.includes('civil.csv:1')));
     await new Promise((r) => setTimeout(r, 300));
     expect(b.policy.decide(civil, 'Enterprise.insuredEmployees').reason).toBe('GRANT');

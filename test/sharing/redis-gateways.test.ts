@@ -24,12 +24,12 @@ describe('two gateway instances over one Redis', () => {
 
   it('a grant approved through the workflow on one instance takes effect in the other, and so does its revocation', async () => {
     const q = `{ enterprise(uscc: "${ENT}") { emissions(year: 2024) { cod } } }`;
-    const ask = () => postGraphQL(second.url, q, { agency: 'tax', purpose: 'tax-collection' }, ex.token);
+    const ask = () => postGraphQL(second.url, q, { agency: 'tax', purpose: 'statistics' }, ex.token);
     const before = await ask();
     expect((before.body.errors?.[0]?.extensions?.['sharing'] as { reason: string }).reason).toBe('GRANT_REQUIRED');
 
     const filed = await ex.query(
-      'mutation { fileSharingRequest(provider: "eeb", datasets: ["eeb.enterprise-emissions"], purposes: ["tax-collection"], legalBasis: "R-11", justification: "环保税征管", validUntil: "2030-01-01") { id } }',
+      'mutation { fileSharingRequest(provider: "eeb", datasets: ["eeb.enterprise-emissions"], purposes: ["statistics"], legalBasis: "R-11", justification: "环保税征管统计", validUntil: "2030-01-01") { id } }',
       { agency: 'tax' },
     );
     const id = (filed.body.data?.['fileSharingRequest'] as { id: string }).id;

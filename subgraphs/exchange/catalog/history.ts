@@ -10,7 +10,7 @@ export interface DatasetShape {
   readonly coordinates: readonly string[];
 }
 
-export type ChangeKind = 'ADDED' | 'REMOVED' | 'CLASS_CHANGED' | 'FIELDS_CHANGED';
+export type ChangeKind = 'ADDED' | 'REMOVED' | 'CLASS_CHANGED' | 'SENSITIVITY_CHANGED' | 'FIELDS_CHANGED';
 
 export interface DatasetChange {
   readonly dataset: string;
@@ -47,6 +47,7 @@ export function diffCatalogs(before: readonly DatasetShape[], after: readonly Da
     if (o === undefined) changes.push({ dataset: d.id, change: 'ADDED', from: null, to: d.class });
     else {
       if (o.class !== d.class) changes.push({ dataset: d.id, change: 'CLASS_CHANGED', from: o.class, to: d.class });
+      if (o.sensitivity !== d.sensitivity) changes.push({ dataset: d.id, change: 'SENSITIVITY_CHANGED', from: o.sensitivity, to: d.sensitivity });
       if (o.coordinates.join(',') !== d.coordinates.join(',')) changes.push({ dataset: d.id, change: 'FIELDS_CHANGED', from: o.coordinates.join(', '), to: d.coordinates.join(', ') });
     }
   }
@@ -55,14 +56,28 @@ export function diffCatalogs(before: readonly DatasetShape[], after: readonly Da
 }
 
 /**
- * Changes that widen or break access and need the operator's `--accept`: a conditional dataset
- * made unconditional, or a dataset removed while grants still name it.
+ * Classifications no composition may produce (R-4): sensitive data (commercial secret, personal,
+ * state secret) is CONDITIONAL or NOT_SHARED, never open to every agency.
+ */
+export function classificationProblems(datasets: readonly DatasetShape[]): string[] {
+  return datasets
+    .filter((d) => d.sensitivity !== null && d.class !== 'CONDITIONAL' && d.class !== 'NOT_SHARED')
+    .map((d) => `${d.id}: rule R-4 sensitive data stays conditional: a dataset with sensitivity ${d.sensitivity} must be CONDITIONAL or NOT_SHARED, not ${d.class}`);
+}
+
+/**
+ * Changes that widen, narrow or break access and need the operator's `--accept` (R-4): any change
+ * of sharing class, a sensitivity removed, or a dataset removed while grants still name it.
  */
 export function changesNeedingAcceptance(changes: readonly DatasetChange[], grantedDatasets: ReadonlySet<string>): string[] {
   const warnings: string[] = [];
   for (const c of changes) {
-    if (c.change === 'CLASS_CHANGED' && c.from === 'CONDITIONAL' && c.to === 'UNCONDITIONAL') {
-      warnings.push(`${c.dataset}: class CONDITIONAL → UNCONDITIONAL opens it to every agency without a grant`);
+    if (c.change === 'CLASS_CHANGED') {
+      const why = c.to === 'UNCONDITIONAL' ? 'opens it to every agency without a grant' : c.to === 'NOT_SHARED' ? 'closes it to every consumer, grants included' : 'changes who may read it';
+      warnings.push(`${c.dataset}: rule R-4 a class change needs --accept: ${c.from} → ${c.to} ${why}`);
+    }
+    if (c.change === 'SENSITIVITY_CHANGED' && c.to === null) {
+      warnings.push(`${c.dataset}: rule R-4 removing a sensitivity needs --accept: ${c.from} → none drops the confidentiality agreement it requires (R-34)`);
     }
     if (c.change === 'REMOVED' && grantedDatasets.has(c.dataset)) {
       warnings.push(`${c.dataset}: removed while active grants name it`);

@@ -3,6 +3,7 @@ import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../../common/declarations.ts';
+import { purposeProblem } from '../../../common/catalogued-purposes.ts';
 import { ids, type Actor, type GrantTerms, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
 import { openGrantStore } from '../../../ledger/grants.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
@@ -110,8 +111,11 @@ export async function workflow(deps: WorkflowDeps) {
     await ledger.decide(projection, () => decide(find(id, ctx)), actorOf(ctx));
     return view(requests.get(id)!);
   };
-  const grantTerms = (r: SharingRequest, validUntil: string, conditions: string | null): GrantTerms[] =>
-    r.datasets.map((dataset) => ({ consumer: r.consumer, dataset, purposes: r.purposes, validFrom: now().toISOString(), validUntil, conditions, requestId: r.id }));
+  const grantTerms = (r: SharingRequest, validUntil: string, conditions: string | null): GrantTerms[] => {
+    const uncatalogued = purposeProblem(r.datasets, r.purposes);
+    if (uncatalogued !== null) throw bad('id', `request ${r.id} cannot be granted: ${uncatalogued}`);
+    return r.datasets.map((dataset) => ({ consumer: r.consumer, dataset, purposes: r.purposes, validFrom: now().toISOString(), validUntil, conditions, requestId: r.id }));
+  };
   const view = (r: SharingRequest) => ({
     ...r,
     status: statusOf(r, now()),
@@ -172,6 +176,8 @@ export async function workflow(deps: WorkflowDeps) {
         }
         if (args.purposes.length === 0) throw bad('purposes', 'name at least one purpose (R-24)');
         for (const p of args.purposes) if (!Object.hasOwn(purposes, p)) throw bad('purposes', `unknown purpose code "${p}"`);
+        const uncatalogued = purposeProblem(args.datasets, args.purposes);
+        if (uncatalogued !== null) throw bad('purposes', uncatalogued);
         const validUntil = futureDate('validUntil', args.validUntil, now());
         const filed = await ledger.record(
           {

@@ -1,0 +1,243 @@
+import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
+import { timeOf } from './policy-files.ts';
+
+/** One grant line (p2) as the index holds it. */
+interface GrantLine {
+  readonly rule: readonly string[];
+  readonly from: number;
+  readonly until: number;
+}
+
+/**
+ * The grant lines of one (consumer, dataset, purpose), with the union of their validity as sorted,
+ * disjoint spans, computed when first asked after a change: "in force at t" is a binary search.
+ */
+class GrantBucket {
+  readonly lines: GrantLine[] = [];
+  private spans: number[] | null = null;
+
+  add(line: GrantLine): void {
+    this.lines.push(line);
+    this.spans = null;
+  }
+
+  remove(rule: readonly string[]): void {
+    const i = this.lines.findIndex((l) => l.rule === rule || l.rule.join('\u0000') === rule.join('\u0000'));
+    if (i >= 0) this.lines.splice(i, 1);
+    this.spans = null;
+  }
+
+  inForce(now: number): boolean {
+    if (this.spans === null) {
+      const sorted = [...this.lines].sort((a, b) => a.from - b.from);
+      const spans: number[] = [];
+      for (const l of sorted) {
+        if (spans.length > 0 && l.from <= spans[spans.length - 1]!) spans[spans.length - 1] = Math.max(spans[spans.length - 1]!, l.until);
+        else spans.push(l.from, l.until);
+      }
+      this.spans = spans;
+    }
+    const spans = this.spans;
+    // The last span starting at or before now.
+    let lo = 0;
+    let hi = spans.length / 2 - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (spans[mid * 2]! <= now) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found >= 0 && now < spans[found * 2 + 1]!;
+  }
+}
+
+/** The grants of one (consumer, dataset), by purpose ('*' for lines naming every catalogued purpose). */
+class GrantsOf {
+  readonly byPurpose = new Map<string, GrantBucket>();
+  count = 0;
+  constructor(private readonly catalogued: readonly string[] | null) {}
+
+  /** The buckets that can cover `purpose`: its own, and '*' when the catalog lists the purpose. */
+  buckets(purpose: string): GrantBucket[] {
+    const out: GrantBucket[] = [];
+    const own = this.byPurpose.get(purpose);
+    if (own !== undefined && own.lines.length > 0) out.push(own);
+    const star = this.byPurpose.get('*');
+    if (star !== undefined && star.lines.length > 0 && (this.catalogued === null || this.catalogued.includes(purpose))) out.push(star);
+    return out;
+  }
+}
+
+interface AgreementLine {
+  readonly rule: readonly string[];
+  readonly dataset: string;
+  readonly from: number;
+  readonly until: number;
+  readonly secrecyFiled: boolean;
+}
+
+interface SuspensionLine {
+  readonly rule: readonly string[];
+  readonly dataset: string;
+  readonly from: number;
+  readonly until: number;
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+function drop<T extends { rule: readonly string[] }>(map: Map<string, T[]>, key: string, rule: readonly string[]): void {
+  const list = map.get(key);
+  if (list === undefined) return;
+  const kept = list.filter((l) => l.rule !== rule && l.rule.join('\u0000') !== rule.join('\u0000'));
+  if (kept.length === 0) map.delete(key);
+  else map.set(key, kept);
+}
+
+/**
+ * The grant, agreement and suspension lines of the policy, indexed by key, and the lookups
+ * model.conf's matcher calls (`grants.inForce(...)` ...). It holds exactly the lines the enforcer
+ * holds: every line goes into both at once, so a lookup answers what a scan of the lines would,
+ * without scanning 100,000 of them.
+ */
+export class PolicyIndex {
+  private readonly grantLines = new Map<string, GrantsOf>();
+  private readonly agreementLines = new Map<string, AgreementLine[]>();
+  private readonly suspensionLines = new Map<string, SuspensionLine[]>();
+
+  add(ptype: 'p2' | 'p3' | 'p4', rule: readonly string[]): void {
+    switch (ptype) {
+      case 'p2': {
+        const [, consumer, dataset, purpose, from, until] = rule as [string, string, string, string, string, string];
+        const key = `${consumer}\u0000${dataset}`;
+        let of = this.grantLines.get(key);
+        if (of === undefined) {
+          of = new GrantsOf(cataloguedPurposes(dataset));
+          this.grantLines.set(key, of);
+        }
+        let bucket = of.byPurpose.get(purpose);
+        if (bucket === undefined) {
+          bucket = new GrantBucket();
+          of.byPurpose.set(purpose, bucket);
+        }
+        bucket.add({ rule, from: timeOf(from), until: timeOf(until) });
+        of.count++;
+        return;
+      }
+      case 'p3': {
+        const [, a, b, dataset, signedOn, until, filed] = rule as [string, string, string, string, string, string, string];
+        push(this.agreementLines, pairKey(a, b), { rule, dataset, from: timeOf(signedOn), until: timeOf(until), secrecyFiled: filed === 'true' });
+        return;
+      }
+      case 'p4': {
+        const [agency, dataset, from, until] = rule as [string, string, string, string];
+        push(this.suspensionLines, agency, { rule, dataset, from: timeOf(from), until: timeOf(until) });
+        return;
+      }
+    }
+  }
+
+  remove(ptype: 'p2' | 'p3' | 'p4', rule: readonly string[]): void {
+    switch (ptype) {
+      case 'p2': {
+        const key = `${rule[1]}\u0000${rule[2]}`;
+        const of = this.grantLines.get(key);
+        const bucket = of?.byPurpose.get(rule[3]!);
+        if (of === undefined || bucket === undefined) return;
+        const before = bucket.lines.length;
+        bucket.remove(rule);
+        of.count -= before - bucket.lines.length;
+        if (bucket.lines.length === 0) of.byPurpose.delete(rule[3]!);
+        if (of.count === 0) this.grantLines.delete(key);
+        return;
+      }
+      case 'p3':
+        return drop(this.agreementLines, pairKey(rule[1]!, rule[2]!), rule);
+      case 'p4':
+        return drop(this.suspensionLines, rule[0]!, rule);
+    }
+  }
+
+  private buckets(agency: string, dataset: string, purpose: string): GrantBucket[] {
+    return this.grantLines.get(`${agency}\u0000${dataset}`)?.buckets(purpose) ?? [];
+  }
+
+  /** The grant line in force for this read, if any (one that `grants.inForce` found). */
+  grantInForce(agency: string, dataset: string, purpose: string, now: number): readonly string[] | undefined {
+    for (const b of this.buckets(agency, dataset, purpose)) {
+      if (!b.inForce(now)) continue;
+      const line = b.lines.find((g) => now >= g.from && now < g.until);
+      if (line !== undefined) return line.rule;
+    }
+    return undefined;
+  }
+
+  grantsFor(agency: string, dataset: string): readonly (readonly string[])[] {
+    const of = this.grantLines.get(`${agency}\u0000${dataset}`);
+    return of === undefined ? [] : [...of.byPurpose.values()].flatMap((b) => b.lines.map((l) => l.rule));
+  }
+
+  agreementInForce(a: string, b: string, dataset: string, now: number, secret: boolean): readonly string[] | undefined {
+    return (this.agreementLines.get(pairKey(a, b)) ?? []).find((l) => (l.dataset === '*' || l.dataset === dataset) && now >= l.from && now < l.until && (!secret || l.secrecyFiled))?.rule;
+  }
+
+  suspensionInForce(agency: string, dataset: string, now: number): readonly string[] | undefined {
+    return (this.suspensionLines.get(agency) ?? []).find((l) => (l.dataset === '*' || l.dataset === dataset) && now >= l.from && now < l.until)?.rule;
+  }
+
+  /** The objects model.conf's matcher calls, by the names it uses. */
+  matcherFunctions(): Record<'grants' | 'agreements' | 'suspensions', object> {
+    return {
+      grants: {
+        exist: (agency: string, dataset: string): boolean => this.grantLines.has(`${agency}\u0000${dataset}`),
+        cover: (agency: string, dataset: string, purpose: string): boolean => this.buckets(agency, dataset, purpose).length > 0,
+        inForce: (agency: string, dataset: string, purpose: string, now: number): boolean => this.buckets(agency, dataset, purpose).some((b) => b.inForce(now)),
+      },
+      agreements: {
+        inForce: (a: string, b: string, dataset: string, now: number, secret: boolean): boolean => this.agreementInForce(a, b, dataset, now, secret) !== undefined,
+      },
+      suspensions: {
+        inForce: (agency: string, dataset: string, now: number): boolean => this.suspensionInForce(agency, dataset, now) !== undefined,
+      },
+    };
+  }
+
+  /**
+   * The window around `now` in which no grant, agreement or suspension starts or stops being in
+   * force: within it, a decision made once holds.
+   */
+  window(now: number): { from: number; until: number } {
+    let from = -Infinity;
+    let until = Infinity;
+    const see = (t: number): void => {
+      if (t > now && t < until) until = t;
+      if (t <= now && t > from) from = t;
+    };
+    for (const of of this.grantLines.values()) {
+      for (const b of of.byPurpose.values()) {
+        for (const l of b.lines) {
+          see(l.from);
+          see(l.until);
+        }
+      }
+    }
+    for (const map of [this.agreementLines, this.suspensionLines] as Map<string, { from: number; until: number }[]>[]) {
+      for (const list of map.values()) {
+        for (const l of list) {
+          see(l.from);
+          see(l.until);
+        }
+      }
+    }
+    return { from, until };
+  }
+}
