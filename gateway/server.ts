@@ -10,7 +10,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../common/http.ts';
 import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
 import { gatewaySigningKey } from './identity/gateway-keys.ts';
-import { checkVariables, planArgumentChecks, type ArgumentPlan } from './arguments.ts';
+import { checkVariables, operationProblem, planArgumentChecks, variableProblem, type ArgumentPlan } from './arguments.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import type { Config } from './config.ts';
 import { errorBody, ERROR_CODES, exchangeError, isPublicCode } from '../common/errors.ts';
@@ -102,6 +102,8 @@ function requestChecks(): ApolloServerPlugin<GatewayContext> {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
+          const unresolved = operationProblem(rc.document, rc.request.operationName, rc.operation);
+          if (unresolved !== null) throw exchangeError(unresolved.code, unresolved.message);
           if (rc.operation === undefined) return;
           let plan = plans.get(rc.operation);
           if (plan === undefined) {
@@ -109,7 +111,7 @@ function requestChecks(): ApolloServerPlugin<GatewayContext> {
             plans.set(rc.operation, plan);
           }
           if (plan.limit !== null) throw exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
-          const problem = plan.args.literalProblem ?? checkVariables(plan.args, rc.request.variables);
+          const problem = plan.args.literalProblem ?? variableProblem(rc.schema, rc.operation, rc.request.variables) ?? checkVariables(plan.args, rc.request.variables);
           if (problem !== null) throw exchangeError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
         },
       };
