@@ -50,7 +50,7 @@ if (role === 'subgraphs') {
 } else if (role === 'governed' || role === 'governed-no-audit') {
   const { startGateway } = await import('../gateway/server.ts');
   // Audit off: every record accepted and dropped at once, to price the audit alone.
-  const discard = { kind: 'file' as const, append: async () => undefined, query: async () => ({ records: [], next: null }), stats: () => ({ appends: 0, records: 0, syncs: 0 }), close: async () => undefined };
+  const discard = { kind: 'file' as const, append: async () => undefined, query: async () => ({ records: [], next: null }), stats: () => ({ appends: 0, records: 0, syncs: 0 }), writable: () => true, close: async () => undefined };
   const gw = await startGateway(config, { log: silentLogger, ...(role === 'governed-no-audit' ? { auditStore: discard } : {}) });
   console.log(JSON.stringify({ url: gw.url }));
 } else if (role === 'micro') {

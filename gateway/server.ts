@@ -15,18 +15,21 @@ import { openAuditStore, type AuditStore } from './audit/store.ts';
 import type { Config } from './config.ts';
 import { errorBody, ERROR_CODES, exchangeError, isPublicCode } from '../common/errors.ts';
 import { governedGateway, newRequestId, type GatewayContext } from './governed.ts';
-import { overdueDatasets, subgraphHealth } from './health.ts';
+import { healthVerdict, overdueDatasets, subgraphReachability } from './health.ts';
 import { PURPOSE_CODES } from '../common/vocabulary.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
 import { verificationKey } from './identity/keys.ts';
 import { checkLimits, DEFAULT_LIMITS } from './limits.ts';
 import { disableApolloTelemetry } from './no-telemetry.ts';
-import { subgraphFetch } from './subgraph-fetch.ts';
+import { guardedSubgraphFetch, SubgraphDownError } from './subgraph-fetch.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
 import { consoleLogger, type Logger } from './log.ts';
 import { readCatalog } from './sharing/catalog.ts';
 import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
 
 export const BODY_LIMIT = 256 * 1024;
+/** Three failures in a row open a subgraph's circuit; a probe goes through every 2 s while open. */
+const BREAKER = { failureThreshold: 3, cooldownMs: 2000 } as const;
 
 export interface RunningGateway {
   readonly url: string;
@@ -46,10 +49,9 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly subgraph: string,
     url: string,
     private readonly sign: (id: GatewayContext['caller'], subgraph: string) => string,
+    fetcher: ReturnType<typeof guardedSubgraphFetch>,
   ) {
-    // Node's own fetch (undici) pools keep-alive connections; it served about 30 % more joined
-    // queries per second than the default make-fetch-happen client in the benchmark.
-    super({ url, fetcher: subgraphFetch });
+    super({ url, fetcher });
   }
 
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]): void {
@@ -60,7 +62,8 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     try {
       return await super.process(options);
     } catch (e) {
-      throw new GraphQLError(`The ${this.subgraph} subgraph did not answer; its fields are null.`, {
+      const why = e instanceof SubgraphDownError && e.why === 'timeout' ? ' in time' : e instanceof SubgraphDownError && e.why === 'circuit-open' ? ' (it is down; retrying it shortly)' : '';
+      throw new GraphQLError(`The ${this.subgraph} subgraph did not answer${why}; its fields are null.`, {
         extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.subgraph },
         originalError: e instanceof Error ? e : undefined,
       });
@@ -171,12 +174,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   disableApolloTelemetry();
   const overrides = config.subgraphUrls;
   const subgraphUrls = new Map<string, string>();
+  const breakers = new Map<string, CircuitBreaker>();
   const apolloGateway = new ApolloGateway({
     supergraphSdl,
     buildService({ name, url }) {
       const target = overrides.get(name) ?? url ?? '';
       subgraphUrls.set(name, target);
-      return new SubgraphDataSource(name, target, sign);
+      const breaker = new CircuitBreaker(BREAKER, (from, to) => {
+        if (to === 'open' && from === 'closed') log.warn(`subgraph ${name}: ${BREAKER.failureThreshold} failures in a row; failing fast, probing again every ${BREAKER.cooldownMs} ms`);
+        else if (to === 'closed') log.info(`subgraph ${name}: answering again`);
+      });
+      breakers.set(name, breaker);
+      return new SubgraphDataSource(name, target, sign, guardedSubgraphFetch({ timeoutMs: config.subgraphTimeoutMs, breaker }));
     },
   });
   const gateway: GatewayInterface = governedGateway(apolloGateway, { catalog, policy, audit, log });
@@ -195,11 +204,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/health' && req.method === 'GET') {
-      const [health, overdue] = await Promise.all([
-        subgraphHealth(subgraphUrls),
-        overdueDatasets(subgraphUrls.get('exchange'), [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, 'exchange')]),
-      ]);
-      sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, freshness: overdue === null ? 'unknown' : { overdue }, instance, audit: audit.kind });
+      const probe = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
+      const [reachability, overdue] = await Promise.all([subgraphReachability(subgraphUrls, probe), overdueDatasets(subgraphUrls.get('exchange'), probe('exchange'))]);
+      const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() });
+      sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
       return;
     }
     if (path !== '/graphql') {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointSigner, type Checkpoint } from './checkpoint.ts';
@@ -40,6 +40,15 @@ export function readFileRecords(auditDir: string): AuditRecord[] {
     }
   }
   return records;
+}
+
+function canWrite(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -212,6 +221,8 @@ export async function openFileAuditStore(opts: { dataDir: string; instance: stri
   return {
     kind: 'file',
     stats: () => ({ ...stats }),
+    // The last write succeeded and the directory (or, if someone removed it, its parent) still takes writes.
+    writable: () => healthy && (canWrite(dir) || (!existsSync(dir) && canWrite(auditDir))),
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
       stats.appends++;

@@ -64,6 +64,7 @@ export async function openRedisAuditStore(opts: { url: string; prefix: string; i
   return {
     kind: 'redis',
     stats: () => ({ ...stats }),
+    writable: () => healthy && redis.status === 'ready',
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
       stats.appends++;

@@ -29,6 +29,8 @@ export interface AuditStore {
   append(entries: readonly AuditEntry[]): Promise<void>;
   query(filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }>;
   stats(): StoreStats;
+  /** Whether an append would be accepted now, as far as the store can tell without writing (for /health). */
+  writable(): boolean;
   close(): Promise<void>;
 }
 
