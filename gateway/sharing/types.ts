@@ -14,6 +14,9 @@ export type DenyReason =
   | 'AGREEMENT_REQUIRED'
   | 'UNPUBLISHED';
 
+/** A dataset reserved to a role the caller lacks (the access log: auditor); decided by gateway/role-gate.ts, not the policy. */
+export type GateReason = 'ROLE_REQUIRED';
+
 export type AllowReason = 'PROVIDER' | 'UNCONDITIONAL' | 'GRANT' | 'UNCLASSIFIED_ALLOWED' | 'KEY_FIELD';
 
 /** One catalogued dataset, as declared by `@dataset` in the supergraph. */
@@ -43,4 +46,4 @@ export interface Caller {
 
 export type Decision =
   | { readonly effect: 'ALLOW'; readonly reason: AllowReason; readonly dataset: Dataset | null; readonly grantId: string | null }
-  | { readonly effect: 'DENY'; readonly reason: DenyReason; readonly dataset: Dataset | null; readonly remedy: string };
+  | { readonly effect: 'DENY'; readonly reason: DenyReason | GateReason; readonly dataset: Dataset | null; readonly remedy: string };
