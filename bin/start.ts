@@ -21,7 +21,7 @@ for (const info of SUBGRAPHS) {
     running.push(await startSubgraphServer(await loadSubgraph(info.name, env), { host: config.host, port: info.port, gatewayPublicKey: publicKey }));
   } catch (e) {
     await closeAll();
-    die(startFailure(`subgraph ${info.name}`, e));
+    die(startFailure(`subgraph ${info.name}`, e, config.redisUrl));
   }
 }
 try {
@@ -36,5 +36,5 @@ try {
   });
 } catch (e) {
   await closeAll();
-  die(startFailure('gateway', e));
+  die(startFailure('gateway', e, config.redisUrl));
 }

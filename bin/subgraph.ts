@@ -15,5 +15,5 @@ try {
   process.stderr.write(`subgraph ${info.name} (agency ${info.agency}) at ${running.url}\n`);
   onShutdown(() => running.close());
 } catch (e) {
-  die(startFailure(`subgraph ${info.name}`, e));
+  die(startFailure(`subgraph ${info.name}`, e, config.redisUrl));
 }

@@ -77,6 +77,16 @@ describe('the command-line tools under misuse', () => {
     expect(r.stderr).not.toMatch(STACK);
   });
 
+  it.each([['bin/gateway.ts'], ['bin/subgraph.ts', 'exchange']])('%s with Redis unreachable stops with one line naming it and exit 1', async (...argv) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', ...argv], {
+      cwd: ROOT, env: { ...process.env, ...env, PORT: '0', REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    const last = r.stderr.trim().split('\n').pop()!;
+    expect(last).toMatch(/: cannot reach Redis at 127\.0\.0\.1:\d+ \(REDIS_URL\); is it running\?$/);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
   it('token refuses a --ttl over 24 h, naming --max-ttl', () => {
     const r = run('token', ['--agency', 'tax', '--ttl', '100000d'], env);
     expect(r.status).toBe(2);
