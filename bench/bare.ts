@@ -13,9 +13,9 @@ import { subgraphFetch } from '../gateway/subgraph-fetch.ts';
  * supergraph and subgraphs, served by the same node:http front, with no auth, policy or audit.
  * It still sends a (fixed, pre-signed) identity header because the subgraphs demand one.
  */
-export async function startBareGateway(opts: { supergraphSdl: string; subgraphUrls: ReadonlyMap<string, string>; secret: string }): Promise<{ url: string; close(): Promise<void> }> {
-  const sign = identitySigner(opts.secret);
-  const header = (): string => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null });
+export async function startBareGateway(opts: { supergraphSdl: string; subgraphUrls: ReadonlyMap<string, string>; signingKey: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const sign = identitySigner(opts.signingKey);
+  const header = (subgraph: string): string => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null }, subgraph);
   // Neither gateway reports telemetry: the baseline must not do work the governed one skips.
   disableApolloTelemetry();
   const gateway = new ApolloGateway({
@@ -26,7 +26,7 @@ export async function startBareGateway(opts: { supergraphSdl: string; subgraphUr
         // The same HTTP client the governed gateway uses, so the comparison is governance alone.
         fetcher: subgraphFetch,
         willSendRequest({ request }) {
-          request.http?.headers.set(TRUST_HEADER, header());
+          request.http?.headers.set(TRUST_HEADER, header(name));
         },
       }),
   });

@@ -7,7 +7,7 @@ import { silentLogger } from '../gateway/log.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer } from '../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../common/trust.ts';
+import { gatewayPublicKey, gatewaySigningKey } from '../gateway/identity/gateway-keys.ts';
 import { startBareGateway } from './bare.ts';
 
 /**
@@ -19,7 +19,7 @@ const role = process.argv[2];
 const config = loadConfig();
 
 if (role === 'subgraphs') {
-  const secret = subgraphSecret(config.subgraphSecret, config.dataDir);
+  const publicKey = gatewayPublicKey(config);
   const counts: Record<string, number> = {};
   const urls: Record<string, string> = {};
   const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath };
@@ -28,7 +28,7 @@ if (role === 'subgraphs') {
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), {
       host: '127.0.0.1',
       port: 0,
-      secret,
+      gatewayPublicKey: publicKey,
       onRequest: () => {
         counts[info.name]! += 1;
       },
@@ -45,7 +45,7 @@ if (role === 'subgraphs') {
   console.log(JSON.stringify({ urls, stats: `http://127.0.0.1:${(stats.address() as AddressInfo).port}/` }));
 } else if (role === 'bare') {
   const urls = new Map<string, string>(config.subgraphUrls);
-  const gw = await startBareGateway({ supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: urls, secret: subgraphSecret(config.subgraphSecret, config.dataDir) });
+  const gw = await startBareGateway({ supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: urls, signingKey: gatewaySigningKey(config).privateKeyPem });
   console.log(JSON.stringify({ url: gw.url }));
 } else if (role === 'governed' || role === 'governed-no-audit') {
   const { startGateway } = await import('../gateway/server.ts');

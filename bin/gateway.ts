@@ -8,5 +8,5 @@ try {
   process.stderr.write(`gateway at ${gw.url} (audit instance ${gw.instance}, ${gw.audit.kind} store)\n`);
   onShutdown(() => gw.close());
 } catch (e) {
-  die(startFailure('gateway', e));
+  die(startFailure('gateway', e, config.redisUrl));
 }

@@ -15,8 +15,13 @@ export function die(line: string): never {
 }
 
 /** The one line a failed start prints: what failed, without a stack. */
-export function startFailure(what: string, e: unknown): string {
+export function startFailure(what: string, e: unknown, redisUrl: string | null = null): string {
   const err = e as NodeJS.ErrnoException;
+  // ioredis reports a refused or dropped connection as "Connection is closed." without the cause.
+  if (redisUrl !== null && (err.code === 'ECONNREFUSED' || /Connection is closed|connect E|Reached the max retries/.test(err.message ?? ''))) {
+    const u = new URL(redisUrl);
+    return `${what}: cannot reach Redis at ${u.hostname}:${u.port || '6379'} (REDIS_URL); is it running?`;
+  }
   if (err.code === 'EADDRINUSE') return `${what}: cannot listen, address in use (${err.message.replace(/^.*EADDRINUSE:?\s*/, '')})`;
   if (err.code === 'EACCES') return `${what}: cannot listen, permission denied`;
   return `${what}: ${err.message ?? String(e)}`;

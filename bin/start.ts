@@ -2,14 +2,15 @@ import { auditReader } from '../gateway/audit/reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../common/trust.ts';
+import { gatewayPublicKey } from '../gateway/identity/gateway-keys.ts';
 import { configOrExit, die, onShutdown, startFailure } from './run.ts';
 
 /** The whole reference exchange in one process: every subgraph on its reference port, then the gateway. */
 const config = configOrExit();
 // Loaded after the configuration is known good, so a bad value fails fast with one line.
 const { startGateway } = await import('../gateway/server.ts');
-const secret = subgraphSecret(config.subgraphSecret, config.dataDir);
+// Made before any subgraph starts, so that every one verifies with the key the gateway will sign with.
+const publicKey = gatewayPublicKey(config);
 const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath, auditReader: auditReader(config) };
 const running: RunningSubgraph[] = [];
 const closeAll = async (): Promise<void> => {
@@ -17,10 +18,10 @@ const closeAll = async (): Promise<void> => {
 };
 for (const info of SUBGRAPHS) {
   try {
-    running.push(await startSubgraphServer(await loadSubgraph(info.name, env), { host: config.host, port: info.port, secret }));
+    running.push(await startSubgraphServer(await loadSubgraph(info.name, env), { host: config.host, port: info.port, gatewayPublicKey: publicKey }));
   } catch (e) {
     await closeAll();
-    die(startFailure(`subgraph ${info.name}`, e));
+    die(startFailure(`subgraph ${info.name}`, e, config.redisUrl));
   }
 }
 try {
@@ -35,5 +36,5 @@ try {
   });
 } catch (e) {
   await closeAll();
-  die(startFailure('gateway', e));
+  die(startFailure('gateway', e, config.redisUrl));
 }

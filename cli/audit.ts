@@ -1,5 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { auditorScope } from '../common/auditor-scope.ts';
 import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
 import type { AuditRecord } from '../gateway/audit/record.ts';
 import { auditLogReader, readAuditRecords } from '../gateway/audit/reader.ts';
@@ -7,13 +9,26 @@ import { matches, type AuditFilter } from '../gateway/audit/store-types.ts';
 import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
+import { bearerVerifier } from '../gateway/identity/jwt.ts';
+import { verificationKey } from '../gateway/identity/keys.ts';
+import { exitQuietlyOnClosedPipe } from './pipe.ts';
 
 /** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */
-const USAGE = `usage:
-  npm run audit -- query [--agency A] [--dataset D] [--entity KEY] [--coordinate C] [--since T] [--until T] [--decision ALLOW|DENY] [--limit N] [--json]
-  npm run audit -- verify
-  npm run audit -- verify --bundle FILE
-  npm run audit -- export [--since T] [--until T] --out FILE`;
+const HELP: Readonly<Record<string, string>> = {
+  query: `npm run audit -- query [--agency A] [--dataset D] [--entity KEY] [--coordinate C] [--since T] [--until T] [--decision ALLOW|DENY] [--limit N] [--json] [--token JWT]
+  Prints matching access records, oldest first: a table, or one JSON object a line with --json.
+  --token JWT  read as that auditor: an itd auditor reads every record, another agency's auditor
+               only records where the agency is the consumer or the provider. Without a token the
+               command runs with the operator's access to the whole log.`,
+  verify: `npm run audit -- verify [--bundle FILE]
+  Checks every hash chain of the access log (or of an exported bundle and its signatures).
+  Exit 0 when intact, 1 naming the first bad record.`,
+  export: `npm run audit -- export --out FILE [--since T] [--until T] [--token JWT]
+  Writes a signed bundle of the records in [since, until] that verify --bundle checks offline.
+  With an auditor's --token, records outside that auditor's scope are exported redacted: their
+  place in the chain (seq, prev, hash) without their content.`,
+};
+const USAGE = `usage:\n${Object.values(HELP).map((h) => `  ${h.split('\n')[0]}`).join('\n')}\nnpm run audit -- <command> --help for details`;
 
 function fail(message: string, code = 2): never {
   console.error(`audit: ${message}`);
@@ -28,7 +43,27 @@ function config(): Config {
   }
 }
 
+/** A one-line refusal when Redis cannot be reached, instead of a client retrying and printing stacks. */
+async function reachRedis(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, enableOfflineQueue: false });
+  let cause: NodeJS.ErrnoException | null = null;
+  probe.on('error', (e: NodeJS.ErrnoException) => {
+    cause = e;
+  });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (e) {
+    const where = new URL(url);
+    const why = (cause as NodeJS.ErrnoException | null) ?? (e as NodeJS.ErrnoException);
+    fail(`cannot reach Redis at ${where.hostname}:${where.port || '6379'} (${why.code ?? why.message}); is it running, and is REDIS_URL right?`, 1);
+  } finally {
+    probe.disconnect();
+  }
+}
+
 async function allRecords(c: Config): Promise<AuditRecord[]> {
+  if (c.redisUrl !== null) await reachRedis(c.redisUrl);
   const reader = auditLogReader(c);
   try {
     return await readAuditRecords(reader);
@@ -43,12 +78,29 @@ function time(name: string, v: string | undefined): string | undefined {
   return new Date(v).toISOString();
 }
 
-function args(rest: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>): Record<string, string | boolean | undefined> {
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+function args(command: string, rest: string[], options: Options): Record<string, string | boolean | undefined> {
+  let values: Record<string, string | boolean | undefined>;
   try {
-    return parseArgs({ args: rest, options, strict: true }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args: rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
   } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
+    fail(`${(e as Error).message}\n${HELP[command]}`);
   }
+  if (values['help'] === true) {
+    console.log(HELP[command]);
+    process.exit(0);
+  }
+  return values;
+}
+
+/** The scope of --token: it must be a valid token of the configured issuer with role auditor. */
+function scopeOf(c: Config, token: string | undefined): { readonly party?: string } {
+  if (token === undefined) return {};
+  const auth = bearerVerifier(verificationKey(c), { issuer: c.jwtIssuer, audience: c.jwtAudience, maxLifetimeSeconds: c.jwtMaxTtlSeconds })(`Bearer ${token.trim()}`);
+  if (!auth.ok) fail(`--token refused: ${auth.why.startsWith('Authorization header') ? 'not a JWT' : auth.why}`, 1);
+  if (!auth.principal.roles.includes('auditor')) fail(`--token is ${auth.principal.sub} of ${auth.principal.agency} without role auditor; the access log is for auditors`, 1);
+  return auditorScope(auth.principal.agency);
 }
 
 function table(records: readonly AuditRecord[]): void {
@@ -74,17 +126,19 @@ function report(what: string, unit: string, v: Verification): boolean {
   return false;
 }
 
+exitQuietlyOnClosedPipe();
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'query': {
-    const a = args(rest, {
+    const a = args('query', rest, {
       agency: { type: 'string' }, dataset: { type: 'string' }, entity: { type: 'string' }, coordinate: { type: 'string' },
-      since: { type: 'string' }, until: { type: 'string' }, decision: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
+      since: { type: 'string' }, until: { type: 'string' }, decision: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, token: { type: 'string' },
     });
     const decision = a['decision'] as string | undefined;
     if (decision !== undefined && decision !== 'ALLOW' && decision !== 'DENY') fail(`--decision must be ALLOW or DENY, got "${decision}"`);
     const limit = a['limit'] === undefined ? Infinity : Number(a['limit']);
     if (!(limit > 0)) fail(`--limit must be a positive number, got "${String(a['limit'])}"`);
+    const c = config();
     const filter: AuditFilter = {
       ...(a['agency'] ? { agency: a['agency'] as string } : {}),
       ...(a['dataset'] ? { dataset: a['dataset'] as string } : {}),
@@ -93,20 +147,21 @@ switch (command) {
       ...(a['since'] ? { since: time('since', a['since'] as string)! } : {}),
       ...(a['until'] ? { until: time('until', a['until'] as string)! } : {}),
       ...(decision ? { decision } : {}),
+      ...scopeOf(c, a['token'] as string | undefined),
     };
-    const found = (await allRecords(config())).filter((r) => matches(r, filter)).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0)).slice(0, limit);
+    const found = (await allRecords(c)).filter((r) => matches(r, filter)).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0)).slice(0, limit);
     if (a['json'] === true) for (const r of found) process.stdout.write(`${JSON.stringify(r)}\n`);
     else table(found);
     break;
   }
   case 'verify': {
-    const a = args(rest, { bundle: { type: 'string' } });
+    const a = args('verify', rest, { bundle: { type: 'string' } });
     if (typeof a['bundle'] === 'string') {
       let bundle: Bundle;
       try {
         bundle = JSON.parse(readFileSync(a['bundle'], 'utf8')) as Bundle;
       } catch (e) {
-        fail(`cannot read bundle ${a['bundle']}: ${(e as Error).message}`, 1);
+        fail(`cannot read bundle ${a['bundle']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
       }
       const problem = bundleProblem(bundle);
       if (problem !== null) {
@@ -118,22 +173,29 @@ switch (command) {
       process.exit(0);
     }
     const c = config();
+    if (c.redisUrl !== null) await reachRedis(c.redisUrl);
     const audit = report('audit log', 'record', await verifyAuditLog(c));
     const ledger = report('ledger', 'event', await verifyLedger(c));
     process.exit(audit && ledger ? 0 : 1);
     break;
   }
   case 'export': {
-    const a = args(rest, { since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' } });
-    if (typeof a['out'] !== 'string') fail(`export needs --out FILE\n${USAGE}`);
+    const a = args('export', rest, { since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' }, token: { type: 'string' } });
+    if (typeof a['out'] !== 'string') fail(`export needs --out FILE\n${HELP['export']}`);
     const c = config();
-    const bundle = buildBundle(c.dataDir, await allRecords(c), time('since', a['since'] as string | undefined) ?? null, time('until', a['until'] as string | undefined) ?? null);
+    const scope = scopeOf(c, a['token'] as string | undefined);
+    const bundle = buildBundle(c.dataDir, await allRecords(c), time('since', a['since'] as string | undefined) ?? null, time('until', a['until'] as string | undefined) ?? null, (r) => matches(r, scope));
     writeFileSync(a['out'], `${JSON.stringify(bundle)}\n`);
-    const n = bundle.instances.reduce((s, i) => s + i.records.length, 0);
+    const n = bundle.instances.reduce((s, i) => s + i.records.filter((r) => !('redacted' in r)).length, 0);
     console.log(`exported ${n} record(s) from ${bundle.instances.length} chain(s) to ${a['out']}`);
     break;
   }
+  case '--help':
+  case '-h':
+  case 'help':
+    console.log(`${USAGE}`);
+    break;
   case undefined:
   default:
-    fail(USAGE);
+    fail(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
 }

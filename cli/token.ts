@@ -1,28 +1,55 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../gateway/config.ts';
+import { ConfigError, durationSeconds, loadConfig } from '../gateway/config.ts';
 import { AGENCY_CODES, ROLES } from '../common/vocabulary.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
-import { parseTtl, signToken } from '../gateway/identity/token.ts';
+import { signToken } from '../gateway/identity/token.ts';
+import { exitQuietlyOnClosedPipe } from './pipe.ts';
+
+/** Tokens live at most this long unless an operator says otherwise with --max-ttl. */
+const DEFAULT_MAX_TTL = 24 * 3600;
+
+const HELP = `npm run token -- --agency A [--roles auditor,coordinator] [--ttl 1h] [--sub NAME] [--max-ttl D]
+  Prints a token for agency A signed with the key the gateway is configured with (JWT_SECRET, or
+  the development key in DATA_DIR/keys).
+  --agency   one of ${[...AGENCY_CODES].join(', ')}
+  --roles    comma-separated, of ${[...ROLES].join(', ')}
+  --ttl      lifetime: 90s, 15m, 1h (default) or 7d; at most 24h
+  --max-ttl  an operator's higher cap for --ttl; the gateway still refuses tokens living longer
+             than its JWT_MAX_TTL (default 24h)
+  --sub      the subject (default <agency>-developer)`;
 
 function fail(message: string): never {
   console.error(`token: ${message}`);
   process.exit(2);
 }
 
+exitQuietlyOnClosedPipe();
 let args;
 try {
-  args = parseArgs({ options: { agency: { type: 'string' }, roles: { type: 'string' }, ttl: { type: 'string', default: '1h' }, sub: { type: 'string' } } }).values;
+  args = parseArgs({
+    options: { agency: { type: 'string' }, roles: { type: 'string' }, ttl: { type: 'string', default: '1h' }, 'max-ttl': { type: 'string' }, sub: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  }).values;
 } catch (e) {
-  fail(`${(e as Error).message}. Usage: npm run token -- --agency tax [--roles auditor] [--ttl 1h] [--sub name]`);
+  fail(`${(e as Error).message}\n${HELP}`);
+}
+if (args.help === true) {
+  console.log(HELP);
+  process.exit(0);
 }
 if (args.agency === undefined) fail('--agency is required, one of ' + [...AGENCY_CODES].join(', '));
 if (!AGENCY_CODES.has(args.agency)) fail(`unknown agency "${args.agency}", expected one of ${[...AGENCY_CODES].join(', ')}`);
 const roles = args.roles === undefined ? [] : args.roles.split(',').map((r) => r.trim()).filter((r) => r !== '');
 for (const r of roles) if (!ROLES.has(r)) fail(`unknown role "${r}", expected one of ${[...ROLES].join(', ')}`);
-const ttl = parseTtl(args.ttl ?? '1h');
+const ttl = durationSeconds(args.ttl ?? '1h');
 if (ttl === null) fail(`--ttl must look like 90s, 15m, 1h or 7d, got "${args.ttl}"`);
+const cap = args['max-ttl'] === undefined ? DEFAULT_MAX_TTL : durationSeconds(args['max-ttl']);
+if (cap === null) fail(`--max-ttl must look like 90s, 15m, 1h or 7d, got "${args['max-ttl']}"`);
+if (ttl > cap) fail(`--ttl ${args.ttl} is longer than ${args['max-ttl'] === undefined ? 'the 24h cap' : `--max-ttl ${args['max-ttl']}`}; an operator may raise the cap with --max-ttl`);
 try {
   const config = loadConfig();
+  if (ttl > config.jwtMaxTtlSeconds) {
+    console.error(`token: note: the gateway refuses tokens living longer than JWT_MAX_TTL (${config.jwtMaxTtlSeconds} s); set it on the gateway too`);
+  }
   const key = verificationKey(config);
   const token = signToken(key, { agency: args.agency, roles, ttlSeconds: ttl, ...(args.sub ? { sub: args.sub } : {}) }, { issuer: config.jwtIssuer, audience: config.jwtAudience });
   process.stdout.write(`${token}\n`);

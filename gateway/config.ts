@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { identityKeyProblems, publicKeyOf } from '../common/trust-keys.ts';
 
 /**
  * The whole environment, read and validated once (CONTRACT §1). Nothing reads process.env after
@@ -22,8 +23,18 @@ export interface Config {
     | { readonly kind: 'dev' };
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
-  /** Gateway→subgraph signing key; null = the development secret kept in DATA_DIR. */
-  readonly subgraphSecret: string | null;
+  /**
+   * The gateway→subgraph identity keys (GATEWAY_SIGNING_KEY, GATEWAY_PUBLIC_KEY). 'configured':
+   * the public key is given or derived from the private one; the private one is absent where only
+   * GATEWAY_PUBLIC_KEY is set (a subgraph's host). 'dev': the pair made in DATA_DIR/keys.
+   */
+  readonly gatewayIdentity:
+    | { readonly kind: 'configured'; readonly signingKeyPem: string | null; readonly publicKeyPem: string }
+    | { readonly kind: 'dev' };
+  /** SUBGRAPH_TIMEOUT_MS: how long the gateway waits for one subgraph fetch. */
+  readonly subgraphTimeoutMs: number;
+  /** JWT_MAX_TTL: the longest token lifetime the gateway accepts, in seconds. */
+  readonly jwtMaxTtlSeconds: number;
   /** INSTANCE_ID: names this gateway's audit chain; stable across restarts. Null = host and port. */
   readonly instance: string | null;
   /** SUBGRAPH_URL_<NAME> overrides, keyed by lower-case subgraph name. */
@@ -99,23 +110,35 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     if (Buffer.byteLength(secret) < 32) problems.push('JWT_SECRET must be at least 32 bytes');
     else jwt = { kind: 'secret', secret };
   } else if (publicKeyPath !== undefined) {
-    // Accept the PEM itself or a path to it.
-    if (publicKeyPath.includes('-----BEGIN')) jwt = { kind: 'public-key', publicKeyPem: publicKeyPath };
-    else {
-      try {
-        jwt = { kind: 'public-key', publicKeyPem: readFileSync(publicKeyPath, 'utf8') };
-      } catch {
-        problems.push(`JWT_PUBLIC_KEY: cannot read key file "${path.basename(publicKeyPath)}"`);
-      }
-    }
+    const pem = pemOrFile('JWT_PUBLIC_KEY', publicKeyPath, problems);
+    if (pem !== null) jwt = { kind: 'public-key', publicKeyPem: pem };
     if (jwt.kind === 'public-key' && !jwt.publicKeyPem.includes('PUBLIC KEY-----')) {
       problems.push('JWT_PUBLIC_KEY is not a PEM public key');
     }
   }
 
-  const subgraphSecret = str('SUBGRAPH_SECRET') ?? null;
-  if (subgraphSecret !== null && Buffer.byteLength(subgraphSecret) < 32) {
-    problems.push('SUBGRAPH_SECRET must be at least 32 bytes');
+  if (str('SUBGRAPH_SECRET') !== undefined) {
+    problems.push('SUBGRAPH_SECRET is no longer used: give the gateway GATEWAY_SIGNING_KEY (Ed25519 or ES256 private key) and subgraphs GATEWAY_PUBLIC_KEY');
+  }
+  let gatewayIdentity: Config['gatewayIdentity'] = { kind: 'dev' };
+  const rawSigning = str('GATEWAY_SIGNING_KEY');
+  const rawPublic = str('GATEWAY_PUBLIC_KEY');
+  const signingKeyPem = rawSigning === undefined ? null : pemOrFile('GATEWAY_SIGNING_KEY', rawSigning, problems);
+  const publicKeyPem = rawPublic === undefined ? null : pemOrFile('GATEWAY_PUBLIC_KEY', rawPublic, problems);
+  if (signingKeyPem !== null || publicKeyPem !== null) {
+    const keyProblems = identityKeyProblems(signingKeyPem, publicKeyPem);
+    problems.push(...keyProblems);
+    if (keyProblems.length === 0) gatewayIdentity = { kind: 'configured', signingKeyPem, publicKeyPem: publicKeyPem ?? publicKeyOf(signingKeyPem!) };
+  }
+
+  const subgraphTimeoutMs = intIn('SUBGRAPH_TIMEOUT_MS', str('SUBGRAPH_TIMEOUT_MS'), 10_000, 1, 600_000, problems);
+
+  let jwtMaxTtlSeconds = 24 * 3600;
+  const rawMaxTtl = str('JWT_MAX_TTL');
+  if (rawMaxTtl !== undefined) {
+    const seconds = durationSeconds(rawMaxTtl);
+    if (seconds === null) problems.push(`JWT_MAX_TTL must look like 3600s, 90m, 24h or 7d, got "${rawMaxTtl}"`);
+    else jwtMaxTtlSeconds = seconds;
   }
 
   const instance = str('INSTANCE_ID') ?? null;
@@ -166,7 +189,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     jwt: Object.freeze(jwt),
     jwtIssuer: str('JWT_ISSUER') ?? 'exchange',
     jwtAudience: str('JWT_AUDIENCE') ?? 'exchange-gateway',
-    subgraphSecret,
+    gatewayIdentity: Object.freeze(gatewayIdentity),
+    subgraphTimeoutMs,
+    jwtMaxTtlSeconds,
     instance,
     subgraphUrls,
     corsOrigins: Object.freeze(corsOrigins),
@@ -189,4 +214,34 @@ function originProblem(origin: string): string | null {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
   if (u.origin !== origin) return `must be scheme://host[:port] with no path or trailing slash (did you mean ${u.origin}?)`;
   return null;
+}
+
+/** A key given as PEM text or as the path of a PEM file; null (with a problem noted) when unreadable. */
+function pemOrFile(name: string, value: string, problems: string[]): string | null {
+  if (value.includes('-----BEGIN')) return value.replace(/\\n/g, '\n');
+  try {
+    return readFileSync(value, 'utf8');
+  } catch {
+    problems.push(`${name}: cannot read key file "${path.basename(value)}"`);
+    return null;
+  }
+}
+
+function intIn(name: string, raw: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return n;
+}
+
+/** "90s", "15m", "1h", "7d" → seconds; null when it is not one of those. */
+export function durationSeconds(text: string): number | null {
+  const m = /^(\d{1,9})([smhd])$/.exec(text.trim());
+  if (m === null) return null;
+  const n = Number(m[1]);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return n > 0 ? n * unit : null;
 }

@@ -4,6 +4,7 @@ import { GraphQLError, Kind, print, type DocumentNode, type GraphQLSchema, type 
 import type { AuditEntry } from './audit/record.ts';
 import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
+import { roleGate } from './role-gate.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
 import { trimOperation, type FillPlan } from './sharing/trim.ts';
 import type { Caller, Catalog, Decision } from './sharing/types.ts';
@@ -77,7 +78,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   const hit = byCaller?.get(key);
   if (hit !== undefined && hit.version === version) return hit;
   const now = Date.now();
-  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keyFields);
+  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => roleGate(caller, gov.policy.decide(caller, `${type}.${field}`, now)), gov.catalog.keyFields);
   let operation = rc.operation;
   let queryHash = rc.queryHash;
   if (trimmed.document !== rc.document) {

@@ -1,31 +1,58 @@
 export interface SubgraphReachability {
   readonly reachable: boolean;
   readonly ms: number;
+  /** Why it counts as unreachable, when it does: no answer, an HTTP status, or a refused identity. */
+  readonly problem?: string;
 }
 
+/** What /health reports (CONTRACT §6): 200 only when nothing is listed in `degraded`. */
 export interface Health {
   readonly status: 'ok' | 'degraded';
+  /** What is wrong: 'subgraphs' (one or more unreachable), 'audit' (the store refuses writes). */
+  readonly degraded: readonly ('subgraphs' | 'audit')[];
   readonly subgraphs: Record<string, SubgraphReachability>;
+  readonly audit: { readonly store: string; readonly writable: boolean };
 }
 
 const TIMEOUT_MS = 1000;
 
-/** Asks each subgraph's /health (no identity needed there) in parallel, each bounded by 1 s. */
-export async function subgraphHealth(urls: ReadonlyMap<string, string>): Promise<Health> {
+/** The overall verdict from its parts; pure. */
+export function healthVerdict(subgraphs: Record<string, SubgraphReachability>, audit: Health['audit']): Health {
+  const degraded: ('subgraphs' | 'audit')[] = [];
+  if (Object.values(subgraphs).some((r) => !r.reachable)) degraded.push('subgraphs');
+  if (!audit.writable) degraded.push('audit');
+  return { status: degraded.length === 0 ? 'ok' : 'degraded', degraded, subgraphs, audit };
+}
+
+/**
+ * Probes each subgraph with the GraphQL query `{ __typename }`, which every subgraph serves (a
+ * foreign one has no /health), in parallel, each bounded by 1 s. Ours also demand the gateway's
+ * identity: a subgraph that refuses it cannot serve anything and counts as unreachable.
+ */
+export async function subgraphReachability(urls: ReadonlyMap<string, string>, identity: (subgraph: string) => [string, string]): Promise<Record<string, SubgraphReachability>> {
   const entries = await Promise.all(
     [...urls].map(async ([name, url]): Promise<[string, SubgraphReachability]> => {
       const started = performance.now();
+      const ms = (): number => Math.round(performance.now() - started);
+      const [header, value] = identity(name);
       try {
-        const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(TIMEOUT_MS) });
-        await res.arrayBuffer();
-        return [name, { reachable: res.ok, ms: Math.round(performance.now() - started) }];
-      } catch {
-        return [name, { reachable: false, ms: Math.round(performance.now() - started) }];
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', [header]: value },
+          body: '{"query":"{ __typename }"}',
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+        const body = (await res.json().catch(() => null)) as { data?: { __typename?: unknown } } | null;
+        if (res.status === 401) return [name, { reachable: false, ms: ms(), problem: 'refuses the gateway identity (check GATEWAY_PUBLIC_KEY)' }];
+        if (!res.ok || typeof body?.data?.__typename !== 'string') return [name, { reachable: false, ms: ms(), problem: `answers HTTP ${res.status} without data` }];
+        return [name, { reachable: true, ms: ms() }];
+      } catch (e) {
+        const timedOut = (e as Error).name === 'TimeoutError';
+        return [name, { reachable: false, ms: ms(), problem: timedOut ? `no answer within ${TIMEOUT_MS} ms` : 'connection failed' }];
       }
     }),
   );
-  const subgraphs = Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
-  return { status: entries.every(([, r]) => r.reachable) ? 'ok' : 'degraded', subgraphs };
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withinParty } from '../../common/auditor-scope.ts';
 import type { AuditEntry, AuditRecord } from './record.ts';
 
 export interface AuditFilter {
@@ -8,6 +9,8 @@ export interface AuditFilter {
   readonly since?: string;
   readonly until?: string;
   readonly decision?: 'ALLOW' | 'DENY';
+  /** An auditor's scope: only records where this agency is the consumer or the provider. */
+  readonly party?: string;
 }
 
 export interface StoreStats {
@@ -29,7 +32,7 @@ export interface AuditStore {
   append(entries: readonly AuditEntry[]): Promise<void>;
   query(filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }>;
   stats(): StoreStats;
-  /** False while the last write failed (for /health); true again after one succeeds. */
+  /** Whether an append would be accepted now, as far as the store can tell without writing (for /health). */
   writable(): boolean;
   close(): Promise<void>;
 }
@@ -46,7 +49,8 @@ export function matches(r: AuditRecord, f: AuditFilter): boolean {
     (f.decision === undefined || r.decision === f.decision) &&
     (f.entityKey === undefined || r.entityKeys.includes(f.entityKey)) &&
     (f.since === undefined || r.ts >= f.since) &&
-    (f.until === undefined || r.ts <= f.until)
+    (f.until === undefined || r.ts <= f.until) &&
+    withinParty(r, f.party)
   );
 }
 

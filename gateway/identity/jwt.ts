@@ -15,11 +15,12 @@ export type Authentication = { readonly ok: true; readonly principal: Principal 
  * Verifies `Authorization: Bearer <JWT>` (CONTRACT §2). Tokens that verified are remembered until
  * they expire, so a client reusing its token pays for the signature check once.
  */
-export function bearerVerifier(key: VerificationKey, opts: { issuer: string; audience: string }): (header: string | undefined) => Authentication {
+export function bearerVerifier(key: VerificationKey, opts: { issuer: string; audience: string; /** Longest accepted lifetime (exp - iat), seconds. */ maxLifetimeSeconds?: number }): (header: string | undefined) => Authentication {
   const cache = new Map<string, { principal: Principal; expMs: number }>();
   return (header) => {
     if (header === undefined || header === '') return { ok: false, why: 'missing Authorization header' };
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header);
+    // The scheme word is case-insensitive (RFC 7235 §2.1).
+    const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(header);
     if (match === null) return { ok: false, why: 'Authorization header must be "Bearer <JWT>"' };
     const token = match[1]!;
     const now = Date.now();
@@ -36,6 +37,10 @@ export function bearerVerifier(key: VerificationKey, opts: { issuer: string; aud
     }
     if (typeof claims !== 'object') return { ok: false, why: 'token payload must be a JSON object' };
     if (typeof claims.exp !== 'number') return { ok: false, why: 'token has no exp claim' };
+    const lifetime = claims.exp - (typeof claims.iat === 'number' ? claims.iat : Math.floor(now / 1000));
+    if (opts.maxLifetimeSeconds !== undefined && lifetime > opts.maxLifetimeSeconds) {
+      return { ok: false, why: `token lifetime of ${lifetime} s exceeds the gateway's maximum of ${opts.maxLifetimeSeconds} s` };
+    }
     if (typeof claims.sub !== 'string' || claims.sub === '') return { ok: false, why: 'token has no sub claim' };
     const agency: unknown = claims['agency'];
     if (typeof agency !== 'string' || !AGENCY_CODES.has(agency)) return { ok: false, why: `unknown agency ${JSON.stringify(agency ?? null)}` };

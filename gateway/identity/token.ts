@@ -21,12 +21,3 @@ export function signToken(key: VerificationKey, req: TokenRequest, opts: { issue
     expiresIn: req.ttlSeconds,
   });
 }
-
-/** "90s", "15m", "1h", "7d" → seconds. */
-export function parseTtl(text: string): number | null {
-  const m = /^(\d+)([smhd])$/.exec(text.trim());
-  if (m === null) return null;
-  const n = Number(m[1]);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return n > 0 ? n * unit : null;
-}

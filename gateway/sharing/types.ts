@@ -24,6 +24,9 @@ export type DenyReason = (typeof DENY_REASONS)[number];
 export const ALLOW_REASONS = ['PROVIDER', 'UNCONDITIONAL', 'GRANT', 'UNCLASSIFIED_ALLOWED', 'KEY_FIELD'] as const;
 export type AllowReason = (typeof ALLOW_REASONS)[number];
 
+/** A dataset reserved to a role the caller lacks (the access log: auditor); decided by gateway/role-gate.ts, not the policy. */
+export type GateReason = 'ROLE_REQUIRED';
+
 /** One catalogued dataset, as declared by `@dataset` in the supergraph. */
 export interface Dataset {
   readonly id: string; // e.g. "tax.credit-rating"
@@ -51,4 +54,4 @@ export interface Caller {
 
 export type Decision =
   | { readonly effect: 'ALLOW'; readonly reason: AllowReason; readonly dataset: Dataset | null; readonly grantId: string | null }
-  | { readonly effect: 'DENY'; readonly reason: DenyReason; readonly dataset: Dataset | null; readonly remedy: string };
+  | { readonly effect: 'DENY'; readonly reason: DenyReason | GateReason; readonly dataset: Dataset | null; readonly remedy: string };

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { accessSync, constants, statSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { chainLine, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
@@ -59,6 +59,16 @@ async function lastLine(fh: FileHandle, size: number): Promise<string | null> {
     pos = from;
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A cheap check for /health, never on the append path. */
+function canWrite(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -308,7 +318,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
       return (await commit([bodies], headSeq))[0]!;
     },
     head: () => head,
-    writable: () => healthy,
+    writable: () => healthy && canWrite(dir),
     stats: () => ({ ...stats }),
     async close() {
       await committer.drain();

@@ -27,7 +27,11 @@ export interface LogWriter {
   appendIf(bodies: readonly string[], headSeq: number): Promise<number>;
   /** Where this writer last saw the chain end. */
   head(): ChainHead;
-  /** False while the last write failed; true again after one succeeds. */
+  /**
+   * Whether an append would be accepted now, as far as the writer can tell without writing (for
+   * /health): the last write succeeded and the store is reachable (the chain's directory takes
+   * writes; the Redis connection is up).
+   */
   writable(): boolean;
   stats(): LogStats;
   /** Waits for queued appends, writes the witness, releases the chain. */

@@ -166,7 +166,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
       return (await commit([bodies], headSeq))[0]!;
     },
     head: () => head,
-    writable: () => healthy,
+    writable: () => healthy && redis.status === 'ready',
     stats: () => ({ ...stats }),
     async close() {
       await committer.drain();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { SubgraphContext } from '../shared/context.ts';
+import { auditorScope } from '../../common/auditor-scope.ts';
 import type { Declaration } from '../../common/declarations.ts';
 import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { datasetsOfSupergraph } from './catalog/history.ts';
@@ -25,11 +26,12 @@ function auditResolvers(reader: AuditReader | undefined) {
     auditRecords: async (_: unknown, args: { filter?: Record<string, string | undefined> | null; first: number; after?: string | null }, ctx: SubgraphContext) => {
       requireAuditor(ctx, 'Query.auditRecords');
       if (args.first < 1 || args.first > 1000) throw new GraphQLError('first must be between 1 and 1000', { extensions: { code: 'BAD_USER_INPUT', argument: 'first' } });
-      return read({ ...(args.filter ?? {}) }, { first: args.first, ...(args.after ? { after: args.after } : {}) });
+      // The scope goes last, so no filter argument can widen it.
+      return read({ ...(args.filter ?? {}), ...auditorScope(ctx.caller.agency) }, { first: args.first, ...(args.after ? { after: args.after } : {}) });
     },
     accessHistory: async (_: unknown, args: { entityKey: string; first: number }, ctx: SubgraphContext) => {
       requireAuditor(ctx, 'Query.accessHistory');
-      return (await read({ entityKey: args.entityKey }, { first: Math.min(Math.max(args.first, 1), 1000) })).records;
+      return (await read({ entityKey: args.entityKey, ...auditorScope(ctx.caller.agency) }, { first: Math.min(Math.max(args.first, 1), 1000) })).records;
     },
   };
 }

@@ -33,7 +33,14 @@ const BODY_LIMIT = 1 << 20;
  */
 export async function startSubgraphServer(
   def: SubgraphDefinition,
-  opts: { host: string; port: number; secret: string; /** Called once per GraphQL request (benchmark counters). */ onRequest?: () => void },
+  opts: {
+    host: string;
+    port: number;
+    /** The gateway's public key (PEM): identities are checked with it, addressed to this subgraph's name. */
+    gatewayPublicKey: string;
+    /** Called once per GraphQL request (benchmark counters). */
+    onRequest?: () => void;
+  },
 ): Promise<RunningSubgraph> {
   const schema = buildSubgraphSchema({
     typeDefs: def.typeDefs,
@@ -48,7 +55,7 @@ export async function startSubgraphServer(
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
-  const verify = identityVerifier(opts.secret);
+  const verify = identityVerifier(opts.gatewayPublicKey, def.name);
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];

@@ -11,7 +11,7 @@ import { signToken } from '../../gateway/identity/token.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../../common/trust.ts';
+import { developmentIdentityKeys } from '../../common/trust-keys.ts';
 import { ROOT } from '../helpers/root.ts';
 
 function freePort(): Promise<number> {
@@ -43,10 +43,10 @@ describe('a gateway process stopped under load', () => {
   const base = { POLICY_DIR: path.join(ROOT, 'policies'), SUPERGRAPH_PATH: path.join(ROOT, 'schema/supergraph.graphql') };
   const env: Record<string, string> = {};
   beforeAll(async () => {
-    const secret = subgraphSecret(null, path.join(tmp, 'subgraphs'));
-    env.SUBGRAPH_SECRET = secret;
+    const keys = developmentIdentityKeys(path.join(tmp, 'subgraphs'));
+    env.GATEWAY_SIGNING_KEY = keys.privateKeyPem;
     for (const info of SUBGRAPHS) {
-      const s = await startSubgraphServer(await loadSubgraph(info.name, { dataDir: path.join(tmp, 'subgraphs'), redisUrl: null, redisPrefix: 'x:', supergraphPath: base.SUPERGRAPH_PATH }), { host: '127.0.0.1', port: 0, secret });
+      const s = await startSubgraphServer(await loadSubgraph(info.name, { dataDir: path.join(tmp, 'subgraphs'), redisUrl: null, redisPrefix: 'x:', supergraphPath: base.SUPERGRAPH_PATH }), { host: '127.0.0.1', port: 0, gatewayPublicKey: keys.publicKeyPem });
       subgraphs.push(s);
       env[`SUBGRAPH_URL_${info.name.toUpperCase()}`] = s.url;
     }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,41 @@ describe('configuration', () => {
     [{ SUBGRAPH_URL_TAX: 'ftp://x' }, 'SUBGRAPH_URL_TAX must be an http(s) URL, got "ftp://x"'],
   ])('refuses %o: %s', (env, message) => {
     expect(problems(env)).toEqual([message]);
+  });
+  describe('gateway identity keys', () => {
+    const pem = (k: { export(o: { type: 'pkcs8' | 'spki'; format: 'pem' }): string | Buffer }, type: 'pkcs8' | 'spki'): string => k.export({ type, format: 'pem' }).toString();
+    const ed = generateKeyPairSync('ed25519');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+
+    it('derives the public key from GATEWAY_SIGNING_KEY alone (Ed25519 or ES256)', () => {
+      for (const pair of [ed, ec]) {
+        const c = loadConfig({ GATEWAY_SIGNING_KEY: pem(pair.privateKey, 'pkcs8') });
+        expect(c.gatewayIdentity).toEqual({ kind: 'configured', signingKeyPem: pem(pair.privateKey, 'pkcs8').trim(), publicKeyPem: pem(pair.publicKey, 'spki') });
+      }
+    });
+    it('takes GATEWAY_PUBLIC_KEY alone, for a host that runs only subgraphs', () => {
+      const c = loadConfig({ GATEWAY_PUBLIC_KEY: pem(ed.publicKey, 'spki') });
+      expect(c.gatewayIdentity).toMatchObject({ kind: 'configured', signingKeyPem: null });
+    });
+    it.each([
+      ['an RSA signing key', () => ({ GATEWAY_SIGNING_KEY: pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, 'pkcs8') }), 'GATEWAY_SIGNING_KEY must be an Ed25519 or P-256 (ES256) key, got rsa'],
+      ['a public key as the signing key', () => ({ GATEWAY_SIGNING_KEY: pem(ed.publicKey, 'spki') }), 'GATEWAY_SIGNING_KEY is not a PEM private key'],
+      ['a pair that does not belong together', () => ({ GATEWAY_SIGNING_KEY: pem(ed.privateKey, 'pkcs8'), GATEWAY_PUBLIC_KEY: pem(ec.publicKey, 'spki') }), 'GATEWAY_PUBLIC_KEY is not the public key of GATEWAY_SIGNING_KEY'],
+      ['the retired shared secret', () => ({ SUBGRAPH_SECRET: 'x'.repeat(40) }), /^SUBGRAPH_SECRET is no longer used/],
+      ['a non-numeric timeout', () => ({ SUBGRAPH_TIMEOUT_MS: '10s' }), 'SUBGRAPH_TIMEOUT_MS must be an integer from 1 to 600000, got "10s"'],
+      ['a malformed token lifetime', () => ({ JWT_MAX_TTL: 'forever' }), 'JWT_MAX_TTL must look like 3600s, 90m, 24h or 7d, got "forever"'],
+    ])('refuses %s', (_name, env, message) => {
+      const found = problems(env());
+      expect(found).toHaveLength(1);
+      if (typeof message === 'string') expect(found[0]).toBe(message);
+      else expect(found[0]).toMatch(message);
+    });
+    it('defaults SUBGRAPH_TIMEOUT_MS to 10000 and the token lifetime to 24 h', () => {
+      const c = loadConfig({});
+      expect(c.subgraphTimeoutMs).toBe(10_000);
+      expect(c.jwtMaxTtlSeconds).toBe(86_400);
+      expect(c.gatewayIdentity.kind).toBe('dev');
+    });
   });
   it('reports every problem at once', () => {
     expect(problems({ PORT: '-1', REDIS_URL: 'nope' })).toHaveLength(2);

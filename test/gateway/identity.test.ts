@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_IDENTITY_KEY_FILE, DEV_IDENTITY_PUBLIC_FILE } from '../../common/trust-keys.ts';
+import { signIdentity, TRUST_HEADER } from '../../common/trust.ts';
 import { DEV_KEY_FILE } from '../../gateway/identity/keys.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
@@ -67,13 +69,58 @@ describe('identity at the gateway', () => {
     }
   });
 
-  it('a subgraph refuses an identity header signed with another secret', async () => {
-    const forged = jwt.sign({ agency: 'tax', roles: [], purpose: null }, 'x'.repeat(64), { algorithm: 'HS256', subject: 's', issuer: 'exchange-gateway', audience: 'exchange-subgraph', expiresIn: 60 });
-    const res = await fetch(ex.subgraphs.get('tax')!.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-exchange-identity': forged },
-      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+  describe('a subgraph checking the gateway identity', () => {
+    const ask = async (subgraph: string, identity: string): Promise<number> => {
+      const res = await fetch(ex.subgraphs.get(subgraph)!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TRUST_HEADER]: identity },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const amr = { sub: 'amr-tester', agency: 'amr', roles: [], purpose: null };
+    const gatewayKey = (): string => readFileSync(path.join(ex.config.dataDir, 'keys', DEV_IDENTITY_KEY_FILE), 'utf8');
+    const gatewayPublic = (): string => readFileSync(path.join(ex.config.dataDir, 'keys', DEV_IDENTITY_PUBLIC_FILE), 'utf8');
+    const claimsFor = (aud: string, now = Math.floor(Date.now() / 1000)) => ({ iss: 'exchange-gateway', aud, sub: 'x', agency: 'amr', roles: [], purpose: null, iat: now, exp: now + 60 });
+
+    it('accepts an identity the gateway signed for that subgraph', async () => {
+      expect(await ask('tax', signIdentity(gatewayKey(), amr, 'tax'))).toBe(200);
     });
+
+    const forgeries: [string, () => string][] = [
+      ['an identity the gateway signed for another subgraph', () => signIdentity(gatewayKey(), amr, 'eeb')],
+      ['an identity signed with another Ed25519 key', () => signIdentity(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), amr, 'tax')],
+      ['an identity signed with another P-256 key (ES256)', () => signIdentity(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), amr, 'tax')],
+      ['an HS256 identity keyed with the gateway\u2019s public key (what a subgraph holds)', () => jwt.sign(claimsFor('tax'), gatewayPublic(), { algorithm: 'HS256' })],
+      ['an HS256 identity keyed with the old shared-secret scheme', () => jwt.sign({ agency: 'tax', roles: [], purpose: null }, 'x'.repeat(64), { algorithm: 'HS256', subject: 's', issuer: 'exchange-gateway', audience: 'tax', expiresIn: 60 })],
+      ['an unsigned identity (alg none)', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claimsFor('tax'))}.`],
+      ['an expired identity', () => signIdentity(gatewayKey(), amr, 'tax', Math.floor(Date.now() / 1000) - 120)],
+      ['an identity with its payload swapped for another agency', () => {
+        const [h, , s] = signIdentity(gatewayKey(), amr, 'tax').split('.');
+        return `${h}.${b64({ ...claimsFor('tax'), agency: 'tax' })}.${s}`;
+      }],
+      ['garbage', () => 'not.a.token'],
+    ];
+    it.each(forgeries)('answers 401 to %s', async (_name, forge) => {
+      expect(await ask('tax', forge())).toBe(401);
+    });
+  });
+
+  it('refuses a token whose lifetime exceeds 24 h with 401, and accepts one of exactly 24 h', async () => {
+    const long = jwt.sign(claims, privateKey, { ...good, expiresIn: 24 * 3600 + 1 });
+    const res = await ex.query(QUERY, { authorization: `Bearer ${long}` });
     expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.message).toMatch(/lifetime/);
+    const day = jwt.sign(claims, privateKey, { ...good, expiresIn: 24 * 3600 });
+    expect((await ex.query(QUERY, { authorization: `Bearer ${day}` })).status).toBe(200);
+  });
+
+  it('accepts the Bearer scheme word in any case (RFC 7235)', async () => {
+    const token = ex.token('tax');
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const res = await ex.query(QUERY, { authorization: `${scheme} ${token}` });
+      expect(res.status, scheme).toBe(200);
+    }
   });
 });

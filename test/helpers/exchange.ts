@@ -10,7 +10,7 @@ import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../../common/trust.ts';
+import { gatewayPublicKey } from '../../gateway/identity/gateway-keys.ts';
 import { startSpy, type Spy } from './spy.ts';
 
 export { ROOT } from './root.ts';
@@ -70,12 +70,12 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
     ...opts.env,
   };
   const subConfig = loadConfig(baseEnv);
-  const secret = subgraphSecret(subConfig.subgraphSecret, subConfig.dataDir);
+  const publicKey = gatewayPublicKey(subConfig);
   const subgraphs = new Map<string, RunningSubgraph>();
   const spies = new Map<string, Spy>();
   const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig) };
   for (const info of SUBGRAPHS) {
-    const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, secret });
+    const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, gatewayPublicKey: publicKey });
     subgraphs.set(info.name, running);
     if (opts.spy === true) spies.set(info.name, await startSpy(running.url));
   }

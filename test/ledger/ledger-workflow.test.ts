@@ -8,7 +8,7 @@ import { verifyLog } from '../../ledger/log/verify.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { subgraphSecret } from '../../common/trust.ts';
+import { gatewayPublicKey } from '../../gateway/identity/gateway-keys.ts';
 import { postGraphQL, startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { ROOT } from '../helpers/root.ts';
@@ -75,7 +75,7 @@ describe('the ledger behind the sharing-request workflow', () => {
     // A second exchange subgraph, as on another host: its own DATA_DIR, the same Redis.
     const otherDir = path.join(ex.config.dataDir, '..', 'other-host');
     const env = { dataDir: otherDir, redisUrl: REDIS, redisPrefix: prefix, supergraphPath: ex.config.supergraphPath, auditReader: auditReader({ dataDir: otherDir, redisUrl: REDIS, redisPrefix: prefix }) };
-    const second: RunningSubgraph = await startSubgraphServer(await loadSubgraph('exchange', env), { host: '127.0.0.1', port: 0, secret: subgraphSecret(ex.config.subgraphSecret, ex.config.dataDir) });
+    const second: RunningSubgraph = await startSubgraphServer(await loadSubgraph('exchange', env), { host: '127.0.0.1', port: 0, gatewayPublicKey: gatewayPublicKey(ex.config) });
     cleanups.push(() => second.close());
     const gwB = await ex.startAnotherGateway({ INSTANCE_ID: 'gw-b', SUBGRAPH_URL_EXCHANGE: second.url });
 
