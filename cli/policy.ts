@@ -8,7 +8,7 @@ import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';
 import { readPolicyDir } from '../gateway/sharing/policy-files.ts';
 import { openSharingPolicy, type SharingPolicy } from '../gateway/sharing/policy.ts';
-import { noPolicyHistory, type PolicyHistorySource } from '../gateway/sharing/revisions.ts';
+import { readPolicyHistory } from '../ledger/policy-history.ts';
 import type { Catalog } from '../gateway/sharing/types.ts';
 
 /** npm run policy -- check | explain | test: the policy maintainers' tools (CONTRACT §4). */
@@ -20,7 +20,6 @@ const USAGE = `usage:
   npm run policy -- history    the policy revisions on record`;
 
 /** Where `history` reads from: the authority's ledger, once it is attached here. */
-const policyHistory: PolicyHistorySource = noPolicyHistory;
 
 /** Whether the supergraph defines Type.field (a field outside every dataset is still a field). */
 function knownField(supergraphPath: string, type: string, field: string): boolean {
@@ -161,10 +160,11 @@ switch (command) {
     process.exit(failures.length > 0 ? 1 : 0);
   }
   case 'history': {
-    const records = await policyHistory();
+    const c = setup().config;
+    const records = await readPolicyHistory(c);
     if (records.length === 0) console.log('no policy revisions on record');
     for (const r of records) {
-      console.log(`${r.at}  ${r.hash.slice(0, 12)}  from ${r.origin}  +${r.added.length} -${r.removed.length}`);
+      console.log(`${r.at}  ${r.hash.slice(0, 12)}  ${r.instance} from ${r.origin}  +${r.added.length} -${r.removed.length}  (ledger seq ${r.seq})`);
       for (const l of r.added) console.log(`  + ${l}`);
       for (const l of r.removed) console.log(`  - ${l}`);
     }

@@ -36,6 +36,8 @@ import { CircuitBreaker } from './circuit-breaker.ts';
 import { consoleLogger, type Logger } from './log.ts';
 import { readCatalog } from './sharing/catalog.ts';
 import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
+import { revisionRecorder } from './sharing/revision-ledger.ts';
+import { openLedger } from '../ledger/ledger.ts';
 
 export const BODY_LIMIT = 256 * 1024;
 /** Three failures in a row open a subgraph's circuit; a probe goes through every 2 s while open. */
@@ -168,21 +170,35 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const sign = identitySigner(signingKey.privateKeyPem);
 
   const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
-  const policy = await openSharingPolicy({
-    instance,
-    catalog,
-    policyDir: config.policyDir,
-    dataDir: config.dataDir,
-    redisUrl: config.redisUrl,
-    redisPrefix: config.redisPrefix,
-    unclassified: config.unclassifiedFields,
-    log: (line) => log.info(line),
-  });
+  // One ledger for this gateway: the policy follows its grants and records its revisions in it.
+  const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: { info: (l) => log.info(l), warn: (l) => log.warn(l) } });
+  const revisions = revisionRecorder(ledger, instance, (l) => log.warn(l));
+  let policy: SharingPolicy;
+  try {
+    policy = await openSharingPolicy({
+      instance,
+      ledger,
+      onRevision: (rev) => revisions.record(rev),
+      catalog,
+      policyDir: config.policyDir,
+      dataDir: config.dataDir,
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      unclassified: config.unclassifiedFields,
+      log: (line) => log.info(line),
+    });
+  } catch (e) {
+    await revisions.drain();
+    await ledger.close();
+    throw e;
+  }
   let audit: AuditStore;
   try {
     audit = opts.auditStore ?? (await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, instance, log }));
   } catch (e) {
     await policy.close();
+    await revisions.drain();
+    await ledger.close();
     throw e;
   }
 
@@ -325,6 +341,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
       await policy.close();
+      await revisions.drain();
+      await ledger.close();
       await audit.close();
     },
   };

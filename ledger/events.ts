@@ -47,6 +47,19 @@ export interface PolicyRevision {
 }
 
 /** An access suspension: the agency reads none of another agency's data in the dataset (or '*') while in force. */
+/** A policy revision one gateway installed: what changed, and where the change came from (CONTRACT §4). */
+export interface PolicyInstalled {
+  /** sha256 of the installed policy: model.conf and every line in force, in a canonical order. */
+  readonly hash: string;
+  readonly previous: string | null;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** 'file': POLICY_DIR; 'instance:<id>': adopted from another gateway; 'workflow': the ledger's grants. */
+  readonly origin: string;
+  /** The gateway instance that installed it. */
+  readonly instance: string;
+}
+
 export interface Suspension {
   readonly id: string;
   readonly agency: string;
@@ -93,6 +106,7 @@ export interface LedgerEventData {
   'agreement.registered': { readonly agreement: Omit<Agreement, 'id'> & { readonly id?: string } };
   'agreement.revoked': { readonly id: string; readonly reasons: string };
   'policy.revision': { readonly revision: PolicyRevision };
+  'policy.installed': PolicyInstalled;
   'suspension.imposed': { readonly suspension: Omit<Suspension, 'id'> & { readonly id?: string } };
   'suspension.lifted': { readonly id: string; readonly reasons: string };
   'dataset.updated': { readonly dataset: string; readonly asOf: string };

@@ -61,6 +61,7 @@ export function grantChanges(e: Recorded): GrantChange[] {
     case 'suspension.lifted':
       return [{ op: 'lift-suspension', id: e.data.id, reason: e.data.reasons }];
     case 'grant.expired': // a record that it happened: the grant stays on file, and reads of it say GRANT_EXPIRED
+    case 'policy.installed':
     case 'request.filed':
     case 'request.refused':
     case 'request.withdrawn':

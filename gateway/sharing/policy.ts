@@ -3,6 +3,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
 import { openGrantStore, type GrantChange, type GrantStore } from '../../ledger/grants.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
 import { buildEnforcer, type RequestObject, type SharingEnforcer } from './enforcer.ts';
 import {
   agreementRules,
@@ -85,6 +86,8 @@ export interface SharingPolicyOptions {
   readonly instance?: string;
   /** Told once per policy revision this gateway installs (for the authority's ledger). */
   readonly onRevision?: (rev: PolicyRevisionRecord) => void;
+  /** The ledger this process already has open (the grants are read from it); else the policy opens its own. */
+  readonly ledger?: Ledger;
 }
 
 /** Equal texts, equal id: a revision an instance already runs is never rebuilt. */
@@ -131,7 +134,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   if (files.problems.length > 0) {
     throw new Error(`policy files refused: ${files.problems.join('; ')}`);
   }
-  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}), log });
+  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}), log, ...(opts.ledger !== undefined ? { ledger: opts.ledger } : {}) });
 
   // Lines naming datasets this supergraph lacks are said once, not at every reload.
   const reported = new Set<string>();

@@ -14,9 +14,3 @@ export interface PolicyRevisionRecord {
   readonly origin: 'file' | 'workflow' | `instance:${string}`;
   readonly at: string;
 }
-
-/** Where `npm run policy -- history` reads the records from (the authority's ledger, once wired). */
-export type PolicyHistorySource = () => Promise<readonly PolicyRevisionRecord[]>;
-
-/** No ledger attached: no history to show. */
-export const noPolicyHistory: PolicyHistorySource = () => Promise.resolve([]);

@@ -7,6 +7,7 @@ import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { datasetsOfSupergraph } from './catalog/history.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
 import { openLedger } from '../../ledger/ledger.ts';
+import type { PolicyHistoryEntry } from '../../ledger/policy-history.ts';
 import { workflow } from './workflow/resolvers.ts';
 
 /** Auditor-only fields: anyone else gets FORBIDDEN, and the gateway records the refusal. */
@@ -40,10 +41,17 @@ export const create: SubgraphFactory = async (env) => {
   const shapes = datasetsOfSupergraph(readFileSync(env.supergraphPath, 'utf8'));
   const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
   const datasets = new Map(shapes.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
+  // Policy revisions as the gateways recorded them, for auditors.
+  const policies: PolicyHistoryEntry[] = [];
+  const policyProjection = ledger.project((e) => {
+    if (e.type === 'policy.installed') policies.push({ ...e.data, at: e.at, seq: e.seq });
+  });
+  await policyProjection.sync();
   const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
+      policyProjection.stop();
       await flow.close();
       await ledger.close();
     },
@@ -53,6 +61,10 @@ export const create: SubgraphFactory = async (env) => {
         ...flow.Query,
         ...catalog.Query,
         ...auditResolvers(env.auditReader),
+        policyHistory: (_: unknown, args: { first: number }, ctx: SubgraphContext) => {
+          requireAuditor(ctx, 'Query.policyHistory');
+          return policies.slice(-Math.min(Math.max(args.first, 1), 1000)).reverse();
+        },
         person: (_: unknown, args: { idNumber: string }) => ({ idNumber: args.idNumber }),
       },
     },

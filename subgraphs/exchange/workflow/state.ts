@@ -103,6 +103,7 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'agreement.registered':
     case 'agreement.revoked':
     case 'policy.revision':
+    case 'policy.installed':
     case 'suspension.imposed':
     case 'suspension.lifted':
     case 'dataset.updated':
