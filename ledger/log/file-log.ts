@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { chainLine, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
@@ -99,15 +99,16 @@ function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The cross-process append lock of a shared chain: a directory (mkdir is atomic) holding the
- * owner's pid. A lock whose owner died (kill -9 mid-append) is taken over.
+ * The cross-process append lock of a shared chain: a symlink whose target is the owner's pid
+ * (creating a symlink is atomic, and one call both takes the lock and names the owner). A lock
+ * whose owner died (kill -9 mid-append) is taken over.
  */
 async function withAppendLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   const lock = path.join(dir, 'append.lock');
   const deadline = Date.now() + timeoutMs;
   for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
     try {
-      await mkdir(lock);
+      await symlink(String(process.pid), lock);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -115,11 +116,11 @@ async function withAppendLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: n
         continue;
       }
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
+      const owner = Number(await readlink(lock).catch(() => '0'));
       if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
         // Rename first so that two processes taking over the same dead lock cannot both win.
         const stale = `${lock}.stale-${process.pid}-${Date.now()}`;
-        if (await rename(lock, stale).then(() => true, () => false)) await rm(stale, { recursive: true, force: true });
+        if (await rename(lock, stale).then(() => true, () => false)) await rm(stale, { force: true });
         continue;
       }
       if (Date.now() > deadline) throw new LogUnavailableError(`the append lock of ${path.basename(dir)} is held by process ${owner || 'unknown'}`);
@@ -127,10 +128,9 @@ async function withAppendLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: n
     }
   }
   try {
-    await writeFile(path.join(lock, 'pid'), String(process.pid));
     return await fn();
   } finally {
-    await rm(lock, { recursive: true, force: true });
+    await unlink(lock);
   }
 }
 
