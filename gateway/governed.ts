@@ -5,13 +5,44 @@ import type { AuditEntry } from './audit/record.ts';
 import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
-import { trimOperation, type FillPlan } from './sharing/trim.ts';
+import { HIDDEN_TYPENAME, trimOperation, type FillPlan } from './sharing/trim.ts';
 import type { Caller, Catalog, Decision } from './sharing/types.ts';
 
 /** What a request carries through Apollo into the executor. */
 export interface GatewayContext {
   readonly caller: Caller;
   readonly requestId: string;
+  /**
+   * The `representations` lists the query plan's entity fetches sent to subgraphs: the entity keys
+   * the plan itself carried, read by the audit where the response does not show them.
+   */
+  readonly representations: unknown[][];
+}
+
+/** Called by the subgraph data source for every fetch: keeps an entity fetch's representations. */
+export function noteRepresentations(context: Partial<GatewayContext> | undefined, variables: Readonly<Record<string, unknown>> | undefined): void {
+  const reps = variables?.['representations'];
+  if (Array.isArray(reps)) context?.representations?.push(reps);
+}
+
+/** Entity keys of the given types among the representations a request's entity fetches sent. */
+function fetchedKeys(representations: readonly unknown[][], keyFields: ReadonlyMap<string, readonly string[]>): (types: readonly string[]) => string[] {
+  return (types) => {
+    const out = new Set<string>();
+    for (const list of representations) {
+      for (const rep of list) {
+        if (rep === null || typeof rep !== 'object') continue;
+        const r = rep as Record<string, unknown>;
+        const type = r['__typename'];
+        if (typeof type !== 'string' || !types.includes(type)) continue;
+        const keys = keyFields.get(type);
+        if (keys === undefined) continue;
+        const parts = keys.map((k) => r[k]);
+        if (parts.every((p) => typeof p === 'string' || typeof p === 'number')) out.add(parts.join('|'));
+      }
+    }
+    return [...out];
+  };
 }
 
 export interface Governance {
@@ -107,10 +138,18 @@ async function governedExecute(
   const grc = rc as GatewayGraphQLRequestContext<GatewayContext>;
   const caller = grc.context.caller;
   const compiled = compile(schema, gov, grc);
-  const result = await executor(
-    compiled.document === rc.document ? rc : { ...rc, document: compiled.document, operation: compiled.operation, queryHash: compiled.queryHash },
-  );
-  const filled = fillResult(result.data, compiled.plan);
+  const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, gov.catalog.keyFields) };
+  let result: Awaited<ReturnType<GatewayExecutor>>;
+  try {
+    result = await executor(
+      compiled.document === rc.document ? rc : { ...rc, document: compiled.document, operation: compiled.operation, queryHash: compiled.queryHash },
+    );
+  } catch (err) {
+    // Planning or execution failed after fields were decided: the decisions are still recorded.
+    await gov.audit.append(auditEntries(grc, fillResult(null, compiled.plan, inputs), new Map()));
+    throw err;
+  }
+  const filled = fillResult(result.data, compiled.plan, inputs);
 
   try {
     await gov.audit.append(auditEntries(grc, filled, subgraphDenials(result.errors)));
@@ -126,7 +165,7 @@ async function governedExecute(
   for (const e of filled.errors) {
     errors.push(new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
   }
-  let extensions = result.extensions;
+  let extensions = withoutHiddenKeys(result.extensions);
   for (const access of filled.access.values()) {
     const provider = access.decision.dataset?.provider;
     // The authority's own index and catalog are not another agency's data.
@@ -140,6 +179,19 @@ async function governedExecute(
     ...(errors.length > 0 ? { errors } : {}),
     ...(extensions !== undefined ? { extensions } : {}),
   };
+}
+
+/**
+ * Apollo reports value-completion problems in `extensions.valueCompletion` with response paths; one
+ * on the hidden __typename would name an alias the client never wrote, so it is dropped.
+ */
+function withoutHiddenKeys(extensions: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const vc = extensions?.['valueCompletion'];
+  if (!Array.isArray(vc)) return extensions;
+  const kept = vc.filter((e: unknown) => !JSON.stringify(e).includes(HIDDEN_TYPENAME));
+  if (kept.length === vc.length) return extensions;
+  const { valueCompletion: _dropped, ...rest } = extensions!;
+  return kept.length > 0 ? { ...rest, valueCompletion: kept } : Object.keys(rest).length > 0 ? rest : undefined;
 }
 
 /**

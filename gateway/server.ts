@@ -13,7 +13,7 @@ import { checkVariables, planArgumentChecks, type ArgumentPlan } from './argumen
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import type { Config } from './config.ts';
 import { errorBody, ERROR_CODES, exchangeError, isPublicCode } from '../common/errors.ts';
-import { governedGateway, newRequestId, type GatewayContext } from './governed.ts';
+import { governedGateway, newRequestId, noteRepresentations, type GatewayContext } from './governed.ts';
 import { overdueDatasets, subgraphHealth } from './health.ts';
 import { PURPOSE_CODES } from '../common/vocabulary.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
@@ -53,6 +53,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]): void {
     request.http?.headers.set(TRUST_HEADER, this.sign(context.caller));
+    noteRepresentations(context, request.variables);
   }
 
   override async process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
@@ -225,7 +226,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       }
       throw e;
     }
-    const context: GatewayContext = { caller: callerOf(auth.principal, purpose === undefined || purpose === '' ? null : purpose), requestId };
+    const context: GatewayContext = { caller: callerOf(auth.principal, purpose === undefined || purpose === '' ? null : purpose), requestId, representations: [] };
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => context });
     await sendGraphQLResponse(res, response);
   };
