@@ -5,7 +5,7 @@ import type { AuditEntry } from './audit/record.ts';
 import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
-import { HIDDEN_TYPENAME, trimOperation, type FillPlan } from './sharing/trim.ts';
+import { HIDDEN_TYPENAME, trimOperation, type FillPlan, type KeySets } from './sharing/trim.ts';
 import type { Caller, Catalog, Decision } from './sharing/types.ts';
 
 /** What a request carries through Apollo into the executor. */
@@ -26,7 +26,7 @@ export function noteRepresentations(context: Partial<GatewayContext> | undefined
 }
 
 /** Entity keys of the given types among the representations a request's entity fetches sent. */
-function fetchedKeys(representations: readonly unknown[][], keyFields: ReadonlyMap<string, readonly string[]>): (types: readonly string[]) => string[] {
+function fetchedKeys(representations: readonly unknown[][], keySets: KeySets): (types: readonly string[]) => string[] {
   return (types) => {
     const out = new Set<string>();
     for (const list of representations) {
@@ -35,10 +35,13 @@ function fetchedKeys(representations: readonly unknown[][], keyFields: ReadonlyM
         const r = rep as Record<string, unknown>;
         const type = r['__typename'];
         if (typeof type !== 'string' || !types.includes(type)) continue;
-        const keys = keyFields.get(type);
-        if (keys === undefined) continue;
-        const parts = keys.map((k) => r[k]);
-        if (parts.every((p) => typeof p === 'string' || typeof p === 'number')) out.add(parts.join('|'));
+        for (const keys of keySets.get(type) ?? []) {
+          const parts = keys.map((k) => r[k]);
+          if (parts.every((p) => typeof p === 'string' || typeof p === 'number')) {
+            out.add(parts.join('|'));
+            break;
+          }
+        }
       }
     }
     return [...out];
@@ -108,7 +111,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   const hit = byCaller?.get(key);
   if (hit !== undefined && hit.version === version) return hit;
   const now = Date.now();
-  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keyFields);
+  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keySets);
   let operation = rc.operation;
   let queryHash = rc.queryHash;
   if (trimmed.document !== rc.document) {
@@ -138,7 +141,7 @@ async function governedExecute(
   const grc = rc as GatewayGraphQLRequestContext<GatewayContext>;
   const caller = grc.context.caller;
   const compiled = compile(schema, gov, grc);
-  const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, gov.catalog.keyFields) };
+  const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, gov.catalog.keySets) };
   let result: Awaited<ReturnType<GatewayExecutor>>;
   try {
     result = await executor(

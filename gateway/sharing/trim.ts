@@ -137,12 +137,22 @@ function keyValues(value: ValueNode, into: KeyArgument[]): void {
  * An argument names entity keys when its type is one of the exchange's key scalars, or when it is
  * the single key field of the entity the field returns (`product(upc: "1")` on `@key(fields: "upc")`).
  */
-function isKeyArgument(arg: GraphQLArgument, returnTypes: readonly string[], keyFields: ReadonlyMap<string, readonly string[]>): boolean {
+function isKeyArgument(arg: GraphQLArgument, returnTypes: readonly string[], keySets: KeySets): boolean {
   if (KEY_SCALARS.has(getNamedType(arg.type).name)) return true;
-  return returnTypes.some((t) => {
-    const keys = keyFields.get(t);
-    return keys !== undefined && keys.length === 1 && keys[0] === arg.name;
-  });
+  return returnTypes.some((t) => keySets.get(t)?.some((set) => set.length === 1 && set[0] === arg.name) === true);
+}
+
+/** Per entity type, each of its keys as a set of field names (Catalog.keySets). */
+export type KeySets = ReadonlyMap<string, readonly (readonly string[])[]>;
+
+/** The types a value of these concrete types may be fetched as: themselves and their interfaces (interface objects). */
+function withInterfaces(schema: GraphQLSchema, types: readonly string[]): string[] {
+  const out = new Set(types);
+  for (const t of types) {
+    const type = schema.getType(t);
+    if (type !== undefined && 'getInterfaces' in type) for (const i of type.getInterfaces()) out.add(i.name);
+  }
+  return [...out];
 }
 
 /**
@@ -157,7 +167,7 @@ export function trimOperation(
   document: DocumentNode,
   operationName: string | null,
   decide: FieldDecider,
-  keyFields: ReadonlyMap<string, readonly string[]>,
+  keySets: KeySets,
 ): TrimResult {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
@@ -268,9 +278,9 @@ export function trimOperation(
         const isDenied = decision.effect === 'DENY';
         const named = getNamedType(fieldDef.type);
         // On a root field the entities are what it returns; elsewhere, the object the field is on.
-        const entityTypes = scope === rootType ? (isCompositeType(named) ? possibleTypes(schema, named) : []) : onlyFor === null ? possibleTypes(schema, scope) : [...onlyFor];
+        const entityTypes = withInterfaces(schema, scope === rootType ? (isCompositeType(named) ? possibleTypes(schema, named) : []) : onlyFor === null ? possibleTypes(schema, scope) : [...onlyFor]);
         for (const t of entityTypes) {
-          if (!keyFields.get(t)?.includes(name)) continue;
+          if (keySets.get(t)?.some((set) => set.includes(name)) !== true) continue;
           const list = selectedKeys.get(name) ?? [];
           if (!list.some((k) => k.responseKey === responseKey)) list.push({ responseKey, onlyFor });
           selectedKeys.set(name, list);
@@ -281,7 +291,7 @@ export function trimOperation(
           const returnTypes = isCompositeType(named) ? possibleTypes(schema, named) : [];
           for (const a of sel.arguments) {
             const def = fieldDef.args.find((d) => d.name === a.name.value);
-            if (def !== undefined && isKeyArgument(def, returnTypes, keyFields)) keyValues(a.value, keyArguments);
+            if (def !== undefined && isKeyArgument(def, returnTypes, keySets)) keyValues(a.value, keyArguments);
           }
         }
         const stepScopeKeys = keyArguments.length === 0 ? scopeKeyArguments : [...scopeKeyArguments, ...keyArguments];
@@ -320,18 +330,21 @@ export function trimOperation(
     };
     collect(set.selections, null, out, new Set(), parent, false);
 
-    // Entity keys for the audit, where the client selected every key field of a type.
+    // Entity keys for the audit, where the client selected every field of one of a type's keys.
     const keyKeys = new Map<string, string[]>();
     for (const typeName of possibleTypes(schema, parent)) {
-      const keys = keyFields.get(typeName);
-      if (keys === undefined || keys.length === 0) continue;
-      const responseKeys: string[] = [];
-      for (const k of keys) {
-        const hit = selectedKeys.get(k)?.find((s) => s.onlyFor === null || s.onlyFor.has(typeName));
-        if (hit === undefined) break;
-        responseKeys.push(hit.responseKey);
+      for (const keys of keySets.get(typeName) ?? []) {
+        const responseKeys: string[] = [];
+        for (const k of keys) {
+          const hit = selectedKeys.get(k)?.find((s) => s.onlyFor === null || s.onlyFor.has(typeName));
+          if (hit === undefined) break;
+          responseKeys.push(hit.responseKey);
+        }
+        if (responseKeys.length > 0 && responseKeys.length === keys.length) {
+          keyKeys.set(typeName, responseKeys);
+          break;
+        }
       }
-      if (responseKeys.length === keys.length) keyKeys.set(typeName, responseKeys);
     }
     // The concrete type of an abstract value is needed only to place a denial made in a fragment;
     // a set left empty by denials needs one field for the planner. Both only when something is denied.

@@ -13,7 +13,7 @@ const schema = buildSchema(`
   type Citizen implements Node { key: String!, secret: String, name: String }
   union Subject = Company | Citizen
 `);
-const keyFields = new Map([['Company', ['key']], ['Citizen', ['key']]]);
+const keyFields = new Map([['Company', [['key']]], ['Citizen', [['key']]]]);
 const ds: Dataset = { id: 'x.secret', provider: 'x', class: 'NOT_SHARED', sensitivity: null, coordinates: [] };
 const DENIED = new Set(['Citizen.secret', 'Company.revenue']);
 const decide = (type: string, field: string): Decision =>
