@@ -18,6 +18,14 @@ import { startBareGateway } from './bare.ts';
 const role = process.argv[2];
 const config = loadConfig();
 
+// Started with an IPC channel, tsx relays SIGTERM instead of ending the process: end it here.
+process.on('SIGTERM', () => process.exit(0));
+// The runner asks each process for its CPU time over a measured window (IPC, no extra socket).
+process.on('message', (m: unknown) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  else if (m === 'mem') process.send?.({ rss: process.memoryUsage().rss });
+});
+
 if (role === 'subgraphs') {
   const secret = subgraphSecret(config.subgraphSecret, config.dataDir);
   const counts: Record<string, number> = {};
@@ -47,6 +55,11 @@ if (role === 'subgraphs') {
   const urls = new Map<string, string>(config.subgraphUrls);
   const gw = await startBareGateway({ supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: urls, secret: subgraphSecret(config.subgraphSecret, config.dataDir) });
   console.log(JSON.stringify({ url: gw.url }));
+} else if (role === 'apollo-default' || role === 'hive') {
+  const { startDefaultApollo, startHive } = await import('./peers.ts');
+  const opts = { supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: new Map<string, string>(config.subgraphUrls), secret: subgraphSecret(config.subgraphSecret, config.dataDir) };
+  const gw = role === 'hive' ? await startHive(opts) : await startDefaultApollo(opts);
+  console.log(JSON.stringify({ url: gw.url }));
 } else if (role === 'governed' || role === 'governed-no-audit') {
   const { startGateway } = await import('../gateway/server.ts');
   // Audit off: every record accepted and dropped at once, to price the audit alone.
@@ -59,6 +72,6 @@ if (role === 'subgraphs') {
   console.log(JSON.stringify(await runMicro(path.join(config.dataDir, 'micro'))));
   process.exit(0);
 } else {
-  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed|governed-no-audit|micro');
+  console.error('usage: tsx bench/processes.ts subgraphs|bare|apollo-default|hive|governed|governed-no-audit|micro');
   process.exit(2);
 }
