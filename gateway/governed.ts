@@ -63,6 +63,8 @@ interface Compiled {
   /** The hash the gateway's plan cache sees: the trimmed text's, never another caller's. */
   readonly queryHash: string;
   readonly plan: FillPlan;
+  /** Allowed coordinates whose values are another agency's data: a value of one carries the R-25 notice. */
+  readonly noticeCoordinates: readonly string[];
 }
 
 export const AUTHORITY = 'itd';
@@ -122,7 +124,14 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
     operation = op;
     queryHash = createHash('sha256').update(print(trimmed.document)).digest('hex');
   }
-  const compiled: Compiled = { version, document: trimmed.document, operation, queryHash, plan: trimmed.plan };
+  const noticeCoordinates = trimmed.allowed
+    .filter(({ decision }) => {
+      const provider = decision.dataset?.provider;
+      // The authority's own index and catalog are not another agency's data.
+      return provider !== undefined && provider !== caller.agency && provider !== AUTHORITY;
+    })
+    .map(({ coordinate }) => coordinate);
+  const compiled: Compiled = { version, document: trimmed.document, operation, queryHash, plan: trimmed.plan, noticeCoordinates };
   if (byCaller === undefined) {
     byCaller = new Map();
     compiledByDocument.set(rc.document, byCaller);
@@ -139,7 +148,6 @@ async function governedExecute(
   rc: GatewayGraphQLRequestContext,
 ): Promise<Awaited<ReturnType<GatewayExecutor>>> {
   const grc = rc as GatewayGraphQLRequestContext<GatewayContext>;
-  const caller = grc.context.caller;
   const compiled = compile(schema, gov, grc);
   const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, gov.catalog.keySets) };
   let result: Awaited<ReturnType<GatewayExecutor>>;
@@ -169,14 +177,7 @@ async function governedExecute(
     errors.push(new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
   }
   let extensions = withoutHiddenKeys(result.extensions);
-  for (const access of filled.access.values()) {
-    const provider = access.decision.dataset?.provider;
-    // The authority's own index and catalog are not another agency's data.
-    if (access.decision.effect === 'ALLOW' && access.count > 0 && provider !== undefined && provider !== caller.agency && provider !== AUTHORITY) {
-      extensions = { ...extensions, sharing: { notice: R25_NOTICE } };
-      break;
-    }
-  }
+  if (compiled.noticeCoordinates.some((c) => (filled.access.get(c)?.count ?? 0) > 0)) extensions = { ...extensions, sharing: { notice: R25_NOTICE } };
   return {
     data: filled.data,
     ...(errors.length > 0 ? { errors } : {}),
@@ -218,7 +219,7 @@ function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: 
   const entries: AuditEntry[] = [];
   for (const [coordinate, access] of filled.access) {
     const d = access.decision;
-    const deniedBySubgraph = denied.get(coordinate);
+    const deniedBySubgraph = denied.size === 0 ? undefined : denied.get(coordinate);
     entries.push({
       ts,
       requestId,
@@ -226,7 +227,8 @@ function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: 
       operationHash: rc.queryHash,
       sub: caller.sub,
       agency: caller.agency,
-      roles: [...caller.roles],
+      // The principal's roles are a frozen array: shared by every record, never copied.
+      roles: caller.roles,
       purpose: caller.purpose,
       coordinate,
       dataset: d.dataset?.id ?? null,
