@@ -7,6 +7,7 @@ import { newEnforcer, newModel } from 'casbin';
 import { cataloguedPurposes } from '../common/catalogued-purposes.ts';
 import { openSharingPolicy } from '../gateway/sharing/policy.ts';
 import type { Caller } from '../gateway/sharing/types.ts';
+import { runLedgerBench, type LedgerBench } from './ledger.ts';
 
 export interface MicroResult {
   readonly cachedDecisionsPerSecond: number;
@@ -20,13 +21,14 @@ export interface MicroResult {
   readonly auditRecordsPerSecond: number;
   readonly auditBatches: number;
   readonly auditSyncs: number;
+  readonly ledger: LedgerBench;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const GRANT_LINES = 100_000;
 
 /** In-process micro benchmarks: decisions, policy load at 100,000 grant lines, durable audit records. */
-export async function runMicro(dir: string): Promise<MicroResult> {
+export async function runMicro(dir: string, redisUrl: string | null): Promise<MicroResult> {
   const catalog = readCatalog(readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8'));
   const policyDir = path.join(dir, 'policies');
   cpSync(path.join(ROOT, 'policies'), policyDir, { recursive: true });
@@ -126,14 +128,15 @@ m = r.consumer == p.consumer && r.dataset == p.dataset && (p.purpose == "*" || r
   const auditRecordsPerSecond = store.stats().records / ((performance.now() - started) / 1000);
   const stats = store.stats();
   await store.close();
-  return { cachedDecisionsPerSecond, coldDecisionsPerSecond, grantDecisionsPerSecond, linearScanDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs };
+  const ledger = await runLedgerBench(dir, redisUrl);
+  return { cachedDecisionsPerSecond, coldDecisionsPerSecond, grantDecisionsPerSecond, linearScanDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs, ledger };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(path.join(tmpdir(), 'exchange-micro-'));
-  const r = await runMicro(dir);
+  const r = await runMicro(dir, 'redis://127.0.0.1:6379');
   console.log(r);
   console.log(`uncached grant decision: ${Math.round(r.grantDecisionsPerSecond).toLocaleString('en')}/s indexed vs ${Math.round(r.linearScanDecisionsPerSecond).toLocaleString('en')}/s plain newEnforcer linear scan: ratio ${(r.grantDecisionsPerSecond / r.linearScanDecisionsPerSecond).toFixed(0)}x`);
   rmSync(dir, { recursive: true, force: true });

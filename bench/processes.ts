@@ -18,6 +18,14 @@ import { startBareGateway } from './bare.ts';
 const role = process.argv[2];
 const config = loadConfig();
 
+// Started with an IPC channel, tsx relays SIGTERM instead of ending the process: end it here.
+process.on('SIGTERM', () => process.exit(0));
+// The runner asks each process for its CPU time over a measured window (IPC, no extra socket).
+process.on('message', (m: unknown) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  else if (m === 'mem') process.send?.({ rss: process.memoryUsage().rss });
+});
+
 if (role === 'subgraphs') {
   const publicKey = gatewayPublicKey(config);
   const counts: Record<string, number> = {};
@@ -47,6 +55,11 @@ if (role === 'subgraphs') {
   const urls = new Map<string, string>(config.subgraphUrls);
   const gw = await startBareGateway({ supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: urls, signingKey: gatewaySigningKey(config).privateKeyPem });
   console.log(JSON.stringify({ url: gw.url }));
+} else if (role === 'apollo-default' || role === 'hive') {
+  const { startDefaultApollo, startHive } = await import('./peers.ts');
+  const opts = { supergraphSdl: readFileSync(config.supergraphPath, 'utf8'), subgraphUrls: new Map<string, string>(config.subgraphUrls), signingKey: gatewaySigningKey(config).privateKeyPem };
+  const gw = role === 'hive' ? await startHive(opts) : await startDefaultApollo(opts);
+  console.log(JSON.stringify({ url: gw.url }));
 } else if (role === 'governed' || role === 'governed-no-audit') {
   const { startGateway } = await import('../gateway/server.ts');
   // Audit off: every record accepted and dropped at once, to price the audit alone.
@@ -56,9 +69,10 @@ if (role === 'subgraphs') {
 } else if (role === 'micro') {
   // In a process of its own, so that the minutes of load before it leave no heap behind.
   const { runMicro } = await import('./micro.ts');
-  console.log(JSON.stringify(await runMicro(path.join(config.dataDir, 'micro'))));
+  // The ledger's Redis figure uses the machine's Redis (its own key prefix) when it answers.
+  console.log(JSON.stringify(await runMicro(path.join(config.dataDir, 'micro'), config.redisUrl ?? 'redis://127.0.0.1:6379')));
   process.exit(0);
 } else {
-  console.error('usage: tsx bench/processes.ts subgraphs|bare|governed|governed-no-audit|micro');
+  console.error('usage: tsx bench/processes.ts subgraphs|bare|apollo-default|hive|governed|governed-no-audit|micro');
   process.exit(2);
 }

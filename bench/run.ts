@@ -13,21 +13,33 @@ import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
 import type { MicroResult } from './micro.ts';
 
 /**
- * npm run bench: what governance costs, measured against a bare @apollo/gateway over the same
- * subgraphs and supergraph, in one run on loopback. Prints a table and writes bench/results.json.
+ * npm run bench: what governance costs, measured against the gateways users would pick instead
+ * (Apollo's default setup, the project's tuned bare @apollo/gateway, Hive Gateway's runtime) over
+ * the same subgraphs and supergraph, each in its own process, in alternated rounds on loopback,
+ * with each gateway's CPU time per request. Prints a table and writes bench/results.json.
+ *   npm run bench [-- --rounds 3 --duration 10 --quick --profile <dir>]
+ *   npm run bench -- soak [--minutes 10]      the governed gateway's RSS under load
  */
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    minutes: { type: 'string', default: '10' },
+    /** Write a V8 CPU profile of the governed gateway (node --cpu-prof) into this directory. */
+    profile: { type: 'string' },
+    /** Only the joined-query rounds (and the profile): no fixed-rate, mixed, batch, Redis or micro scenarios. */
+    quick: { type: 'boolean', default: false },
   },
 });
+const MODE = positionals[0] ?? 'run';
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const WARMUP = Number(args.warmup);
-/** Turns each of bare, governed and governed-without-audit takes at the joined query. */
-const ROUNDS = 4;
+/** Turns each gateway takes at the joined query, alternating. */
+const ROUNDS = Number(args.rounds);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -41,11 +53,11 @@ const baseEnv: Record<string, string> = {
 };
 const children: ChildProcess[] = [];
 
-function startProcess(role: string, env: Record<string, string>): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/processes.ts'), role], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+function startProcess(role: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'bench/processes.ts'), role], { env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.push(child);
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
+    const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => resolve({ child, info: JSON.parse(line) as Record<string, unknown> }));
     child.once('exit', (code) => reject(new Error(`${role} process exited with ${code}`)));
   });
@@ -65,21 +77,65 @@ interface LoadResult {
   readonly p99: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** Gateway CPU time (user + system, process.cpuUsage()) over the measured window, per request. */
+  readonly cpuMicrosPerRequest?: number;
   readonly subgraphRequestsPerQuery?: Record<string, number>;
-  /** requests/s of each run a mean was taken over */
+  /** requests/s of each run the median was taken over */
   readonly runs?: readonly number[];
 }
 
-async function load(name: string, url: string, body: string, headers: Record<string, string>, opts: { rate?: number; duration?: number } = {}): Promise<LoadResult> {
-  const request = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json', ...headers }, connections: CONNECTIONS };
-  await autocannon({ ...request, duration: WARMUP });
-  const r = await autocannon({ ...request, duration: opts.duration ?? DURATION, ...(opts.rate !== undefined ? { overallRate: opts.rate } : {}) });
-  return { scenario: name, requestsPerSecond: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+/** A gateway process's CPU time so far, in microseconds (asked over IPC). */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu.user + m.cpu.system));
+    child.send('cpu');
+  });
 }
 
-function mean(scenario: string, runs: readonly LoadResult[]): LoadResult {
-  const avg = (f: (r: LoadResult) => number): number => Math.round(runs.reduce((s, r) => s + f(r), 0) / runs.length);
-  return { scenario, requestsPerSecond: avg((r) => r.requestsPerSecond), p50: avg((r) => r.p50), p99: avg((r) => r.p99), errors: avg((r) => r.errors), non2xx: avg((r) => r.non2xx), runs: runs.map((r) => r.requestsPerSecond) };
+async function load(name: string, url: string, body: string, headers: Record<string, string>, opts: { rate?: number; duration?: number; gateway?: ChildProcess } = {}): Promise<LoadResult> {
+  const request = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json', ...headers }, connections: CONNECTIONS };
+  await autocannon({ ...request, duration: WARMUP });
+  const cpu0 = opts.gateway !== undefined ? await cpuOf(opts.gateway) : 0;
+  const r = await autocannon({ ...request, duration: opts.duration ?? DURATION, ...(opts.rate !== undefined ? { overallRate: opts.rate } : {}) });
+  const cpu1 = opts.gateway !== undefined ? await cpuOf(opts.gateway) : 0;
+  return {
+    scenario: name,
+    requestsPerSecond: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    ...(opts.gateway !== undefined && r.requests.total > 0 ? { cpuMicrosPerRequest: Math.round((cpu1 - cpu0) / r.requests.total) } : {}),
+  };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Medians of the alternated runs; `runs` keeps each run's requests/s for the spread. */
+function medianOf(scenario: string, runs: readonly LoadResult[]): LoadResult {
+  const m = (f: (r: LoadResult) => number): number => Math.round(median(runs.map(f)));
+  const cpu = runs.every((r) => r.cpuMicrosPerRequest !== undefined) ? { cpuMicrosPerRequest: m((r) => r.cpuMicrosPerRequest!) } : {};
+  return { scenario, requestsPerSecond: m((r) => r.requestsPerSecond), p50: m((r) => r.p50), p99: m((r) => r.p99), errors: m((r) => r.errors), non2xx: m((r) => r.non2xx), ...cpu, runs: runs.map((r) => r.requestsPerSecond) };
+}
+
+/** A ratio of medians with the range of the same ratio taken round by round. */
+interface Ratio {
+  readonly value: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+function ratioOf(a: readonly LoadResult[], b: readonly LoadResult[], f: (r: LoadResult) => number): Ratio {
+  const perRound = a.map((r, i) => f(r) / f(b[i]!));
+  return { value: median(a.map(f)) / median(b.map(f)), min: Math.min(...perRound), max: Math.max(...perRound) };
+}
+
+function showRatio(r: Ratio): string {
+  return `${r.value.toFixed(2)}\u00d7 (rounds ${r.min.toFixed(2)}\u2013${r.max.toFixed(2)})`;
 }
 
 async function counts(statsUrl: string, reset: boolean): Promise<Record<string, number>> {
@@ -133,38 +189,61 @@ async function main(): Promise<void> {
   };
 
   const redisPrefix = `bench:${process.pid}:`;
+  const profileArgs = args.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  let ratios: Targets | null;
   try {
-    // On a 2-core machine shared by three processes one run is at the mercy of the neighbours:
-    // the three gateways start once and take turns, ROUNDS times, and the mean of the runs counts.
-    const joined: Record<'bare' | 'governed' | 'off', LoadResult[]> = { bare: [], governed: [], off: [] };
+    // On a 2-core machine shared with other work one run is at the mercy of the neighbours: the
+    // gateways start once, each in its own process, and take turns ROUNDS times; medians count,
+    // and every ratio is also shown round by round.
+    type Kind = 'apollo-default' | 'bare' | 'governed' | 'off' | 'hive';
+    const joined: Record<Kind, LoadResult[]> = { 'apollo-default': [], bare: [], governed: [], off: [], hive: [] };
     const turns = [
+      { kind: 'apollo-default', gw: await startProcess('apollo-default', { ...baseEnv, ...urlEnv }), headers: {} },
       { kind: 'bare', gw: await startProcess('bare', { ...baseEnv, ...urlEnv }), headers: {} },
-      { kind: 'governed', gw: await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file' }), headers: tax },
+      { kind: 'governed', gw: await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file' }, profileArgs), headers: tax },
       { kind: 'off', gw: await startProcess('governed-no-audit', { ...baseEnv, ...urlEnv }), headers: tax },
+      { kind: 'hive', gw: await startProcess('hive', { ...baseEnv, ...urlEnv }), headers: {} },
     ] as const;
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        for (const t of turns) joined[t.kind].push(await load(t.kind, t.gw.info['url'] as string, JOINED, t.headers));
+        for (const t of turns) {
+          const r = await load(t.kind, t.gw.info['url'] as string, JOINED, t.headers, { gateway: t.gw.child });
+          process.stderr.write(`bench: round ${round + 1}/${ROUNDS} ${t.kind}: ${r.requestsPerSecond} req/s, p99 ${r.p99} ms, ${r.cpuMicrosPerRequest ?? '?'} \u00b5s CPU/req\n`);
+          if (r.errors > 0 || r.non2xx > 0) console.error(`bench: ${t.kind} answered ${r.non2xx} non-2xx and ${r.errors} errors in round ${round + 1}`);
+          joined[t.kind].push(r);
+        }
       }
     } finally {
       for (const t of turns) await stopProcess(t.gw.child);
     }
-    results.push(mean(`1 bare gateway (mean of ${ROUNDS} runs)`, joined.bare));
-    results.push(mean(`2 governed, file audit (mean of ${ROUNDS} runs)`, joined.governed));
-    results.push(mean(`2c governed, audit off (mean of ${ROUNDS} runs)`, joined.off));
-    const rate = Math.max(100, Math.round(results[0]!.requestsPerSecond * 0.5));
-    await run('bare', {}, async (url) => {
-      results.push(await load(`1b bare at ${rate} req/s offered`, url, JOINED, {}, { rate }));
-      await batch('5 enterprises(100 keys), bare', url, {});
-    });
-    await run('governed', { INSTANCE_ID: 'bench-file' }, async (url) => {
-      results.push(await load(`2b governed at ${rate} req/s offered`, url, JOINED, tax, { rate }));
-      results.push(await load('4 governed, denied fields mixed in', url, MIXED, amr));
-      await batch('5 enterprises(100 keys), governed', url, tax);
-    });
-    await run('governed', { INSTANCE_ID: 'bench-redis', REDIS_URL, REDIS_PREFIX: redisPrefix }, async (url) => {
-      results.push(await load('3 governed, Redis audit and grants', url, JOINED, tax));
-    });
+    results.push(medianOf(`1a default Apollo (@apollo/gateway + startStandaloneServer)`, joined['apollo-default']));
+    results.push(medianOf(`1 tuned bare gateway`, joined.bare));
+    results.push(medianOf(`2 governed, file audit`, joined.governed));
+    results.push(medianOf(`2c governed, audit off`, joined.off));
+    results.push(medianOf(`6 Hive Gateway runtime`, joined.hive));
+    const rps = (r: LoadResult): number => r.requestsPerSecond;
+    ratios = {
+      governedVsBare: ratioOf(joined.governed, joined.bare, rps),
+      governedVsHive: ratioOf(joined.governed, joined.hive, rps),
+      governedVsOff: ratioOf(joined.governed, joined.off, rps),
+      p99VsHive: ratioOf(joined.governed, joined.hive, (r) => r.p99),
+      cpuVsBare: ratioOf(joined.governed, joined.bare, (r) => r.cpuMicrosPerRequest ?? NaN),
+    };
+    if (args.quick !== true) {
+      const rate = Math.max(100, Math.round(find(results, '1 tuned').requestsPerSecond * 0.5));
+      await run('bare', {}, async (url) => {
+        results.push(await load(`1b bare at ${rate} req/s offered`, url, JOINED, {}, { rate }));
+        await batch('5 enterprises(100 keys), bare', url, {});
+      });
+      await run('governed', { INSTANCE_ID: 'bench-file' }, async (url) => {
+        results.push(await load(`2b governed at ${rate} req/s offered`, url, JOINED, tax, { rate }));
+        results.push(await load('4 governed, denied fields mixed in', url, MIXED, amr));
+        await batch('5 enterprises(100 keys), governed', url, tax);
+      });
+      await run('governed', { INSTANCE_ID: 'bench-redis', REDIS_URL, REDIS_PREFIX: redisPrefix }, async (url) => {
+        results.push(await load('3 governed, Redis audit and grants', url, JOINED, tax));
+      });
+    }
   } finally {
     for (const c of children) await stopProcess(c);
     const redis = new Redis(REDIS_URL);
@@ -173,45 +252,70 @@ async function main(): Promise<void> {
     redis.disconnect();
   }
 
+  if (args.quick === true) {
+    report(results, null, ratios);
+    rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
   const micro = (await startProcess('micro', baseEnv)).info as unknown as MicroResult;
-  report(results, micro);
+  report(results, micro, ratios);
   rmSync(tmp, { recursive: true, force: true });
 }
 
-function report(results: LoadResult[], micro: MicroResult): void {
-  const find = (prefix: string): LoadResult => {
-    const r = results.find((x) => x.scenario.startsWith(prefix));
-    if (r === undefined) throw new Error(`missing scenario ${prefix}`);
-    return r;
-  };
-  const bare = find('1 bare');
-  const governed = find('2 governed');
-  const bareRated = find('1b');
-  const governedRated = find('2b');
-  const ratio = governed.requestsPerSecond / bare.requestsPerSecond;
-  const auditOff = find('2c');
-  const auditCost = 1 - governed.requestsPerSecond / auditOff.requestsPerSecond;
-  const p99Overhead = governedRated.p99 - bareRated.p99;
-  const batchGoverned = find('5 enterprises(100 keys), governed');
-  const onePerSubgraph = Object.values(batchGoverned.subgraphRequestsPerQuery ?? {}).every((n) => n === 1);
-  const targets = [
-    { what: 'governed / bare requests/s', figure: ratio.toFixed(3), pass: ratio >= 0.85, target: '>= 0.85' },
-    { what: 'p99 overhead at the same offered load (ms)', figure: p99Overhead.toFixed(2), pass: p99Overhead <= 2, target: '<= 2 ms' },
-    { what: 'subgraph requests per enterprises(100) query', figure: JSON.stringify(batchGoverned.subgraphRequestsPerQuery), pass: onePerSubgraph, target: '1 per subgraph' },
-    { what: 'cached Casbin decisions/s', figure: Math.round(micro.cachedDecisionsPerSecond).toLocaleString('en'), pass: micro.cachedDecisionsPerSecond >= 1_000_000, target: '>= 1,000,000' },
-    { what: 'uncached Casbin decisions/s, every caller and field (100,000 grant lines)', figure: Math.round(micro.coldDecisionsPerSecond).toLocaleString('en'), pass: micro.coldDecisionsPerSecond >= 100_000, target: '>= 100,000' },
-    { what: 'uncached grant decision/s (100,000 grant lines)', figure: Math.round(micro.grantDecisionsPerSecond).toLocaleString('en'), pass: micro.grantDecisionsPerSecond >= 100_000, target: '>= 100,000' },
-    { what: 'same decision, plain newEnforcer linear scan: ratio', figure: `${Math.round(micro.linearScanDecisionsPerSecond).toLocaleString('en')}/s, ${(micro.grantDecisionsPerSecond / micro.linearScanDecisionsPerSecond).toFixed(0)}x`, pass: true, target: '(reported)' },
-    { what: 'policy load, 100,000 grant lines (ms)', figure: micro.reloadMs.toFixed(0), pass: micro.reloadMs < 1000, target: '< 1000 ms' },
-    { what: 'durable audit records/s, file store', figure: Math.round(micro.auditRecordsPerSecond).toLocaleString('en'), pass: micro.auditRecordsPerSecond >= 50_000, target: '>= 50,000' },
-    { what: 'audit cost: 1 - (audit on / audit off) requests/s', figure: `${(auditCost * 100).toFixed(1)} %`, pass: auditCost <= 0.1, target: '<= 10 %' },
-  ];
-  console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per scenario\n`);
-  console.log('| scenario | req/s | p50 ms | p99 ms | errors | non-2xx |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of results) console.log(`| ${r.scenario} | ${r.requestsPerSecond} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
+interface Targets {
+  readonly governedVsBare: Ratio;
+  readonly governedVsHive: Ratio;
+  readonly governedVsOff: Ratio;
+  readonly p99VsHive: Ratio;
+  readonly cpuVsBare: Ratio;
+}
+
+function find(results: readonly LoadResult[], prefix: string): LoadResult {
+  const r = results.find((x) => x.scenario.startsWith(prefix));
+  if (r === undefined) throw new Error(`missing scenario ${prefix}`);
+  return r;
+}
+
+function report(results: LoadResult[], micro: MicroResult | null, ratios: Targets | null): void {
+  const targets: { what: string; figure: string; pass: boolean; target: string }[] = [];
+  if (ratios !== null) {
+    const governed = find(results, '2 governed');
+    const bare = find(results, '1 tuned');
+    const hive = find(results, '6 Hive');
+    targets.push(
+      { what: 'governed / tuned bare, requests/s', figure: showRatio(ratios.governedVsBare), pass: ratios.governedVsBare.value >= 1, target: '>= 1.0\u00d7' },
+      { what: 'governed / Hive Gateway runtime, requests/s (first step)', figure: showRatio(ratios.governedVsHive), pass: ratios.governedVsHive.value >= 0.85, target: '>= 0.85\u00d7' },
+      { what: 'governed / Hive Gateway runtime, requests/s (goal)', figure: showRatio(ratios.governedVsHive), pass: ratios.governedVsHive.value >= 1, target: '>= 1.0\u00d7' },
+      { what: 'governed p99 / Hive p99 (ms)', figure: `${governed.p99} / ${hive.p99} = ${showRatio(ratios.p99VsHive)}`, pass: ratios.p99VsHive.value <= 1, target: '<= 1.0\u00d7' },
+      { what: 'gateway CPU \u00b5s per request, governed / tuned bare', figure: `${governed.cpuMicrosPerRequest} / ${bare.cpuMicrosPerRequest} = ${showRatio(ratios.cpuVsBare)}`, pass: ratios.cpuVsBare.value <= 1, target: '<= 1.0\u00d7' },
+      { what: 'audit cost: 1 - (audit on / audit off) requests/s', figure: `${((1 - ratios.governedVsOff.value) * 100).toFixed(1)} %`, pass: 1 - ratios.governedVsOff.value <= 0.1, target: '<= 10 %' },
+    );
+  }
+  if (micro !== null) {
+    const bareRated = find(results, '1b');
+    const governedRated = find(results, '2b');
+    const p99Overhead = governedRated.p99 - bareRated.p99;
+    const batchGoverned = find(results, '5 enterprises(100 keys), governed');
+    const onePerSubgraph = Object.values(batchGoverned.subgraphRequestsPerQuery ?? {}).every((n) => n === 1);
+    targets.push(
+      { what: 'p99 overhead at the same offered load (ms)', figure: p99Overhead.toFixed(2), pass: p99Overhead <= 2, target: '<= 2 ms' },
+      { what: 'subgraph requests per enterprises(100) query', figure: JSON.stringify(batchGoverned.subgraphRequestsPerQuery), pass: onePerSubgraph, target: '1 per subgraph' },
+      { what: 'cached Casbin decisions/s', figure: Math.round(micro.cachedDecisionsPerSecond).toLocaleString('en'), pass: micro.cachedDecisionsPerSecond >= 1_000_000, target: '>= 1,000,000' },
+      { what: 'uncached Casbin decisions/s, every caller and field (100,000 grant lines)', figure: Math.round(micro.coldDecisionsPerSecond).toLocaleString('en'), pass: micro.coldDecisionsPerSecond >= 100_000, target: '>= 100,000' },
+      { what: 'uncached grant decision/s (100,000 grant lines)', figure: Math.round(micro.grantDecisionsPerSecond).toLocaleString('en'), pass: micro.grantDecisionsPerSecond >= 100_000, target: '>= 100,000' },
+      { what: 'same decision, plain newEnforcer linear scan: ratio', figure: `${Math.round(micro.linearScanDecisionsPerSecond).toLocaleString('en')}/s, ${(micro.grantDecisionsPerSecond / micro.linearScanDecisionsPerSecond).toFixed(0)}x`, pass: true, target: '(reported)' },
+      { what: 'policy load, 100,000 grant lines (ms)', figure: micro.reloadMs.toFixed(0), pass: micro.reloadMs < 1000, target: '< 1000 ms' },
+      { what: 'durable audit records/s, file store', figure: Math.round(micro.auditRecordsPerSecond).toLocaleString('en'), pass: micro.auditRecordsPerSecond >= 50_000, target: '>= 50,000' },
+      { what: 'durable ledger events/s, file (64 recorders)', figure: Math.round(micro.ledger.fileEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
+      { what: 'durable ledger events/s, Redis (64 recorders)', figure: micro.ledger.redisEventsPerSecond === null ? 'no Redis' : Math.round(micro.ledger.redisEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
+    );
+  }
+  console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternated rounds for the joined query (medians)\n`);
+  console.log('| scenario | req/s | req/s per round | p50 ms | p99 ms | CPU \u00b5s/req | errors | non-2xx |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|');
+  for (const r of results) console.log(`| ${r.scenario} | ${r.requestsPerSecond} | ${r.runs?.join(', ') ?? ''} | ${r.p50} | ${r.p99} | ${r.cpuMicrosPerRequest ?? ''} | ${r.errors} | ${r.non2xx} |`);
   console.log('\n| target | figure | goal | |');
-  console.log('|---|---:|---|---|');
+  console.log('|---|---|---|---|');
   for (const t of targets) console.log(`| ${t.what} | ${t.figure} | ${t.target} | ${t.pass ? 'PASS' : 'MISS'} |`);
   let commit = 'unknown';
   try {
@@ -219,12 +323,68 @@ function report(results: LoadResult[], micro: MicroResult): void {
   } catch {
     // not a git checkout
   }
-  const out = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, commit, connections: CONNECTIONS, durationSeconds: DURATION, scenarios: results, micro, targets };
+  const out = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, commit, connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, scenarios: results, ratios, micro, targets };
   writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwrote bench/results.json');
 }
 
-main().catch(async (e: unknown) => {
+/**
+ * npm run bench -- soak [--minutes 10]: the joined query at the bench's load against the governed
+ * gateway for the whole time; its RSS after the first minute and at the end (target: within 10 %).
+ */
+async function soak(): Promise<void> {
+  const minutes = Number(args.minutes);
+  const config = loadConfig(baseEnv);
+  const token = signToken(verificationKey(config), { agency: 'tax', ttlSeconds: 3600 * 24, sub: 'bench' }, { issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const sub = await startProcess('subgraphs', baseEnv);
+  const urlEnv: Record<string, string> = {};
+  for (const [name, url] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = url;
+  const gw = await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-soak' });
+  const rssOf = (): Promise<number> =>
+    new Promise((resolve) => {
+      gw.child.once('message', (m: { rss: number }) => resolve(m.rss));
+      gw.child.send('mem');
+    });
+  const samples: { minute: number; rssMiB: number }[] = [];
+  let minute = 0;
+  const timer = setInterval(() => {
+    minute++;
+    const at = minute;
+    rssOf().then(
+      (rss) => {
+        samples.push({ minute: at, rssMiB: Math.round((rss / 1048576) * 10) / 10 });
+        console.log(`minute ${at}: governed gateway RSS ${(rss / 1048576).toFixed(1)} MiB`);
+      },
+      () => undefined,
+    );
+  }, 60_000);
+  let r: autocannon.Result;
+  try {
+    r = await autocannon({
+      url: gw.info['url'] as string,
+      method: 'POST',
+      body: JOINED,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-purpose': 'tax-collection' },
+      connections: CONNECTIONS,
+      duration: minutes * 60,
+    });
+  } finally {
+    clearInterval(timer);
+  }
+  const end = await rssOf();
+  for (const c of children) await stopProcess(c);
+  rmSync(tmp, { recursive: true, force: true });
+  const first = samples.find((s) => s.minute === 1)?.rssMiB ?? NaN;
+  const last = Math.round((end / 1048576) * 10) / 10;
+  const growth = last / first - 1;
+  console.log(`\nsoak: ${minutes} min, ${CONNECTIONS} connections, ${Math.round(r.requests.average)} req/s, ${r.non2xx} non-2xx, ${r.errors} errors`);
+  console.log('| RSS after minute 1 | RSS at the end | growth | goal | |');
+  console.log('|---:|---:|---:|---|---|');
+  console.log(`| ${first} MiB | ${last} MiB | ${(growth * 100).toFixed(1)} % | within 10 % | ${Math.abs(growth) <= 0.1 ? 'PASS' : 'MISS'} |`);
+  console.log(`samples (MiB): ${samples.map((s) => s.rssMiB).join(', ')}`);
+}
+
+(MODE === 'soak' ? soak() : main()).catch(async (e: unknown) => {
   console.error(`bench: ${(e as Error).message}`);
   for (const c of children) await stopProcess(c);
   process.exit(1);

@@ -6,13 +6,47 @@ import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
 import { roleGate } from './role-gate.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
-import { trimOperation, type FillPlan } from './sharing/trim.ts';
+import { HIDDEN_TYPENAME, trimOperation, type FillPlan, type KeySets } from './sharing/trim.ts';
 import type { Caller, Catalog, Decision } from './sharing/types.ts';
 
 /** What a request carries through Apollo into the executor. */
 export interface GatewayContext {
   readonly caller: Caller;
   readonly requestId: string;
+  /**
+   * The `representations` lists the query plan's entity fetches sent to subgraphs: the entity keys
+   * the plan itself carried, read by the audit where the response does not show them.
+   */
+  readonly representations: unknown[][];
+}
+
+/** Called by the subgraph data source for every fetch: keeps an entity fetch's representations. */
+export function noteRepresentations(context: Partial<GatewayContext> | undefined, variables: Readonly<Record<string, unknown>> | undefined): void {
+  const reps = variables?.['representations'];
+  if (Array.isArray(reps)) context?.representations?.push(reps);
+}
+
+/** Entity keys of the given types among the representations a request's entity fetches sent. */
+function fetchedKeys(representations: readonly unknown[][], keySets: KeySets): (types: readonly string[]) => string[] {
+  return (types) => {
+    const out = new Set<string>();
+    for (const list of representations) {
+      for (const rep of list) {
+        if (rep === null || typeof rep !== 'object') continue;
+        const r = rep as Record<string, unknown>;
+        const type = r['__typename'];
+        if (typeof type !== 'string' || !types.includes(type)) continue;
+        for (const keys of keySets.get(type) ?? []) {
+          const parts = keys.map((k) => r[k]);
+          if (parts.every((p) => typeof p === 'string' || typeof p === 'number')) {
+            out.add(parts.join('|'));
+            break;
+          }
+        }
+      }
+    }
+    return [...out];
+  };
 }
 
 export interface Governance {
@@ -30,6 +64,8 @@ interface Compiled {
   /** The hash the gateway's plan cache sees: the trimmed text's, never another caller's. */
   readonly queryHash: string;
   readonly plan: FillPlan;
+  /** Allowed coordinates whose values are another agency's data: a value of one carries the R-25 notice. */
+  readonly noticeCoordinates: readonly string[];
 }
 
 export const AUTHORITY = 'itd';
@@ -78,7 +114,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   const hit = byCaller?.get(key);
   if (hit !== undefined && hit.version === version) return hit;
   const now = Date.now();
-  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => roleGate(caller, gov.policy.decide(caller, `${type}.${field}`, now)), gov.catalog.keyFields);
+  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => roleGate(caller, gov.policy.decide(caller, `${type}.${field}`, now)), gov.catalog.keySets);
   let operation = rc.operation;
   let queryHash = rc.queryHash;
   if (trimmed.document !== rc.document) {
@@ -89,7 +125,14 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
     operation = op;
     queryHash = createHash('sha256').update(print(trimmed.document)).digest('hex');
   }
-  const compiled: Compiled = { version, document: trimmed.document, operation, queryHash, plan: trimmed.plan };
+  const noticeCoordinates = trimmed.allowed
+    .filter(({ decision }) => {
+      const provider = decision.dataset?.provider;
+      // The authority's own index and catalog are not another agency's data.
+      return provider !== undefined && provider !== caller.agency && provider !== AUTHORITY;
+    })
+    .map(({ coordinate }) => coordinate);
+  const compiled: Compiled = { version, document: trimmed.document, operation, queryHash, plan: trimmed.plan, noticeCoordinates };
   if (byCaller === undefined) {
     byCaller = new Map();
     compiledByDocument.set(rc.document, byCaller);
@@ -106,12 +149,19 @@ async function governedExecute(
   rc: GatewayGraphQLRequestContext,
 ): Promise<Awaited<ReturnType<GatewayExecutor>>> {
   const grc = rc as GatewayGraphQLRequestContext<GatewayContext>;
-  const caller = grc.context.caller;
   const compiled = compile(schema, gov, grc);
-  const result = await executor(
-    compiled.document === rc.document ? rc : { ...rc, document: compiled.document, operation: compiled.operation, queryHash: compiled.queryHash },
-  );
-  const filled = fillResult(result.data, compiled.plan);
+  const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, gov.catalog.keySets) };
+  let result: Awaited<ReturnType<GatewayExecutor>>;
+  try {
+    result = await executor(
+      compiled.document === rc.document ? rc : { ...rc, document: compiled.document, operation: compiled.operation, queryHash: compiled.queryHash },
+    );
+  } catch (err) {
+    // Planning or execution failed after fields were decided: the decisions are still recorded.
+    await gov.audit.append(auditEntries(grc, fillResult(null, compiled.plan, inputs), new Map()));
+    throw err;
+  }
+  const filled = fillResult(result.data, compiled.plan, inputs);
 
   try {
     await gov.audit.append(auditEntries(grc, filled, subgraphDenials(result.errors)));
@@ -127,20 +177,27 @@ async function governedExecute(
   for (const e of filled.errors) {
     errors.push(new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
   }
-  let extensions = result.extensions;
-  for (const access of filled.access.values()) {
-    const provider = access.decision.dataset?.provider;
-    // The authority's own index and catalog are not another agency's data.
-    if (access.decision.effect === 'ALLOW' && access.count > 0 && provider !== undefined && provider !== caller.agency && provider !== AUTHORITY) {
-      extensions = { ...extensions, sharing: { notice: R25_NOTICE } };
-      break;
-    }
-  }
+  let extensions = withoutHiddenKeys(result.extensions);
+  if (compiled.noticeCoordinates.some((c) => (filled.access.get(c)?.count ?? 0) > 0)) extensions = { ...extensions, sharing: { notice: R25_NOTICE } };
   return {
     data: filled.data,
     ...(errors.length > 0 ? { errors } : {}),
     ...(extensions !== undefined ? { extensions } : {}),
   };
+}
+
+/**
+ * Apollo reports value-completion problems in `extensions.valueCompletion` with response paths; one
+ * on the hidden __typename would name an alias the client never wrote, so it is dropped.
+ */
+function withoutHiddenKeys(extensions: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const vc = extensions?.['valueCompletion'];
+  if (!Array.isArray(vc)) return extensions;
+  const kept = vc.filter((e: unknown) => !JSON.stringify(e).includes(HIDDEN_TYPENAME));
+  if (kept.length === vc.length) return extensions;
+  const rest = { ...extensions };
+  delete rest['valueCompletion'];
+  return kept.length > 0 ? { ...rest, valueCompletion: kept } : Object.keys(rest).length > 0 ? rest : undefined;
 }
 
 /**
@@ -164,7 +221,7 @@ function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: 
   const entries: AuditEntry[] = [];
   for (const [coordinate, access] of filled.access) {
     const d = access.decision;
-    const deniedBySubgraph = denied.get(coordinate);
+    const deniedBySubgraph = denied.size === 0 ? undefined : denied.get(coordinate);
     entries.push({
       ts,
       requestId,
@@ -172,7 +229,8 @@ function auditEntries(rc: GatewayGraphQLRequestContext<GatewayContext>, filled: 
       operationHash: rc.queryHash,
       sub: caller.sub,
       agency: caller.agency,
-      roles: [...caller.roles],
+      // The principal's roles are a frozen array: shared by every record, never copied.
+      roles: caller.roles,
       purpose: caller.purpose,
       coordinate,
       dataset: d.dataset?.id ?? null,

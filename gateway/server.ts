@@ -22,7 +22,7 @@ import { checkVariables, operationProblem, planArgumentChecks, variableProblem, 
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import type { Config } from './config.ts';
 import { errorBody, exchangeError, isPublicCode } from '../common/errors.ts';
-import { governedGateway, type GatewayContext } from './governed.ts';
+import { governedGateway, noteRepresentations, type GatewayContext } from './governed.ts';
 import { healthVerdict, overdueDatasets, subgraphReachability } from './health.ts';
 import { PURPOSE_CODES } from '../common/vocabulary.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
@@ -70,6 +70,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     // Only an operation has a caller to sign for; a health check or schema load carries none.
     if (!('incomingRequestContext' in options)) return;
     options.request.http?.headers.set(TRUST_HEADER, this.sign(options.context.caller, this.subgraph));
+    noteRepresentations(options.context, options.request.variables);
   }
 
   override async process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
@@ -311,7 +312,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         return;
       }
     }
-    const context: GatewayContext = { caller, requestId };
+    const context: GatewayContext = { caller, requestId, representations: [] };
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => context });
     await sendGraphQLResponse(res, withRequestIdInBody(response, requestId));
   };

@@ -30,9 +30,14 @@ function importAlias(v: ValueNode): string | null {
   return null;
 }
 
-/** Entity key fields from `@join__type(key: "...")`; only flat field sets can be keys here. */
-function readKeyFields(doc: DocumentNode): Map<string, string[]> {
+/**
+ * Entity keys from `@join__type(key: "...")`, only flat field sets: every key field of each type,
+ * and each alternative key as its own set (a type with `@key(fields: "id")` and
+ * `@key(fields: "upc")` is identified by either).
+ */
+function readKeyFields(doc: DocumentNode): { keys: Map<string, string[]>; keySets: Map<string, string[][]> } {
   const keys = new Map<string, string[]>();
+  const keySets = new Map<string, string[][]>();
   for (const def of doc.definitions) {
     if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
     for (const d of def.directives ?? []) {
@@ -43,9 +48,12 @@ function readKeyFields(doc: DocumentNode): Map<string, string[]> {
       const known = keys.get(def.name.value) ?? [];
       for (const f of fields) if (!known.includes(f)) known.push(f);
       keys.set(def.name.value, known);
+      const sets = keySets.get(def.name.value) ?? [];
+      if (!sets.some((set) => set.join(' ') === fields.join(' '))) sets.push(fields);
+      keySets.set(def.name.value, sets);
     }
   }
-  return keys;
+  return { keys, keySets };
 }
 
 /**
@@ -74,5 +82,6 @@ export function readCatalog(supergraphSdl: string): Catalog {
     datasets.set(id, frozen);
     for (const c of ds.coordinates) byCoordinate.set(c, frozen);
   }
-  return Object.freeze({ datasets, byCoordinate, keyFields: readKeyFields(doc) });
+  const { keys, keySets } = readKeyFields(doc);
+  return Object.freeze({ datasets, byCoordinate, keyFields: keys, keySets });
 }

@@ -10,21 +10,31 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLArgument,
   type GraphQLCompositeType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from 'graphql';
 import type { Decision } from './types.ts';
 
 /** Decides one field; the caller binds the caller identity and the clock. */
 export type FieldDecider = (parentTypeName: string, fieldName: string) => Decision;
 
-/** Response keys the trimmer adds for its own use; fillResult removes them. */
-export const HIDDEN_PREFIX = '__x_';
-const TYPENAME_KEY = `${HIDDEN_PREFIX}t`;
+/**
+ * The one response key the trimmer may add, and only when something is denied in a fragment on an
+ * abstract type (or every field of a selection set is denied): fillResult needs the concrete type
+ * there to put the nulls where they belong. It never reaches the client. Keys for the audit are
+ * never added: they come from what the client selected, the arguments and the plan's own fetches.
+ */
+export const HIDDEN_TYPENAME = '__x_t';
+const TYPENAME_KEY = HIDDEN_TYPENAME;
+
+/** Scalars whose argument values are entity keys the audit records (CONTRACT §5). */
+const KEY_SCALARS: ReadonlySet<string> = new Set(['USCC', 'IDNumber']);
 
 /**
  * How a value is nested: `[Enterprise!]!` is { nonNull: true, list: { nonNull: true, list: null } }.
@@ -34,6 +44,9 @@ export interface TypeShape {
   readonly nonNull: boolean;
   readonly list: TypeShape | null;
 }
+
+/** An argument value naming entity keys: a literal, or a variable read per request. */
+export type KeyArgument = { readonly literal: string } | { readonly variable: string };
 
 /** One field of a selection set, precompiled for fillResult. */
 export interface FieldStep {
@@ -49,15 +62,22 @@ export interface FieldStep {
   readonly child: SelectionPlan | null;
   /** Response-key path from the root, without list indices: the error path when no instance exists. */
   readonly staticPath: readonly string[];
+  /** Entity keys this field's arguments name (`uscc: $u`, `uscc: [..]`, `idNumber: "..."`). */
+  readonly keyArguments: readonly KeyArgument[];
+  /** Key arguments of this field and every field above it: what a denial never reached was about. */
+  readonly scopeKeyArguments: readonly KeyArgument[];
+  /** Concrete types the field is read on: where to look for entity keys the plan fetched. */
+  readonly entityTypes: readonly string[];
 }
 
 /** A selection set, precompiled: the steps in the client's order, and how to find entity keys. */
 export interface SelectionPlan {
   /** The concrete type when the parent is an object type; null when abstract (read typenameKey). */
   readonly concreteType: string | null;
+  /** Where the concrete type of an abstract value is, when known: the client's own __typename or the hidden one. */
   readonly typenameKey: string | null;
   readonly steps: readonly FieldStep[];
-  /** Per concrete entity type: the response keys holding its key field values. */
+  /** Per concrete entity type: the response keys holding its key field values, when the client selected them all. */
   readonly keyKeys: ReadonlyMap<string, readonly string[]>;
   /** Rebuild objects in the client's key order: something is denied or hidden here. */
   readonly rebuild: boolean;
@@ -66,6 +86,8 @@ export interface SelectionPlan {
 export interface FillPlan {
   readonly root: SelectionPlan;
   readonly deniedSteps: readonly FieldStep[];
+  /** Every recorded step, for the audit of a request whose execution produced no data. */
+  readonly recordedSteps: readonly FieldStep[];
 }
 
 export interface TrimResult {
@@ -93,18 +115,63 @@ function possibleTypes(schema: GraphQLSchema, type: GraphQLCompositeType): reado
   return isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name];
 }
 
+/** Literal strings and numbers, and variables, of a key argument value; lists are flattened. */
+function keyValues(value: ValueNode, into: KeyArgument[]): void {
+  switch (value.kind) {
+    case Kind.STRING:
+    case Kind.INT:
+      into.push({ literal: value.value });
+      return;
+    case Kind.VARIABLE:
+      into.push({ variable: value.name.value });
+      return;
+    case Kind.LIST:
+      for (const v of value.values) keyValues(v, into);
+      return;
+    case Kind.BOOLEAN:
+    case Kind.ENUM:
+    case Kind.FLOAT:
+    case Kind.NULL:
+    case Kind.OBJECT:
+      return; // not a key value
+  }
+}
+
+/**
+ * An argument names entity keys when its type is one of the exchange's key scalars, or when it is
+ * the single key field of the entity the field returns (`product(upc: "1")` on `@key(fields: "upc")`).
+ */
+function isKeyArgument(arg: GraphQLArgument, returnTypes: readonly string[], keySets: KeySets): boolean {
+  if (KEY_SCALARS.has(getNamedType(arg.type).name)) return true;
+  return returnTypes.some((t) => keySets.get(t)?.some((set) => set.length === 1 && set[0] === arg.name) === true);
+}
+
+/** Per entity type, each of its keys as a set of field names (Catalog.keySets). */
+export type KeySets = ReadonlyMap<string, readonly (readonly string[])[]>;
+
+/** The types a value of these concrete types may be fetched as: themselves and their interfaces (interface objects). */
+function withInterfaces(schema: GraphQLSchema, types: readonly string[]): string[] {
+  const out = new Set(types);
+  for (const t of types) {
+    const type = schema.getType(t);
+    if (type !== undefined && 'getInterfaces' in type) for (const i of type.getInterfaces()) out.add(i.name);
+  }
+  return [...out];
+}
+
 /**
  * Removes every field the caller may not read from the operation, before the query planner sees
- * it, and precompiles the plan fillResult uses to put nulls and errors where they were. Fragment
- * spreads are inlined so that a fragment used in two places is decided in each. When nothing is
- * denied and nothing hidden is needed, the same document object comes back.
+ * it, and precompiles the plan fillResult uses to put nulls and errors where they were. When
+ * nothing is denied the very same document object comes back, so the planner sees exactly what a
+ * bare gateway would; otherwise fragment spreads are inlined so that a fragment used in two places
+ * is decided in each.
  */
 export function trimOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null,
   decide: FieldDecider,
-  keyFields: ReadonlyMap<string, readonly string[]>,
+  keySets: KeySets,
 ): TrimResult {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
@@ -140,19 +207,35 @@ export function trimOperation(
   const denied = new Map<string, Decision>();
   const allowed = new Map<string, Decision>();
   const deniedSteps: FieldStep[] = [];
+  const recordedSteps: FieldStep[] = [];
   let changed = false;
 
-  const compileSet = (set: SelectionSetNode, parent: GraphQLCompositeType, path: readonly string[]): { node: SelectionSetNode; plan: SelectionPlan } => {
+  const compileSet = (
+    set: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    path: readonly string[],
+    scopeKeyArguments: readonly KeyArgument[],
+  ): { node: SelectionSetNode; plan: SelectionPlan } => {
     const steps: FieldStep[] = [];
     const out: SelectionNode[] = [];
     const abstract = isAbstractType(parent);
     let rebuild = false;
-    let needsKeys = false;
-    const userKeys = new Set<string>();
+    let typedDenial = false;
+    let clientTypename: string | null = null;
+    // Key fields the client selected here, by field name: the response key and where it applies.
+    const selectedKeys = new Map<string, { responseKey: string; onlyFor: ReadonlySet<string> | null }[]>();
 
     // `scope` is the type fields are looked up and decided on: the parent, or the type condition
     // of the fragment they sit in (a field inside `... on Company` is Company's, not the union's).
-    const collect = (selections: readonly SelectionNode[], onlyFor: ReadonlySet<string> | null, into: SelectionNode[], visiting: ReadonlySet<string>, scope: GraphQLCompositeType): void => {
+    // `conditional`: under @skip/@include, so the value may be absent from the response.
+    const collect = (
+      selections: readonly SelectionNode[],
+      onlyFor: ReadonlySet<string> | null,
+      into: SelectionNode[],
+      visiting: ReadonlySet<string>,
+      scope: GraphQLCompositeType,
+      conditional: boolean,
+    ): void => {
       for (const sel of selections) {
         if (sel.kind === Kind.FRAGMENT_SPREAD || sel.kind === Kind.INLINE_FRAGMENT) {
           let inner: readonly SelectionNode[];
@@ -162,7 +245,6 @@ export function trimOperation(
             if (frag === undefined || visiting.has(sel.name.value)) continue;
             inner = frag.selectionSet.selections;
             condition = frag.typeCondition.name.value;
-            changed = true; // spreads are inlined in the trimmed document
           } else {
             inner = sel.selectionSet.selections;
             condition = sel.typeCondition?.name.value;
@@ -171,7 +253,8 @@ export function trimOperation(
           const applies = new Set(possibleTypes(schema, condType));
           const narrowed = onlyFor === null ? (condition === undefined ? null : applies) : new Set([...onlyFor].filter((t) => applies.has(t)));
           const nested: SelectionNode[] = [];
-          collect(inner, narrowed, nested, sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...visiting, sel.name.value]) : visiting, condType);
+          const directed = conditional || (sel.directives !== undefined && sel.directives.length > 0);
+          collect(inner, narrowed, nested, sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...visiting, sel.name.value]) : visiting, condType, directed);
           if (nested.length > 0) {
             into.push({
               kind: Kind.INLINE_FRAGMENT,
@@ -184,31 +267,48 @@ export function trimOperation(
         }
         const name = sel.name.value;
         const responseKey = sel.alias?.value ?? name;
+        const fieldConditional = conditional || (sel.directives !== undefined && sel.directives.length > 0);
         if (name === '__typename' || name === '__schema' || name === '__type') {
+          if (name === '__typename' && onlyFor === null && !fieldConditional) clientTypename ??= responseKey;
           into.push(sel);
           continue;
         }
-        const fieldDef = 'getFields' in scope ? (scope as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name] : undefined;
+        const fieldDef = 'getFields' in scope ? (scope as { getFields(): Record<string, { type: GraphQLOutputType; args: readonly GraphQLArgument[] }> }).getFields()[name] : undefined;
         // Validation has run, so every field exists; anything else is our bug, and fails closed.
         if (fieldDef === undefined) throw new Error(`invariant: ${scope.name}.${name} not in the schema after validation`);
         const decision = decideOn(scope, name);
         const coordinate = `${scope.name}.${name}`;
         const stepPath = [...path, responseKey];
         const isDenied = decision.effect === 'DENY';
+        const named = getNamedType(fieldDef.type);
+        // On a root field the entities are what it returns; elsewhere, the object the field is on.
+        const entityTypes = withInterfaces(schema, scope === rootType ? (isCompositeType(named) ? possibleTypes(schema, named) : []) : onlyFor === null ? possibleTypes(schema, scope) : [...onlyFor]);
+        for (const t of entityTypes) {
+          if (keySets.get(t)?.some((set) => set.includes(name)) !== true) continue;
+          const list = selectedKeys.get(name) ?? [];
+          if (!list.some((k) => k.responseKey === responseKey)) list.push({ responseKey, onlyFor });
+          selectedKeys.set(name, list);
+          break;
+        }
+        const keyArguments: KeyArgument[] = [];
+        if (sel.arguments !== undefined && sel.arguments.length > 0) {
+          const returnTypes = isCompositeType(named) ? possibleTypes(schema, named) : [];
+          for (const a of sel.arguments) {
+            const def = fieldDef.args.find((d) => d.name === a.name.value);
+            if (def !== undefined && isKeyArgument(def, returnTypes, keySets)) keyValues(a.value, keyArguments);
+          }
+        }
+        const stepScopeKeys = keyArguments.length === 0 ? scopeKeyArguments : [...scopeKeyArguments, ...keyArguments];
         let child: SelectionPlan | null = null;
         if (isDenied) {
           changed = true;
           rebuild = true;
-          needsKeys = true; // the audit names the entities a denial was about
-
+          if (onlyFor !== null && abstract) typedDenial = true;
           if (!denied.has(coordinate)) denied.set(coordinate, decision);
         } else {
-          if (decision.reason === 'KEY_FIELD' && sel.alias === undefined && onlyFor === null) userKeys.add(name);
-          else needsKeys = true;
           if (decision.reason !== 'KEY_FIELD' && !allowed.has(coordinate)) allowed.set(coordinate, decision);
-          const named = getNamedType(fieldDef.type);
           if (sel.selectionSet !== undefined && isCompositeType(named)) {
-            const compiled = compileSet(sel.selectionSet, named, stepPath);
+            const compiled = compileSet(sel.selectionSet, named, stepPath, stepScopeKeys);
             child = compiled.plan;
             into.push(compiled.node === sel.selectionSet ? sel : { ...sel, selectionSet: compiled.node });
           } else into.push(sel);
@@ -223,39 +323,40 @@ export function trimOperation(
           shape: shapeOf(fieldDef.type),
           child,
           staticPath: stepPath,
+          keyArguments,
+          scopeKeyArguments: stepScopeKeys,
+          entityTypes,
         };
         steps.push(step);
         if (isDenied) deniedSteps.push(step);
+        if (step.recorded) recordedSteps.push(step);
       }
     };
-    collect(set.selections, null, out, new Set(), parent);
+    collect(set.selections, null, out, new Set(), parent, false);
 
-    // Entity keys for the audit: the key values must come back even when the client did not ask.
+    // Entity keys for the audit, where the client selected every field of one of a type's keys.
     const keyKeys = new Map<string, string[]>();
-    const hidden: SelectionNode[] = [];
-    if (needsKeys || abstract) {
-      for (const typeName of possibleTypes(schema, parent)) {
-        const keys = keyFields.get(typeName);
-        if (keys === undefined) continue;
+    for (const typeName of possibleTypes(schema, parent)) {
+      for (const keys of keySets.get(typeName) ?? []) {
         const responseKeys: string[] = [];
-        const add: FieldNode[] = [];
         for (const k of keys) {
-          if (userKeys.has(k)) responseKeys.push(k);
-          else {
-            responseKeys.push(`${HIDDEN_PREFIX}k_${k}`);
-            add.push(field(`${HIDDEN_PREFIX}k_${k}`, k));
-          }
+          const hit = selectedKeys.get(k)?.find((s) => s.onlyFor === null || s.onlyFor.has(typeName));
+          if (hit === undefined) break;
+          responseKeys.push(hit.responseKey);
         }
-        keyKeys.set(typeName, responseKeys);
-        if (add.length === 0) continue;
-        hidden.push(abstract ? { kind: Kind.INLINE_FRAGMENT, typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: typeName } }, selectionSet: { kind: Kind.SELECTION_SET, selections: add } } : add[0]!);
-        if (!abstract) hidden.push(...add.slice(1));
+        if (responseKeys.length > 0 && responseKeys.length === keys.length) {
+          keyKeys.set(typeName, responseKeys);
+          break;
+        }
       }
     }
-    const typenameKey = abstract ? TYPENAME_KEY : null;
-    if (abstract) hidden.push(field(TYPENAME_KEY, '__typename'));
-    if (out.length === 0 && hidden.length === 0) hidden.push(field(TYPENAME_KEY, '__typename'));
-    if (hidden.length > 0) {
+    // The concrete type of an abstract value is needed only to place a denial made in a fragment;
+    // a set left empty by denials needs one field for the planner. Both only when something is denied.
+    let typenameKey: string | null = abstract ? clientTypename : null;
+    const hidden: SelectionNode[] = [];
+    if ((abstract && typedDenial && clientTypename === null) || out.length === 0) {
+      hidden.push(field(TYPENAME_KEY, '__typename'));
+      if (abstract && clientTypename === null) typenameKey = TYPENAME_KEY;
       changed = true;
       rebuild = true;
     }
@@ -264,12 +365,13 @@ export function trimOperation(
     return { node, plan: { concreteType: abstract ? null : parent.name, typenameKey, steps, keyKeys, rebuild } };
   };
 
-  const root = compileSet(operation.selectionSet, rootType, []);
-  const plan: FillPlan = { root: root.plan, deniedSteps };
+  const root = compileSet(operation.selectionSet, rootType, [], []);
+  const plan: FillPlan = { root: root.plan, deniedSteps, recordedSteps };
   const summary = {
     denied: [...denied].map(([coordinate, decision]) => ({ coordinate, decision })),
     allowed: [...allowed].map(([coordinate, decision]) => ({ coordinate, decision })),
   };
+  // Nothing denied: the planner gets the client's own document, fragments and all.
   if (!changed) return { document, plan, ...summary };
 
   // Only the chosen operation goes to the planner; variables its trimmed form no longer uses go too.

@@ -42,6 +42,8 @@ export interface Catalog {
   readonly byCoordinate: ReadonlyMap<string, Dataset>;
   /** "Enterprise" -> ["uscc"]: fields of each entity type's @key, always readable. */
   readonly keyFields: ReadonlyMap<string, readonly string[]>;
+  /** "Book" -> [["id"], ["upc"]]: each `@key` of a type on its own; any one identifies an entity. */
+  readonly keySets: ReadonlyMap<string, readonly (readonly string[])[]>;
 }
 
 export interface Caller {
