@@ -38,6 +38,27 @@ export function chainLine(body: string, chain: string, seq: number, prev: string
   return { line: `${canonical.slice(0, -1)},"hash":"${h}"}`, hash: h };
 }
 
+/**
+ * Chains a group commit's bodies after `head`: the lines to store, where each caller's first body
+ * lands, and the new head.
+ */
+export function chainBatch(batch: readonly (readonly string[])[], chain: string, head: ChainHead): { lines: string[]; firsts: number[]; head: ChainHead } {
+  const firsts: number[] = [];
+  const lines: string[] = [];
+  let seq = head.seq;
+  let prev = head.hash;
+  for (const bodies of batch) {
+    firsts.push(seq + 1);
+    for (const body of bodies) {
+      seq++;
+      const c = chainLine(body, chain, seq, prev);
+      lines.push(c.line);
+      prev = c.hash;
+    }
+  }
+  return { lines, firsts, head: { seq, hash: prev } };
+}
+
 /** The chain fields of a stored line, or null when the line is not a whole chained record. */
 export function chainFields(line: string): { instance: string; seq: number; prev: string; hash: string } | null {
   let parsed: unknown;

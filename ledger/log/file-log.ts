@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { chainLine, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
+import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
@@ -251,19 +251,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
       at = { segment: at.segment + 1, ino: (await fh.stat()).ino, size: 0 };
     }
     const start = { head, size: at.size };
-    const firsts: number[] = [];
-    const lines: string[] = [];
-    let seq = head.seq;
-    let prev = head.hash;
-    for (const bodies of batch) {
-      firsts.push(seq + 1);
-      for (const body of bodies) {
-        seq++;
-        const c = chainLine(body, opts.chain, seq, prev);
-        lines.push(c.line);
-        prev = c.hash;
-      }
-    }
+    const { lines, firsts, head: next } = chainBatch(batch, opts.chain, head);
     const buf = Buffer.from(`${lines.join('\n')}\n`);
     try {
       await fh!.write(buf, 0, buf.length, at.size);
@@ -276,8 +264,8 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
       throw e;
     }
     stats.syncs++;
-    stats.records += seq - start.head.seq;
-    head = { seq, hash: prev };
+    stats.records += next.seq - start.head.seq;
+    head = next;
     at = { ...at, size: at.size + buf.length };
     wit.moved(head);
     return firsts;

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { chainLine, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
+import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { tailOf } from './file-log.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
@@ -114,24 +114,11 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
         if (head.seq !== ifHeadSeq) throw new LogConflictError(head.seq);
       }
       for (let attempt = 0; ; attempt++) {
-        const firsts: number[] = [];
-        const lines: string[] = [];
-        let seq = head.seq;
-        let prev = head.hash;
-        for (const bodies of batch) {
-          firsts.push(seq + 1);
-          for (const body of bodies) {
-            seq++;
-            const c = chainLine(body, opts.chain, seq, prev);
-            lines.push(c.line);
-            prev = c.hash;
-          }
-        }
-        const next: ChainHead = { seq, hash: prev };
+        const { lines, firsts, head: next } = chainBatch(batch, opts.chain, head);
         const [ok, cur] = await redis.logAppend(keys.head, keys.stream, keys.chains, headText(head), headText(next), opts.chain, head.seq + 1, ...lines);
         if (ok === 1) {
           stats.syncs++;
-          stats.records += seq - head.seq;
+          stats.records += next.seq - head.seq;
           head = next;
           wit.moved(head);
           if (!healthy) opts.sink.info(`${opts.log}: Redis chain ${opts.chain} writable again`);
@@ -142,7 +129,10 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
         const found = parseHead(cur);
         head = found.seq < head.seq ? await carryOver(found, head) : found;
         if (ifHeadSeq !== undefined) throw new LogConflictError(head.seq);
-        if (attempt >= 20) throw new Error(`chain ${opts.chain} keeps moving under this writer`);
+        // Each conflict means another writer's batch landed: progress. Back off a little with
+        // jitter once it repeats, so that many writers of one chain (the ledger) take turns.
+        if (attempt >= 1000) throw new Error(`chain ${opts.chain} keeps moving under this writer`);
+        if (attempt >= 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
       }
     } catch (e) {
       if (e instanceof LogConflictError) throw e;

@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { auditBody, type AuditEntry } from '../../gateway/audit/record.ts';
 import { AuditUnavailableError, openAuditStore, type AuditStore } from '../../gateway/audit/store.ts';
 import { verifyAuditLog } from '../../gateway/audit/verify.ts';
+import { privateRedis } from '../helpers/redis-server.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 
@@ -143,66 +142,31 @@ describe('failing closed', () => {
     expect(v).toMatchObject({ ok: true, records: 2 });
   });
 
-  describe('the Redis store against a Redis that stops', () => {
-    let redis: ChildProcess | null = null;
-    let port = 0;
-    const startRedis = async (): Promise<void> => {
-      redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        const c = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        c.on('error', () => undefined);
-        try {
-          await c.connect();
-          await c.ping();
-          c.disconnect();
-          return;
-        } catch {
-          c.disconnect();
-          if (Date.now() > deadline) throw new Error('redis-server did not start');
-          await new Promise((r) => setTimeout(r, 50));
-        }
+  it('the Redis store rejects appends with AuditUnavailableError while Redis is down, and recovers when it is back', async () => {
+    const redis = await privateRedis();
+    cleanups.push(() => redis.kill());
+    await redis.start();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'exchange-audit-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const store = await openAuditStore({ dataDir, redisUrl: redis.url, instance: 'gw-redis', redisPrefix: 'fc:' });
+    await store.append([entry(1)]);
+    await redis.kill();
+    await expect(store.append([entry(2)])).rejects.toBeInstanceOf(AuditUnavailableError);
+    await redis.start();
+    // The store reconnects on its own; Redis restarted empty here, so the loss is reported and
+    // the chain goes on from the acknowledged head.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        await store.append([entry(3)]);
+        break;
+      } catch (e) {
+        if (!(e instanceof AuditUnavailableError) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
       }
-    };
-    const stopRedis = async (): Promise<void> => {
-      const p = redis;
-      redis = null;
-      if (p === null || p.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        p.once('exit', () => resolve());
-        p.kill('SIGKILL');
-      });
-    };
-    afterAll(stopRedis);
-
-    it('rejects appends with AuditUnavailableError while Redis is down, and recovers when it is back', async () => {
-      port = await new Promise<number>((resolve) => {
-        const s = createServer().listen(0, '127.0.0.1', () => {
-          const p = (s.address() as { port: number }).port;
-          s.close(() => resolve(p));
-        });
-      });
-      await startRedis();
-      const store = await openAuditStore({ dataDir: tmpdir(), redisUrl: `redis://127.0.0.1:${port}`, instance: 'gw-redis', redisPrefix: 'fc:' });
-      await store.append([entry(1)]);
-      await stopRedis();
-      await expect(store.append([entry(2)])).rejects.toBeInstanceOf(AuditUnavailableError);
-      await startRedis();
-      // The store reconnects on its own; Redis restarted empty here, so the loss is reported and
-      // the chain goes on from the acknowledged head.
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        try {
-          await store.append([entry(3)]);
-          break;
-        } catch (e) {
-          if (!(e instanceof AuditUnavailableError) || Date.now() > deadline) throw e;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      const { records } = await store.query({}, { first: 10 });
-      expect(records.map((r) => r.requestId)).toContain('r-3');
-      await store.close();
-    });
+    }
+    const { records } = await store.query({}, { first: 10 });
+    expect(records.map((r) => r.requestId)).toContain('r-3');
+    await store.close();
   });
 });

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from '../data.ts';
-import { ids, type Recorded } from '../../../ledger/events.ts';
+import { ids, type InconsistencyReport, type Recorded } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { freshness, type Frequency } from './freshness.ts';
 import { datasetsOfSupergraph, type CatalogVersion, type DatasetShape } from './history.ts';
@@ -21,14 +21,9 @@ interface Metadata {
   readonly lastUpdate: string | null;
 }
 
-interface Inconsistency {
+/** A report as folded from the ledger: what was reported, and how it was answered. */
+interface Inconsistency extends InconsistencyReport {
   readonly id: string;
-  readonly dataset: string;
-  readonly entityKey: string;
-  readonly otherDataset: string | null;
-  readonly description: string;
-  readonly reportedBy: string;
-  readonly reportedAt: string;
   status: 'OPEN' | 'RESOLVED' | 'REJECTED';
   answer: string | null;
   answeredBy: string | null;
