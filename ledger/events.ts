@@ -28,6 +28,16 @@ export interface Agreement {
   readonly filedWithSecrecyBureau: boolean;
 }
 
+/** What one party proposes: the other party (`counterparty`) countersigns the same terms. */
+export interface AgreementTerms {
+  readonly proposer: string;
+  readonly counterparty: string;
+  /** Dataset ids, or ['*'] for every dataset the two exchange. */
+  readonly datasets: readonly string[];
+  readonly validUntil: string;
+  readonly documentRef: string;
+}
+
 /** A grant as an approval issues it: its id comes from the approving event. */
 export type GrantTerms = Omit<Grant, 'id'>;
 
@@ -103,7 +113,15 @@ export interface LedgerEventData {
   'grant.issued': { readonly grant: Grant };
   'grant.revoked': { readonly id: string; readonly requestId: string | null; readonly reasons: string };
   'grant.expired': { readonly id: string; readonly requestId: string | null; readonly validUntil: string };
+  /** An agreement signed on paper by both parties, recorded in force (migrations, tests); no mutation records it. */
   'agreement.registered': { readonly agreement: Omit<Agreement, 'id'> & { readonly id?: string } };
+  /** One party (the actor's agency) signs and proposes; not in force until the other countersigns (R-34). */
+  'agreement.proposed': { readonly terms: AgreementTerms };
+  /** The other party signs: from this event's time the agreement is in force. */
+  'agreement.countersigned': { readonly id: string };
+  /** The authority's coordinator records that the agreement was filed with the secrecy bureau (state secrets, R-34). */
+  'agreement.filed': { readonly id: string; readonly reference: string | null };
+  /** A party or the authority's coordinator ends an agreement, or withdraws a proposal. */
   'agreement.revoked': { readonly id: string; readonly reasons: string };
   'policy.revision': { readonly revision: PolicyRevision };
   'policy.installed': PolicyInstalled;

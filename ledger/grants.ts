@@ -1,5 +1,6 @@
 import { ids, type Agreement, type Grant, type PolicyRevision, type Recorded, type Suspension } from './events.ts';
 import { openLedger, type Ledger } from './ledger.ts';
+import { applyAgreement, inForce, type AgreementRecord } from './agreements.ts';
 
 export type { Agreement, Grant, PolicyRevision, Suspension } from './events.ts';
 
@@ -39,8 +40,12 @@ export interface GrantStore {
   close(): Promise<void>;
 }
 
-/** The grant-side changes one ledger event makes (none for most events). */
-export function grantChanges(e: Recorded): GrantChange[] {
+/**
+ * The grant-side changes one ledger event makes (none for most events). `agreements` is the
+ * agreements' life so far, which this folds the event into: an agreement enters the policy only
+ * when both parties have signed (R-34), and leaves it when revoked.
+ */
+export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecord>): GrantChange[] {
   switch (e.type) {
     case 'request.approved':
     case 'request.decided':
@@ -51,9 +56,17 @@ export function grantChanges(e: Recorded): GrantChange[] {
     case 'grant.revoked':
       return [{ op: 'revoke-grant', id: e.data.id, reason: e.data.reasons }];
     case 'agreement.registered':
-      return [{ op: 'agreement', agreement: { ...e.data.agreement, id: e.data.agreement.id ?? ids.agreement(e.seq) } }];
-    case 'agreement.revoked':
-      return [{ op: 'revoke-agreement', id: e.data.id, reason: e.data.reasons }];
+    case 'agreement.proposed':
+    case 'agreement.countersigned':
+    case 'agreement.filed':
+    case 'agreement.revoked': {
+      const change = applyAgreement(agreements, e);
+      if (change === null) return [];
+      const now = inForce(change.after);
+      if (now !== null) return [{ op: 'agreement', agreement: now }];
+      const was = change.before === undefined ? null : inForce(change.before);
+      return was === null ? [] : [{ op: 'revoke-agreement', id: was.id, reason: e.type === 'agreement.revoked' ? e.data.reasons : e.type }];
+    }
     case 'policy.revision':
       return [{ op: 'policy', revision: e.data.revision }];
     case 'suspension.imposed':
@@ -116,9 +129,10 @@ export async function openGrantStore(opts: GrantStoreOptions): Promise<GrantStor
     opts.ledger ??
     (await openLedger({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix !== undefined ? { redisPrefix: opts.redisPrefix } : {}), sink: { info() {}, warn } }));
   const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>(), suspensions: new Map<string, Suspension>(), policy: null as PolicyRevision | null };
+  const lives = new Map<string, AgreementRecord>();
   const listeners = new Set<(c: GrantChange) => void>();
   const projection = ledger.project((e) => {
-    for (const change of grantChanges(e)) {
+    for (const change of grantChanges(e, lives)) {
       fold(state, change);
       for (const l of listeners) l(change);
     }

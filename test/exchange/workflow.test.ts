@@ -52,8 +52,11 @@ describe('the sharing-request workflow through the gateway', () => {
     for (let i = 0; i < 50 && reason(res) === 'GRANT_REQUIRED'; i++) res = await read();
     expect(reason(res)).toBe('AGREEMENT_REQUIRED');
 
-    const agreed = await ex.query('mutation { registerConfidentialityAgreement(parties: ["eeb", "tax"], datasets: ["tax.credit-rating"], signedOn: "2026-01-10", validUntil: "2028-01-01", documentRef: "揭环税保密〔2026〕1号") { id } }', { agency: 'eeb' });
+    const agreed = await ex.query('mutation { proposeConfidentialityAgreement(counterparty: "tax", datasets: ["tax.credit-rating"], validUntil: "2028-01-01", documentRef: "揭环税保密〔2026〕1号") { id } }', { agency: 'eeb' });
     expect(agreed.body.errors).toBeUndefined();
+    const agreementId = (agreed.body.data?.['proposeConfidentialityAgreement'] as { id: string }).id;
+    const countersigned = await ex.query('mutation($id: ID!) { countersignConfidentialityAgreement(id: $id) { status } }', { agency: 'tax', variables: { id: agreementId } });
+    expect(countersigned.body.data).toEqual({ countersignConfidentialityAgreement: { status: 'IN_FORCE' } });
     const started = Date.now();
     res = await read();
     while (res.body.errors !== undefined && Date.now() - started < 2000) res = await read();
@@ -61,7 +64,6 @@ describe('the sharing-request workflow through the gateway', () => {
     expect(res.body.data).toEqual({ enterprise: { taxCreditGrade: expect.any(String) } });
 
     // Only a party or a coordinator ends the agreement; then the grant alone is not enough again.
-    const agreementId = (agreed.body.data?.['registerConfidentialityAgreement'] as { id: string }).id;
     const endAgreement = 'mutation($id: ID!) { revokeConfidentialityAgreement(id: $id, reasons: "协议到期未续签") }';
     const stranger = await ex.query(endAgreement, { agency: 'amr', variables: { id: agreementId } });
     expect(stranger.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');

@@ -7,6 +7,7 @@ import { purposeProblem } from '../../../common/catalogued-purposes.ts';
 import { ids, type Actor, type GrantTerms, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
 import { openGrantStore } from '../../../ledger/grants.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
+import { agreementResolvers } from './agreements.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
 /** The authority: its coordinators decide escalated requests (R-22). */
@@ -62,6 +63,7 @@ export async function workflow(deps: WorkflowDeps) {
   });
   await projection.sync();
   const grants = await openGrantStore({ dataDir: deps.dataDir, redisUrl: null, ledger });
+  const agreements = await agreementResolvers({ ledger, datasets: deps.datasets, now });
   const actorOf = (ctx: SubgraphContext): Actor => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
 
   // Expiry is a step of its own (R-38): the gateway stops a grant at validUntil by itself; this
@@ -129,9 +131,11 @@ export async function workflow(deps: WorkflowDeps) {
       clearInterval(timer);
       await sweeping;
       projection.stop();
+      agreements.close();
       await grants.close();
     },
     Query: {
+      ...agreements.Query,
       sharingRequests: (_: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) =>
         [...requests.values()]
           .filter((r) => (args.role === 'CONSUMER' ? r.consumer : r.provider) === ctx.caller.agency)
@@ -158,6 +162,7 @@ export async function workflow(deps: WorkflowDeps) {
       },
     },
     Mutation: {
+      ...agreements.Mutation,
       fileSharingRequest: async (
         _: unknown,
         args: { provider: string; datasets: string[]; purposes: string[]; legalBasis: string; justification: string; validUntil: string },
@@ -250,44 +255,6 @@ export async function workflow(deps: WorkflowDeps) {
             const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
             if (ctx.caller.agency !== provider && !coordinator) throw forbidden(`only ${provider}, the provider, or a coordinator of the authority revokes grant ${args.id}`);
             return { type: 'grant.revoked', data: { id: args.id, requestId: grant.requestId ?? null, reasons } };
-          },
-          actorOf(ctx),
-        );
-        return true;
-      },
-      registerConfidentialityAgreement: async (
-        _: unknown,
-        args: { parties: string[]; datasets: string[]; signedOn: string; validUntil: string; documentRef: string; filedWithSecrecyBureau?: boolean | null },
-        ctx: SubgraphContext,
-      ) => {
-        const [a, b] = args.parties;
-        if (args.parties.length !== 2 || a === undefined || b === undefined || a === b) throw bad('parties', 'an agreement is between exactly two different agencies');
-        for (const p of args.parties) if (!Object.hasOwn(agencies, p)) throw bad('parties', `unknown agency "${p}"`);
-        if (ctx.caller.agency !== a && ctx.caller.agency !== b && ctx.caller.agency !== AUTHORITY) throw forbidden('only a party to the agreement or the authority registers it');
-        if (args.datasets.length === 0) throw bad('datasets', 'name the datasets the agreement covers');
-        for (const d of args.datasets) if (!deps.datasets.has(d)) throw bad('datasets', `unknown dataset "${d}"`);
-        const agreement = {
-          parties: [a, b] as [string, string],
-          datasets: args.datasets,
-          signedOn: isoDate('signedOn', args.signedOn),
-          validUntil: isoDate('validUntil', args.validUntil),
-          documentRef: written('documentRef', args.documentRef),
-          filedWithSecrecyBureau: args.filedWithSecrecyBureau === true,
-        };
-        const e = await ledger.record({ type: 'agreement.registered', data: { agreement } }, actorOf(ctx));
-        return { ...agreement, id: ids.agreement(e.seq) };
-      },
-      revokeConfidentialityAgreement: async (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => {
-        const reasons = written('reasons', args.reasons);
-        const snapshot = await grants.snapshot();
-        await ledger.decide(
-          projection,
-          () => {
-            const agreement = snapshot.agreements.get(args.id);
-            if (agreement === undefined) throw bad('id', `no confidentiality agreement ${args.id} is on file`);
-            const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
-            if (!agreement.parties.includes(ctx.caller.agency) && !coordinator) throw forbidden(`only ${agreement.parties.join(' or ')}, the parties, or a coordinator of the authority revokes agreement ${args.id}`);
-            return { type: 'agreement.revoked', data: { id: args.id, reasons } };
           },
           actorOf(ctx),
         );

@@ -101,6 +101,9 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
       return;
     case 'grant.issued':
     case 'agreement.registered':
+    case 'agreement.proposed':
+    case 'agreement.countersigned':
+    case 'agreement.filed':
     case 'agreement.revoked':
     case 'policy.revision':
     case 'policy.installed':
