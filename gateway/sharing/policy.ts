@@ -64,7 +64,7 @@ function remedyFor(reason: DenyReason | null, ds: Dataset | null, caller: Caller
     case 'GRANT_EXPIRED':
       return `Your grant for ${ds?.id} is not in force now: ask ${ds?.provider} to renew it (R-22).`;
     case 'AGREEMENT_REQUIRED':
-      return `${ds?.id} is ${ds?.sensitivity} data: register a confidentiality agreement between ${caller.agency} and ${ds?.provider} with the authority${ds?.sensitivity === 'STATE_SECRET' ? ', filed with the secrecy bureau' : ''} (R-34).`;
+      return `${ds?.id} is ${ds?.sensitivity} data: propose a confidentiality agreement to ${ds?.provider} (proposeConfidentialityAgreement); it is in force once ${ds?.provider} countersigns${ds?.sensitivity === 'STATE_SECRET' ? ' and the authority records its filing with the secrecy bureau' : ''} (R-34).`;
     case 'UNPUBLISHED':
       return 'Published once eeb, drc and stats have confirmed the totals (R-E11).';
     case 'SUSPENDED':
