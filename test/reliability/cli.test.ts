@@ -136,5 +136,5 @@ describe('the command-line tools under misuse', () => {
     const bad = run('audit', ['verify', '--bundle', out], env);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/bundle BROKEN/);
-  });
+  }, 90_000);
 });
