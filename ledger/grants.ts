@@ -69,6 +69,7 @@ export function grantChanges(e: Recorded): GrantChange[] {
     case 'inconsistency.reported':
     case 'inconsistency.answered':
     case 'totals.confirmed':
+    case 'backup.created':
       return [];
   }
 }
