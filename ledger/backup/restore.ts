@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Manifest } from './archive.ts';
-import { checkArchive } from './check.ts';
+import type { Manifest, Parsed } from './archive.ts';
+import { chainParts, checkArchive } from './check.ts';
+import { redisPrefixInUse, writeRedisChains, type RestoredChain } from './redis-restore.ts';
 import { filesUnder, type BackupSource } from './sources.ts';
 
 export class RestoreRefusedError extends Error {
@@ -27,7 +28,8 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
 }
 
 /**
- * Restores an archive into an empty DATA_DIR: the archive is checked whole first (nothing is
+ * Restores an archive into an empty DATA_DIR (and, with REDIS_URL, an empty Redis prefix: the
+ * chains go to Redis streams, witnesses and keys to DATA_DIR as the Redis store keeps them): the archive is checked whole first (nothing is
  * written for a damaged archive or a wrong BACKUP_KEY), then segments, witnesses and keys are
  * written into a directory beside DATA_DIR that is renamed into place, so a failure halfway
  * leaves DATA_DIR as it was. Policies go to POLICY_DIR when it is empty or missing; otherwise it
@@ -35,12 +37,14 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
  */
 export async function restoreBackup(archive: Buffer, opts: { target: BackupSource; backupKey: string | null }): Promise<Restored> {
   const { target } = opts;
-  if (target.redisUrl !== null) throw new RestoreRefusedError('restore into Redis is not supported yet: restore with REDIS_URL unset (the embedded store), then start with the embedded store');
   const checked = await checkArchive(archive, { backupKey: opts.backupKey, trustedPublicKeyPem: null });
   if (!checked.ok) throw new RestoreRefusedError(checked.problem);
   const { manifest, bodies } = checked.parsed;
   if (manifest.keys !== null && checked.keys === null) throw new RestoreRefusedError('BACKUP_KEY is not set: the keys in this archive are sealed with it, and the exchange cannot continue its chains without them');
   if (!(await isEmptyOrMissing(target.dataDir))) throw new RestoreRefusedError(`DATA_DIR ${target.dataDir} is not empty: restore only into an empty DATA_DIR (move the old one aside first)`);
+  if (target.redisUrl !== null && (await redisPrefixInUse(target.redisUrl, target.redisPrefix))) {
+    throw new RestoreRefusedError(`Redis already holds keys under the prefix "${target.redisPrefix}": restore only into an empty prefix (choose a new REDIS_PREFIX, or delete those keys first)`);
+  }
 
   const notes: string[] = [...checked.notes];
   const staging = `${target.dataDir}.restoring-${randomBytes(4).toString('hex')}`;
@@ -49,7 +53,7 @@ export async function restoreBackup(archive: Buffer, opts: { target: BackupSourc
   let written = 0;
   try {
     for (const [i, f] of manifest.files.entries()) {
-      if (f.kind === 'segment' || f.kind === 'witness') await put(path.join(staging, f.path), bodies[i]!, 0o644);
+      if ((f.kind === 'segment' && target.redisUrl === null) || f.kind === 'witness') await put(path.join(staging, f.path), bodies[i]!, 0o644);
       else if (f.kind === 'policy' && writePolicies) await put(path.join(policyStaging, f.path), bodies[i]!, 0o644);
       else continue;
       written++;
@@ -59,6 +63,10 @@ export async function restoreBackup(archive: Buffer, opts: { target: BackupSourc
       written++;
     }
     if (!writePolicies) notes.push(...(await policyDifferences(target.policyDir, manifest, bodies)));
+    if (target.redisUrl !== null) {
+      await writeRedisChains(target.redisUrl, target.redisPrefix, await chainsOf(checked.parsed));
+      written += manifest.chains.length;
+    }
     await rmdir(target.dataDir).catch(() => undefined);
     await rename(staging, target.dataDir);
     if (writePolicies && manifest.files.some((f) => f.kind === 'policy')) {
@@ -70,6 +78,15 @@ export async function restoreBackup(archive: Buffer, opts: { target: BackupSourc
     await rm(policyStaging, { recursive: true, force: true });
   }
   return { manifest, records: checked.records, files: written, notes };
+}
+
+async function chainsOf(parsed: Parsed): Promise<RestoredChain[]> {
+  const out: RestoredChain[] = [];
+  for (const c of parsed.manifest.chains) {
+    const records = await chainParts(parsed, c.log, c.chain).reader.read(c.chain, 0, Number.MAX_SAFE_INTEGER);
+    out.push({ log: c.log, chain: c.chain, lines: records.map((r) => r.line), seq: c.seq, hash: c.hash });
+  }
+  return out;
 }
 
 async function put(file: string, body: Buffer, mode: number): Promise<void> {
