@@ -120,7 +120,8 @@ async function verify(c: Config, arg: string | undefined): Promise<void> {
   const file = archivePath(c, arg);
   const checked = await checkArchive(readArchive(file), { backupKey: c.backup.key, trustedPublicKeyPem: trustedKey(c) });
   if (!checked.ok) {
-    console.log(`archive DAMAGED: ${path.basename(file)}: ${checked.problem}`);
+    // A wrong BACKUP_KEY is not damage: the archive may be fine, the key is not the one it was made with.
+    console.log(`archive ${checked.wrongKey ? 'NOT OPENED' : 'DAMAGED'}: ${path.basename(file)}: ${checked.problem}`);
     process.exit(1);
   }
   for (const n of checked.notes) console.log(`note: ${n}`);

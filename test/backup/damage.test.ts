@@ -97,7 +97,7 @@ describe('backup verify and restore refuse damage with one clear line and change
     const name = readdirSync(backupDir)[0]!;
     const v = await backupCli(['verify', name], env({ BACKUP_KEY: 'not the key it was made with' }));
     expect(v.status).toBe(1);
-    expect(linesOf(v)).toEqual([`archive DAMAGED: ${name}: keys.sealed: BACKUP_KEY does not open the keys in this archive (a different BACKUP_KEY was used to create it)`]);
+    expect(linesOf(v)).toEqual([`archive NOT OPENED: ${name}: keys.sealed: BACKUP_KEY does not open the keys in this archive (a different BACKUP_KEY was used to create it)`]);
     const r = await backupCli(['restore', name], env({ BACKUP_KEY: 'not the key it was made with', DATA_DIR: target }));
     expect(r.status).toBe(1);
     expect(linesOf(r)).toEqual(['backup: keys.sealed: BACKUP_KEY does not open the keys in this archive (a different BACKUP_KEY was used to create it)']);
