@@ -10,7 +10,12 @@ export function memoryReader(log: string, chains: ReadonlyMap<string, readonly {
     chains: () => Promise.resolve([...chains.keys()].sort()),
     read(chain, after, limit) {
       const out: LogRecord[] = [];
-      for (const [i, r] of (chains.get(chain) ?? []).entries()) {
+      const lines = chains.get(chain) ?? [];
+      // Records are stored in seq order from 1, so the one after `after` is usually at index `after`.
+      const start = Math.min(after, lines.length);
+      const from = start > 0 && tailOf(lines[start - 1]!.line)?.seq === start ? start : 0;
+      for (let i = from; i < lines.length; i++) {
+        const r = lines[i]!;
         const t = tailOf(r.line);
         const seq = t?.seq ?? i + 1;
         if (seq <= after) continue;

@@ -8,6 +8,8 @@ export class BrokenChainError extends Error {
 }
 
 const SEGMENT_OF = /\/(\d{6}\.jsonl):\d+$/;
+// Large batches: the file reader re-reads the rest of a segment on each call.
+const BATCH = 100_000;
 
 /**
  * Copies every chain of one log, consistent while writers append: for each chain the witness is
@@ -44,7 +46,7 @@ async function copyChain(reader: LogReader, chain: string, checkpoints: readonly
   const segments = new Map<string, string[]>();
   let head: ChainHead = EMPTY_HEAD;
   for (;;) {
-    const batch: LogRecord[] = await reader.read(chain, head.seq, 10_000);
+    const batch: LogRecord[] = await reader.read(chain, head.seq, BATCH);
     if (batch.length === 0) break;
     for (const rec of batch) {
       const problem = linkProblem(rec.line, chain, head);
@@ -58,7 +60,7 @@ async function copyChain(reader: LogReader, chain: string, checkpoints: readonly
       head = { seq: rec.seq, hash: rec.hash };
     }
     // A short batch reached the end as it was then; records appended since belong to the next backup.
-    if (batch.length < 10_000) break;
+    if (batch.length < BATCH) break;
   }
   return { head, segments };
 }
