@@ -43,6 +43,20 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** RATE_LIMIT_PER_MINUTE: requests per agency per minute on this instance; null = no limit. */
   readonly rateLimitPerMinute: number | null;
+  /** Backups (CONTRACT §9): where archives are written, copied off-site, and how many are kept. */
+  readonly backup: BackupConfig;
+}
+
+export interface BackupConfig {
+  /** BACKUP_DIR: default `backups` beside DATA_DIR (never inside it: a restore needs an empty DATA_DIR). */
+  readonly dir: string;
+  /** OFFSITE_DIR: every archive is copied here and verified; null = no off-site copy. */
+  readonly offsiteDir: string | null;
+  /** BACKUP_KEY: seals the keys in an archive; null = archives can be made only without keys. */
+  readonly key: string | null;
+  /** BACKUP_KEEP_DAILY / BACKUP_KEEP_MONTHLY: retention (default 7 daily, 12 monthly). */
+  readonly keepDaily: number;
+  readonly keepMonthly: number;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +190,8 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     else rateLimitPerMinute = n;
   }
 
+  const backup = backupConfig(str, dataDir, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -196,6 +212,31 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     subgraphUrls,
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitPerMinute,
+    backup,
+  });
+}
+
+function inside(dir: string, parent: string): boolean {
+  const rel = path.relative(parent, dir);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function backupConfig(str: (name: string) => string | undefined, dataDir: string, problems: string[]): BackupConfig {
+  const dir = path.resolve(str('BACKUP_DIR') ?? path.join(path.dirname(dataDir), 'backups'));
+  if (inside(dir, dataDir)) problems.push(`BACKUP_DIR must be outside DATA_DIR (a restore needs an empty DATA_DIR), got "${dir}"`);
+  const rawOffsite = str('OFFSITE_DIR');
+  const offsiteDir = rawOffsite === undefined ? null : path.resolve(rawOffsite);
+  if (offsiteDir !== null && (inside(offsiteDir, dataDir) || inside(offsiteDir, dir) || inside(dir, offsiteDir))) {
+    problems.push(`OFFSITE_DIR must be apart from DATA_DIR and BACKUP_DIR (it stands for another site), got "${offsiteDir}"`);
+  }
+  const key = str('BACKUP_KEY') ?? null;
+  if (key !== null && Buffer.byteLength(key) < 16) problems.push('BACKUP_KEY must be at least 16 bytes (a passphrase or random text kept apart from the backups)');
+  return Object.freeze({
+    dir,
+    offsiteDir,
+    key,
+    keepDaily: intIn('BACKUP_KEEP_DAILY', str('BACKUP_KEEP_DAILY'), 7, 1, 3650, problems),
+    keepMonthly: intIn('BACKUP_KEEP_MONTHLY', str('BACKUP_KEEP_MONTHLY'), 12, 0, 1200, problems),
   });
 }
 

@@ -131,6 +131,14 @@ export interface LedgerEventData {
   'inconsistency.reported': { readonly report: InconsistencyReport };
   'inconsistency.answered': { readonly id: string; readonly status: 'RESOLVED' | 'REJECTED'; readonly answer: string };
   'totals.confirmed': { readonly year: number; readonly region: string };
+  /** An archive was made (CONTRACT §9): its name and digest, the chain heads it holds, and whether its off-site copy verified. */
+  'backup.created': {
+    readonly archive: string;
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly heads: readonly { readonly log: string; readonly chain: string; readonly seq: number }[];
+    readonly offsite: boolean;
+  };
 }
 
 export type LedgerEventType = keyof LedgerEventData;

@@ -83,6 +83,7 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'inconsistency.reported':
     case 'inconsistency.answered':
     case 'totals.confirmed':
+    case 'backup.created':
       return [];
   }
 }

@@ -113,6 +113,7 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'inconsistency.reported':
     case 'inconsistency.answered':
     case 'totals.confirmed':
+    case 'backup.created':
       return;
   }
 }
