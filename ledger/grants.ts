@@ -69,6 +69,16 @@ export function grantChanges(e: Recorded): GrantChange[] {
     case 'inconsistency.reported':
     case 'inconsistency.answered':
     case 'totals.confirmed':
+    case 'complaint.filed':
+    case 'complaint.answered':
+    case 'complaint.decided':
+    case 'demand.recorded':
+    case 'demand.matched':
+    case 'demand.assigned':
+    case 'case.opened':
+    case 'case.ordered':
+    case 'case.criticized':
+    case 'case.closed':
       return [];
   }
 }

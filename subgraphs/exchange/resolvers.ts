@@ -8,6 +8,7 @@ import { datasetsOfSupergraph } from './catalog/history.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
 import { openLedger } from '../../ledger/ledger.ts';
 import { workflow } from './workflow/resolvers.ts';
+import { oversight } from './oversight/resolvers.ts';
 
 /** Auditor-only fields: anyone else gets FORBIDDEN, and the gateway records the refusal. */
 function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
@@ -41,17 +42,20 @@ export const create: SubgraphFactory = async (env) => {
   const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
   const datasets = new Map(shapes.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
   const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
+  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
+      watch.close();
       await flow.close();
       await ledger.close();
     },
     resolvers: {
-      Mutation: { ...flow.Mutation, ...catalog.Mutation },
+      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation },
       Query: {
         ...flow.Query,
         ...catalog.Query,
+        ...watch.Query,
         ...auditResolvers(env.auditReader),
         person: (_: unknown, args: { idNumber: string }) => ({ idNumber: args.idNumber }),
       },
