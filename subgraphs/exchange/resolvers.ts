@@ -9,6 +9,7 @@ import { catalogResolvers } from './catalog/resolvers.ts';
 import { openLedger } from '../../ledger/ledger.ts';
 import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
+import { followUsage } from './oversight/usage-follower.ts';
 
 /** Auditor-only fields (R-31): anyone else gets FORBIDDEN, and the gateway records the refusal. */
 function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
@@ -42,11 +43,14 @@ export const create: SubgraphFactory = async (env) => {
   const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
   const datasets = new Map(shapes.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
   const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
-  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests });
+  const usage = followUsage(env, (l) => process.stderr.write(`${l}\n`));
+  await usage.sync();
+  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
       watch.close();
+      await usage.close();
       await flow.close();
       await ledger.close();
     },

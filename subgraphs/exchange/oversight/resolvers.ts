@@ -10,6 +10,8 @@ import { agreementMatches, agreementState, grantMatches, grantState, requestMatc
 import { page } from './paging.ts';
 import { bad, forbidden, isoDate, requireCoordinator, seesAll, written } from './scope.ts';
 import { applyOversight, emptyState, type Complaint, type Demand, type ViolationCase } from './state.ts';
+import type { UsageDimension } from './usage.ts';
+import type { UsageFollower } from './usage-follower.ts';
 
 export interface OversightDeps {
   readonly ledger: Ledger;
@@ -18,8 +20,12 @@ export interface OversightDeps {
   /** The workflow's own resolvers: a listing shows each request exactly as the workflow does. */
   readonly sharingRequest: (parent: unknown, args: { id: string }, ctx: SubgraphContext) => unknown;
   readonly sharingRequests: (parent: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) => readonly { id: string }[];
+  /** The access log's running counts (R-26); absent where no access log is reachable. */
+  readonly usage?: UsageFollower;
   readonly now?: () => Date;
 }
+
+const DIMENSIONS: readonly UsageDimension[] = ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE', 'QUARTER'];
 
 interface PageArgs {
   readonly filter?: ListingFilter | null;
@@ -197,6 +203,15 @@ export async function oversight(deps: OversightDeps) {
         const f = scoped(ctx, 'Query.violationFindings', { agency: args.agency ?? null });
         await projection.sync();
         return findings().filter((x) => !f.agency || x.agency === f.agency);
+      },
+      usageStatistics: async (_: unknown, args: { from: string; to: string; groupBy: UsageDimension[] }, ctx: SubgraphContext) => {
+        const from = isoDate('from', args.from)!.slice(0, 10);
+        const to = isoDate('to', args.to)!.slice(0, 10);
+        if (from > to) throw bad('to', `to (${to}) is before from (${from})`);
+        for (const d of args.groupBy) if (!DIMENSIONS.includes(d)) throw bad('groupBy', `groupBy takes ${DIMENSIONS.join(', ')}`);
+        if (deps.usage === undefined) return [];
+        await deps.usage.sync();
+        return deps.usage.counts.rows({ from, to, groupBy: args.groupBy, agency: seesAll(ctx) ? null : ctx.caller.agency });
       },
       violationCases: async (_: unknown, args: PageArgs, ctx: SubgraphContext) => {
         const f = scoped(ctx, 'Query.violationCases', args.filter);
