@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cstDate } from '../../subgraphs/exchange/workdays.ts';
 import { quarterOf, quarterSpan, UsageCounts } from '../../subgraphs/exchange/oversight/usage.ts';
-import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
+import { ROOT, startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 
 const ENT = '91445202MA4W3K7PX2';
 const Q = 'query($f: String!, $t: String!, $g: [UsageDimension!]!) { usageStatistics(from: $f, to: $t, groupBy: $g) { provider consumer dataset purpose quarter allowed denied } }';
@@ -36,6 +40,25 @@ describe('usage statistics from the access log (R-26)', () => {
     const hrss = rows(await ex.query(Q, { agency: 'hrss', variables: { ...span, g: ['PROVIDER', 'CONSUMER'] } }));
     expect(hrss).toEqual([{ provider: 'hrss', consumer: 'tax', dataset: null, purpose: null, quarter: null, allowed: 2, denied: 0 }]);
     expect(rows(await ex.query(Q, { agency: 'psb', variables: { ...span, g: [] } }))).toEqual([]);
+  });
+
+  it('writes the quarterly report as JSON and CSV (cli/report.ts quarterly), and refuses a quarter out of range in one line', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'exchange-report-'));
+    try {
+      const [year, q] = quarterOf(today).split('-Q');
+      const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/report.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: ex.config.dataDir }, encoding: 'utf8', timeout: 30_000 });
+      const r = run('quarterly', '--year', year!, '--quarter', q!, '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/reads allowed/);
+      const json = JSON.parse(readFileSync(path.join(out, `quarterly-${year}-Q${q}.json`), 'utf8')) as { usage: Row[] };
+      expect(json.usage).toContainEqual({ provider: 'hrss', consumer: 'tax', dataset: 'hrss.enterprise-insurance', purpose: 'tax-collection', quarter: null, allowed: 2, denied: 0 });
+      expect(readFileSync(path.join(out, `quarterly-${year}-Q${q}.csv`), 'utf8')).toContain(`${year}-Q${q},hrss,tax,hrss.enterprise-insurance,tax-collection,2,0`);
+      const bad = run('quarterly', '--year', year!, '--quarter', '5');
+      expect(bad.status).toBe(1);
+      expect(bad.stderr.trim()).toBe('report: --quarter must be 1 to 4, got "5". usage: npm run report -- quarterly --year YYYY --quarter 1-4 [--out DIR]');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('refuses a span that is not two ISO dates in order', async () => {
