@@ -138,6 +138,25 @@ export interface LedgerEventData {
   'case.ordered': { readonly id: string; readonly correction: string; readonly dueBy: string };
   'case.criticized': { readonly id: string; readonly notice: string };
   'case.closed': { readonly id: string; readonly reasons: string };
+  /** R-37: the annual evaluation as published; `corrects` names the version it replaces (published ones never change). */
+  'evaluation.published': { readonly year: number; readonly method: string; readonly rows: readonly EvaluationRow[]; readonly corrects: string | null; readonly note: string };
+}
+
+/** One agency's conduct in a year (R-37) and its result. */
+export interface EvaluationRow {
+  readonly agency: string;
+  readonly requestsReceived: number;
+  readonly answeredOnTime: number;
+  readonly answeredLate: number;
+  readonly missed: number;
+  readonly refusals: number;
+  readonly refusalsOverturned: number;
+  readonly inconsistencyReports: number;
+  readonly inconsistencyAnswered: number;
+  readonly complaintsUpheld: number;
+  readonly violationCases: number;
+  readonly score: number;
+  readonly result: 'GOOD' | 'FAIR' | 'POOR';
 }
 
 export type LedgerEventType = keyof LedgerEventData;
@@ -172,4 +191,5 @@ export const ids = {
   complaint: (seq: number): string => `cp-${seq}`,
   demand: (seq: number): string => `dm-${seq}`,
   violationCase: (seq: number): string => `case-${seq}`,
+  evaluation: (year: number, seq: number): string => `ev-${year}-${seq}`,
 };

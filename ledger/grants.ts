@@ -79,6 +79,7 @@ export function grantChanges(e: Recorded): GrantChange[] {
     case 'case.ordered':
     case 'case.criticized':
     case 'case.closed':
+    case 'evaluation.published':
       return [];
   }
 }

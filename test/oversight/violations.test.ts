@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids } from '../../ledger/events.ts';
 import { openLedger, type Ledger } from '../../ledger/ledger.ts';
+import { cstDate } from '../../subgraphs/exchange/workdays.ts';
 import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 
 const COORDINATOR = { agency: 'itd', roles: ['coordinator'] } as const;
@@ -106,5 +107,27 @@ describe('violations: findings from the ledger, cases, orders and suspensions th
     expect(closed).toEqual({ status: 'CLOSED' });
     const cleared = ok<{ items: { kind: string }[] }>(await ex.query('{ inbox { items { kind } } }', { agency: 'hrss' }), 'inbox');
     expect(cleared.items.map((i) => i.kind)).not.toContain('ORDER_TO_CORRECT');
+  });
+
+  it('evaluates each agency from the same ledger; a published evaluation never changes, a correction is a new linked version', async () => {
+    const year = Number(cstDate(new Date(Date.now() - 40 * DAY)).slice(0, 4));
+    const Q = 'query($y: Int!) { annualEvaluation(year: $y) { draft { agency requestsReceived answeredLate missed result } published { id corrects } versions { id correctedBy rows { agency } } } }';
+    const draft = ok<{ draft: { agency: string }[] }>(await ex.query(Q, { ...COORDINATOR, variables: { y: year } }), 'annualEvaluation').draft;
+    expect(draft.find((r) => r.agency === 'hrss')).toMatchObject({ requestsReceived: 2, answeredLate: 1, missed: 1, result: expect.stringMatching(/^(FAIR|POOR)$/) });
+    expect(draft.find((r) => r.agency === 'psb')).toMatchObject({ requestsReceived: 0, result: 'GOOD' });
+
+    const PUBLISH = 'mutation($y: Int!, $c: ID, $n: String) { publishEvaluation(year: $y, corrects: $c, note: $n) { id corrects } }';
+    expect(code(await ex.query(PUBLISH, { agency: 'hrss', variables: { y: year } }))).toBe('FORBIDDEN');
+    const first = ok<{ id: string }>(await ex.query(PUBLISH, { ...COORDINATOR, variables: { y: year } }), 'publishEvaluation');
+    const again = await ex.query(PUBLISH, { ...COORDINATOR, variables: { y: year } });
+    expect(again.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'corrects' }, message: expect.stringContaining(first.id) });
+    expect(code(await ex.query(PUBLISH, { ...COORDINATOR, variables: { y: year, c: first.id } }))).toBe('BAD_USER_INPUT'); // a correction says why
+    const second = ok<{ id: string; corrects: string }>(await ex.query(PUBLISH, { ...COORDINATOR, variables: { y: year, c: first.id, n: '补记一项投诉处理结果' } }), 'publishEvaluation');
+    expect(second.corrects).toBe(first.id);
+
+    const seen = ok<{ published: { id: string }; versions: { id: string; correctedBy: string | null; rows: { agency: string }[] }[] }>(await ex.query(Q, { agency: 'hrss', variables: { y: year } }), 'annualEvaluation');
+    expect(seen.published.id).toBe(second.id);
+    expect(seen.versions.map((v) => [v.id, v.correctedBy])).toEqual([[first.id, second.id], [second.id, null]]);
+    expect(seen.versions[0]!.rows).toEqual([{ agency: 'hrss' }]);
   });
 });

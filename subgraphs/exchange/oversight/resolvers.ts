@@ -4,6 +4,7 @@ import type { Actor, ComplaintGround, LedgerEvent } from '../../../ledger/events
 import { ids } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { cstDate, workingDaysLeft } from '../workdays.ts';
+import { evaluate, EVALUATION_METHOD } from './evaluation.ts';
 import { findingsOfAll, type Finding } from './findings.ts';
 import { inboxOf } from './inbox.ts';
 import { agreementMatches, agreementState, grantMatches, grantState, requestMatches, type ListingFilter } from './listings.ts';
@@ -213,6 +214,14 @@ export async function oversight(deps: OversightDeps) {
         await deps.usage.sync();
         return deps.usage.counts.rows({ from, to, groupBy: args.groupBy, agency: seesAll(ctx) ? null : ctx.caller.agency });
       },
+      annualEvaluation: async (_: unknown, args: { year: number }, ctx: SubgraphContext) => {
+        if (!Number.isInteger(args.year) || args.year < 2000 || args.year > 2100) throw bad('year', `year must be a year, got ${args.year}`);
+        await projection.sync();
+        const mine = (rows: readonly { agency: string }[]) => (seesAll(ctx) ? rows : rows.filter((r) => r.agency === ctx.caller.agency));
+        const versions = [...state.evaluations.values()].filter((v) => v.year === args.year).map((v) => ({ ...v, rows: mine(v.rows) }));
+        const current = versions.find((v) => v.correctedBy === null) ?? null;
+        return { year: args.year, method: EVALUATION_METHOD, draft: mine(evaluate(state, args.year, now())), published: current, versions };
+      },
       violationCases: async (_: unknown, args: PageArgs, ctx: SubgraphContext) => {
         const f = scoped(ctx, 'Query.violationCases', args.filter);
         await projection.sync();
@@ -357,6 +366,19 @@ export async function oversight(deps: OversightDeps) {
         const notice = written('notice', args.notice);
         await decide(ctx, () => ({ type: 'case.criticized', data: { id: caseOf(args.caseId).id, notice } }));
         return caseView(state.cases.get(args.caseId)!);
+      },
+      publishEvaluation: async (_: unknown, args: { year: number; corrects?: string | null; note?: string | null }, ctx: SubgraphContext) => {
+        requireCoordinator(ctx, 'Mutation.publishEvaluation');
+        const e = await decide(ctx, () => {
+          const current = [...state.evaluations.values()].find((v) => v.year === args.year && v.correctedBy === null);
+          const corrects = args.corrects ?? null;
+          // Published figures never change: a correction is a new version naming the one it replaces.
+          if (current !== undefined && corrects !== current.id) throw bad('corrects', `the ${args.year} evaluation is published as ${current.id}; publish a correction with corrects: "${current.id}" and a note`);
+          if (current === undefined && corrects !== null) throw bad('corrects', `no published ${args.year} evaluation ${corrects} to correct`);
+          const note = corrects === null ? (args.note?.trim() ?? '') : written('note', args.note);
+          return { type: 'evaluation.published', data: { year: args.year, method: EVALUATION_METHOD, rows: evaluate(state, args.year, now()), corrects, note } };
+        });
+        return state.evaluations.get(ids.evaluation(args.year, e.seq))!;
       },
       closeCase: async (_: unknown, args: { caseId: string; reasons: string }, ctx: SubgraphContext) => {
         requireCoordinator(ctx, 'Mutation.closeCase');

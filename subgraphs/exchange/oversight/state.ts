@@ -1,5 +1,5 @@
 import { grantChanges } from '../../../ledger/grants.ts';
-import { ids, type Agreement, type ComplaintGround, type Grant, type Recorded } from '../../../ledger/events.ts';
+import { ids, type Agreement, type ComplaintGround, type EvaluationRow, type Grant, type Recorded } from '../../../ledger/events.ts';
 import { apply as applyRequest, type SharingRequest } from '../workflow/state.ts';
 import { addWorkingDays } from '../workdays.ts';
 
@@ -87,6 +87,24 @@ export interface SuspensionRecord {
   readonly lifted: { readonly at: string; readonly reasons: string } | null;
 }
 
+export interface InconsistencyRecord {
+  readonly provider: string | null;
+  readonly reportedAt: string;
+  readonly answered: boolean;
+}
+
+export interface PublishedEvaluation {
+  readonly id: string;
+  readonly year: number;
+  readonly method: string;
+  readonly rows: readonly EvaluationRow[];
+  readonly corrects: string | null;
+  readonly note: string;
+  readonly publishedAt: string;
+  /** The id of the later version that corrects this one, if any. */
+  readonly correctedBy: string | null;
+}
+
 /** Everything the authority's oversight reads, as one fold of the ledger. */
 export interface OversightState {
   readonly requests: Map<string, SharingRequest>;
@@ -96,10 +114,12 @@ export interface OversightState {
   readonly demands: Map<string, Demand>;
   readonly cases: Map<string, ViolationCase>;
   readonly suspensions: Map<string, SuspensionRecord>;
+  readonly inconsistencies: Map<string, InconsistencyRecord>;
+  readonly evaluations: Map<string, PublishedEvaluation>;
 }
 
 export function emptyState(): OversightState {
-  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map() };
+  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map() };
 }
 
 function update<T>(map: Map<string, T>, id: string, change: (t: T) => T): void {
@@ -148,4 +168,11 @@ export function applyOversight(s: OversightState, e: Recorded, providerOf: (data
   if (e.type === 'case.ordered') update(s.cases, e.data.id, (c) => ({ ...c, orders: [...c.orders, { correction: e.data.correction, dueBy: e.data.dueBy, at: e.at, seq: e.seq }] }));
   if (e.type === 'case.criticized') update(s.cases, e.data.id, (c) => ({ ...c, notices: [...c.notices, { notice: e.data.notice, at: e.at, seq: e.seq }] }));
   if (e.type === 'case.closed') update(s.cases, e.data.id, (c) => ({ ...c, closed: { reasons: e.data.reasons, at: e.at } }));
+  if (e.type === 'inconsistency.reported') s.inconsistencies.set(ids.inconsistency(e.seq), { provider: providerOf(e.data.report.dataset), reportedAt: e.data.report.reportedAt, answered: false });
+  if (e.type === 'inconsistency.answered') update(s.inconsistencies, e.data.id, (r) => ({ ...r, answered: true }));
+  if (e.type === 'evaluation.published') {
+    const id = ids.evaluation(e.data.year, e.seq);
+    s.evaluations.set(id, { ...e.data, id, publishedAt: e.at, correctedBy: null });
+    if (e.data.corrects !== null) update(s.evaluations, e.data.corrects, (v) => ({ ...v, correctedBy: id }));
+  }
 }

@@ -119,6 +119,7 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'case.ordered':
     case 'case.criticized':
     case 'case.closed':
+    case 'evaluation.published':
       return;
   }
 }
