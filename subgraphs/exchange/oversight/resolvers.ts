@@ -149,7 +149,8 @@ export async function oversight(deps: OversightDeps) {
         }
         const from = args.after ? list.findIndex((v) => v.id === args.after) + 1 : 0;
         if (args.after && from === 0) throw bad('after', `after must be the id of a request in this listing, got "${args.after}"`);
-        return page(list.slice(from), args.first ?? 1000, null).items;
+        // Without `first` the listing is whole, as it always was.
+        return args.first === null || args.first === undefined ? list.slice(from) : page(list.slice(from), args.first, null).items;
       },
       grants: async (_: unknown, args: PageArgs, ctx: SubgraphContext) => {
         const f = scoped(ctx, 'Query.grants', args.filter);
