@@ -101,6 +101,31 @@ export interface InconsistencyReport {
   readonly reportedAt: string;
 }
 
+/** What an agency complains about in another agency's conduct (R-39). */
+export type ComplaintGround = 'REFUSED' | 'LATE' | 'MISUSE';
+
+export interface ComplaintTerms {
+  readonly complainant: string;
+  readonly against: string;
+  readonly ground: ComplaintGround;
+  readonly description: string;
+  /** The sharing request the complaint is about, when there is one. */
+  readonly requestId: string | null;
+  readonly filedAt: string;
+}
+
+/** A data need an agency records in the demand register (Art. 12–13). */
+export interface DemandTerms {
+  readonly agency: string;
+  /** The data wanted, in the agency's words. */
+  readonly data: string;
+  readonly duty: string;
+  readonly purpose: string;
+  readonly legalBasis: string;
+  readonly frequency: string;
+  readonly recordedAt: string;
+}
+
 /** Event type → its data. */
 export interface LedgerEventData {
   'request.filed': RequestTerms;
@@ -125,7 +150,8 @@ export interface LedgerEventData {
   'agreement.revoked': { readonly id: string; readonly reasons: string };
   'policy.revision': { readonly revision: PolicyRevision };
   'policy.installed': PolicyInstalled;
-  'suspension.imposed': { readonly suspension: Omit<Suspension, 'id'> & { readonly id?: string } };
+  /** `caseId`: the violation case that imposed it, when a coordinator did through GraphQL. */
+  'suspension.imposed': { readonly suspension: Omit<Suspension, 'id'> & { readonly id?: string }; readonly caseId?: string };
   'suspension.lifted': { readonly id: string; readonly reasons: string };
   'dataset.updated': { readonly dataset: string; readonly asOf: string };
   'inconsistency.reported': { readonly report: InconsistencyReport };
@@ -139,6 +165,38 @@ export interface LedgerEventData {
     readonly heads: readonly { readonly log: string; readonly chain: string; readonly seq: number }[];
     readonly offsite: boolean;
   };
+  'complaint.filed': { readonly complaint: ComplaintTerms };
+  'complaint.answered': { readonly id: string; readonly answer: string };
+  'complaint.decided': { readonly id: string; readonly upheld: boolean; readonly reasons: string };
+  'demand.recorded': { readonly demand: DemandTerms };
+  /** The need is met by catalogued datasets: the agency files a sharing request to their provider. */
+  'demand.matched': { readonly id: string; readonly provider: string; readonly datasets: readonly string[]; readonly note: string };
+  /** No catalogued dataset meets it: the agency holding the data is to catalog it. */
+  'demand.assigned': { readonly id: string; readonly holder: string; readonly note: string };
+  /** A violation case against an agency (R-40), on findings with their evidence (ledger seqs). */
+  'case.opened': { readonly agency: string; readonly findings: readonly string[]; readonly evidence: readonly number[]; readonly summary: string };
+  'case.ordered': { readonly id: string; readonly correction: string; readonly dueBy: string };
+  'case.criticized': { readonly id: string; readonly notice: string };
+  'case.closed': { readonly id: string; readonly reasons: string };
+  /** R-37: the annual evaluation as published; `corrects` names the version it replaces (published ones never change). */
+  'evaluation.published': { readonly year: number; readonly method: string; readonly rows: readonly EvaluationRow[]; readonly corrects: string | null; readonly note: string };
+}
+
+/** One agency's conduct in a year (R-37) and its result. */
+export interface EvaluationRow {
+  readonly agency: string;
+  readonly requestsReceived: number;
+  readonly answeredOnTime: number;
+  readonly answeredLate: number;
+  readonly missed: number;
+  readonly refusals: number;
+  readonly refusalsOverturned: number;
+  readonly inconsistencyReports: number;
+  readonly inconsistencyAnswered: number;
+  readonly complaintsUpheld: number;
+  readonly violationCases: number;
+  readonly score: number;
+  readonly result: 'GOOD' | 'FAIR' | 'POOR';
 }
 
 export type LedgerEventType = keyof LedgerEventData;
@@ -170,4 +228,8 @@ export const ids = {
   agreement: (seq: number): string => `ag-${seq}`,
   suspension: (seq: number): string => `su-${seq}`,
   inconsistency: (seq: number): string => `ir-${String(seq).padStart(5, '0')}`,
+  complaint: (seq: number): string => `cp-${seq}`,
+  demand: (seq: number): string => `dm-${seq}`,
+  violationCase: (seq: number): string => `case-${seq}`,
+  evaluation: (year: number, seq: number): string => `ev-${year}-${seq}`,
 };

@@ -84,6 +84,17 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'inconsistency.answered':
     case 'totals.confirmed':
     case 'backup.created':
+    case 'complaint.filed':
+    case 'complaint.answered':
+    case 'complaint.decided':
+    case 'demand.recorded':
+    case 'demand.matched':
+    case 'demand.assigned':
+    case 'case.opened':
+    case 'case.ordered':
+    case 'case.criticized':
+    case 'case.closed':
+    case 'evaluation.published':
       return [];
   }
 }

@@ -9,6 +9,8 @@ import { catalogResolvers } from './catalog/resolvers.ts';
 import { openLedger } from '../../ledger/ledger.ts';
 import type { PolicyHistoryEntry } from '../../ledger/policy-history.ts';
 import { workflow } from './workflow/resolvers.ts';
+import { oversight } from './oversight/resolvers.ts';
+import { followUsage } from './oversight/usage-follower.ts';
 
 /** Auditor-only fields (R-31): anyone else gets FORBIDDEN, and the gateway records the refusal. */
 function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
@@ -48,18 +50,24 @@ export const create: SubgraphFactory = async (env) => {
   });
   await policyProjection.sync();
   const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
+  const usage = followUsage(env, (l) => process.stderr.write(`${l}\n`));
+  await usage.sync();
+  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
       policyProjection.stop();
+      watch.close();
+      await usage.close();
       await flow.close();
       await ledger.close();
     },
     resolvers: {
-      Mutation: { ...flow.Mutation, ...catalog.Mutation },
+      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation },
       Query: {
         ...flow.Query,
         ...catalog.Query,
+        ...watch.Query,
         ...auditResolvers(env.auditReader),
         policyHistory: (_: unknown, args: { first: number }, ctx: SubgraphContext) => {
           requireAuditor(ctx, 'Query.policyHistory');

@@ -192,7 +192,7 @@ describe('a supergraph with a field nobody catalogued', () => {
   it('denies Person.nickname with NOT_CATALOGUED even to civil, and never sends it', async () => {
     const res = await ex.query(`{ person(idNumber: "${PERSON}") { maritalStatus nickname } }`, { agency: 'civil' });
     expect(res.body.data).toEqual({ person: { maritalStatus: expect.any(String), nickname: null } });
-    expect(sharing(res, 'Person.nickname')).toMatchObject({ reason: 'NOT_CATALOGUED', dataset: null, provider: null, remedy: expect.stringContaining('sharing request') });
+    expect(sharing(res, 'Person.nickname')).toMatchObject({ reason: 'NOT_CATALOGUED', dataset: null, provider: null, remedy: expect.stringContaining('demand register') });
     expect(ex.spies.get('civil')!.requests.map((r) => r.query).join('')).not.toContain('nickname');
   });
 });

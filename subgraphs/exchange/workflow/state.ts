@@ -114,6 +114,17 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'inconsistency.answered':
     case 'totals.confirmed':
     case 'backup.created':
+    case 'complaint.filed':
+    case 'complaint.answered':
+    case 'complaint.decided':
+    case 'demand.recorded':
+    case 'demand.matched':
+    case 'demand.assigned':
+    case 'case.opened':
+    case 'case.ordered':
+    case 'case.criticized':
+    case 'case.closed':
+    case 'evaluation.published':
       return;
   }
 }

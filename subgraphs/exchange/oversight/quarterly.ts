@@ -1,0 +1,66 @@
+import { LEDGER_CHAIN, ledgerReader, parseRecorded } from '../../../ledger/ledger.ts';
+import { applyOversight, emptyState } from './state.ts';
+import { quarterSpan, type UsageRow } from './usage.ts';
+import { followUsage } from './usage-follower.ts';
+
+/** The authority's quarterly report (R-26): reads by provider, consumer, dataset and purpose, and the demand register's needs met and unmet. */
+export interface QuarterlyReport {
+  readonly year: number;
+  readonly quarter: number;
+  readonly from: string;
+  readonly to: string;
+  readonly usage: readonly UsageRow[];
+  readonly totals: { readonly allowed: number; readonly denied: number };
+  readonly demands: { readonly recorded: number; readonly matched: number; readonly assigned: number; readonly open: number };
+}
+
+export async function quarterlyReport(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, year: number, quarter: number): Promise<QuarterlyReport> {
+  const { from, to } = quarterSpan(year, quarter);
+  const usage = followUsage(at, (l) => process.stderr.write(`${l}\n`));
+  let rows: UsageRow[];
+  try {
+    await usage.sync();
+    rows = usage.counts.rows({ from, to, groupBy: ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE'], agency: null });
+  } finally {
+    await usage.close();
+  }
+  const state = emptyState();
+  const reader = ledgerReader({ dataDir: at.dataDir, redisUrl: at.redisUrl, redisPrefix: at.redisPrefix });
+  try {
+    for (let after = 0; ; ) {
+      const batch = await reader.read(LEDGER_CHAIN, after, 10_000);
+      if (batch.length === 0) break;
+      for (const r of batch) applyOversight(state, parseRecorded(r.line), () => null);
+      after = batch[batch.length - 1]!.seq;
+    }
+  } finally {
+    await reader.close();
+  }
+  // Needs recorded up to the quarter's end, in the state they had reached by then.
+  const end = Date.parse(`${to}T23:59:59.999+08:00`);
+  const needs = [...state.demands.values()].filter((d) => Date.parse(d.recordedAt) <= end);
+  const decided = (kind: 'MATCHED' | 'ASSIGNED') => needs.filter((d) => d.outcome.kind === kind && Date.parse(d.outcome.at) <= end).length;
+  const matched = decided('MATCHED');
+  const assigned = decided('ASSIGNED');
+  return {
+    year,
+    quarter,
+    from,
+    to,
+    usage: rows,
+    totals: { allowed: rows.reduce((n, r) => n + r.allowed, 0), denied: rows.reduce((n, r) => n + r.denied, 0) },
+    demands: { recorded: needs.length, matched, assigned, open: needs.length - matched - assigned },
+  };
+}
+
+function csvCell(v: string | number | null): string {
+  const s = v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** The usage rows as CSV, one header line. */
+export function usageCsv(r: QuarterlyReport): string {
+  const lines = [['quarter', 'provider', 'consumer', 'dataset', 'purpose', 'allowed', 'denied'].join(',')];
+  for (const u of r.usage) lines.push([`${r.year}-Q${r.quarter}`, u.provider, u.consumer, u.dataset, u.purpose, u.allowed, u.denied].map(csvCell).join(','));
+  return `${lines.join('\n')}\n`;
+}

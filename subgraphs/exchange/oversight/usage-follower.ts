@@ -1,0 +1,55 @@
+import { fileLogReader } from '../../../ledger/log/file-log.ts';
+import { follow, type Follower } from '../../../ledger/log/follow.ts';
+import type { LogReader } from '../../../ledger/log/log.ts';
+import { redisLogReader } from '../../../ledger/log/redis-log.ts';
+import { UsageCounts, type AccessFacts } from './usage.ts';
+
+/** The access log's name in the append-only log (one chain per gateway instance). */
+const AUDIT_LOG = 'audit';
+
+export interface UsageFollower {
+  /** Resolves once every record of every chain present when called is counted. */
+  sync(): Promise<void>;
+  readonly counts: UsageCounts;
+  close(): Promise<void>;
+}
+
+/** Follows every chain of the access log, counting each record once as it is appended. */
+export function followUsage(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, warn: (line: string) => void): UsageFollower {
+  const reader: LogReader = at.redisUrl === null ? fileLogReader(at.dataDir, AUDIT_LOG) : redisLogReader({ url: at.redisUrl, prefix: at.redisPrefix, log: AUDIT_LOG });
+  const counts = new UsageCounts();
+  const followers = new Map<string, Follower>();
+  let lastError = '';
+  const onError = (e: Error): void => {
+    if (e.message === lastError) return;
+    lastError = e.message;
+    warn(`usage statistics: cannot read the access log, retrying: ${e.message}`);
+  };
+  return {
+    counts,
+    async sync() {
+      // A gateway started since the last question has a chain of its own.
+      for (const chain of await reader.chains()) {
+        if (followers.has(chain)) continue;
+        followers.set(
+          chain,
+          follow(reader, chain, 0, (records) => {
+            for (const r of records) {
+              try {
+                counts.add(JSON.parse(r.line) as AccessFacts);
+              } catch {
+                // A torn line is verify's business; it is never counted.
+              }
+            }
+          }, onError),
+        );
+      }
+      await Promise.all([...followers.values()].map((f) => f.sync()));
+    },
+    async close() {
+      for (const f of followers.values()) f.stop();
+      followers.clear();
+      await reader.close();
+    },
+  };
+}
