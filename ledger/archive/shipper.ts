@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { linkProblem, type ChainHead, type LogRecord } from '../log/chain.ts';
 import { follow, type Follower } from '../log/follow.ts';
 import type { LogReader, LogSink } from '../log/log.ts';
+import { openArchivePool } from './pool.ts';
 import { ArchiveConflictError, archivedHead, reportProblem, shipBatch } from './insert.ts';
 import { ARCHIVED_LOGS, ensurePartitions, ensureSchema } from './schema.ts';
 
@@ -45,9 +45,7 @@ const READ_AHEAD = 50_000;
 export function startShipper(opts: ShipperOptions): ArchiveShipper {
   const batchSize = opts.batch ?? 5_000;
   const everyMs = opts.everyMs ?? 1_000;
-  const pool = new pg.Pool({ connectionString: opts.url, max: 3, connectionTimeoutMillis: 5_000, query_timeout: 30_000, idleTimeoutMillis: 30_000 });
-  // An idle connection that drops (PostgreSQL restarted) is an event, not a crash of the gateway.
-  pool.on('error', () => undefined);
+  const pool = openArchivePool(opts.url);
   const shippers = new Map<string, ChainShipper>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;

@@ -1,0 +1,11 @@
+import pg from 'pg';
+
+/**
+ * Connections to the archive. A dropped idle connection (PostgreSQL restarted, a network cut) is
+ * an event the next query sees, never an uncaught error that would take the process down.
+ */
+export function openArchivePool(url: string, max = 3): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, query_timeout: 30_000, idleTimeoutMillis: 30_000 });
+  pool.on('error', () => undefined);
+  return pool;
+}
