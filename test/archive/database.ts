@@ -7,6 +7,7 @@ export interface TestDatabase {
   readonly name: string;
   /** postgres://…/<name>, through `port` (a relay) when given. */
   url(port?: number): string;
+  /** One pool of the test's own, ended by drop(). */
   pool(): pg.Pool;
   drop(): Promise<void>;
 }
@@ -17,18 +18,17 @@ export async function createDatabase(): Promise<TestDatabase> {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const pools: pg.Pool[] = [];
+  let shared: pg.Pool | null = null;
   const url = (port = PG_PORT): string => `postgres://postgres@127.0.0.1:${port}/${name}`;
   return {
     name,
     url,
     pool() {
-      const p = new pg.Pool({ connectionString: url(), max: 2 });
-      pools.push(p);
-      return p;
+      shared ??= new pg.Pool({ connectionString: url(), max: 2 });
+      return shared;
     },
     async drop() {
-      for (const p of pools) await p.end();
+      await shared?.end();
       const a = new pg.Client({ host: '127.0.0.1', port: PG_PORT, user: 'postgres', database: 'postgres' });
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
