@@ -88,7 +88,7 @@ async function status(rest: string[]): Promise<void> {
     }
     console.log('chain                          shipped seq  lag        last shipped              problem');
     for (const ch of s.chains) console.log(`${`${ch.log}/${ch.chain}`.padEnd(30)} ${String(ch.shipped).padStart(11)}  ${(ch.lag === null ? 'not in log' : String(ch.lag)).padEnd(10)} ${ch.shippedAt.padEnd(25)} ${ch.problem ?? ''}`.trimEnd());
-    console.log('\npartition                            rows        size');
+    console.log('\npartition                       rows (estimate)        size');
     for (const p of s.partitions) console.log(`${p.partition.padEnd(34)} ${String(p.rows).padStart(10)}  ${mb(p.bytes).padStart(10)}`);
     console.log(`${s.partitions.length} partition(s), ${mb(s.partitions.reduce((n, p) => n + p.bytes, 0))} in all`);
   } finally {
