@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { auditorScope } from '../common/auditor-scope.ts';
 import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
 import type { AuditRecord } from '../gateway/audit/record.ts';
-import { auditLogReader, readAuditRecords } from '../gateway/audit/reader.ts';
+import { archiveAuditReader, auditLogReader, readAuditRecords } from '../gateway/audit/reader.ts';
 import { matches, type AuditFilter } from '../gateway/audit/store-types.ts';
 import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
@@ -70,6 +70,25 @@ async function allRecords(c: Config): Promise<AuditRecord[]> {
   } finally {
     await reader.close();
   }
+}
+
+/** With ARCHIVE_URL the query reads the PostgreSQL archive page by page, in the log's order. */
+async function archivedRecords(archiveUrl: string, filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+  const read = archiveAuditReader(archiveUrl);
+  const out: AuditRecord[] = [];
+  let after: string | undefined;
+  try {
+    do {
+      const page = await read(filter, { first: Math.min(10_000, limit - out.length), ...(after !== undefined ? { after } : {}) });
+      out.push(...page.records);
+      after = page.next ?? undefined;
+    } while (after !== undefined && out.length < limit);
+  } catch (e) {
+    fail(`${(e as Error).message}; is PostgreSQL running, and is ARCHIVE_URL right?`, 1);
+  } finally {
+    await read.close();
+  }
+  return out;
 }
 
 function time(name: string, v: string | undefined): string | undefined {
@@ -149,7 +168,7 @@ switch (command) {
       ...(decision ? { decision } : {}),
       ...scopeOf(c, a['token'] as string | undefined),
     };
-    const found = (await allRecords(c)).filter((r) => matches(r, filter)).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0)).slice(0, limit);
+    const found = c.archiveUrl !== null ? await archivedRecords(c.archiveUrl, filter, limit) : (await allRecords(c)).filter((r) => matches(r, filter)).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0)).slice(0, limit);
     if (a['json'] === true) for (const r of found) process.stdout.write(`${JSON.stringify(r)}\n`);
     else table(found);
     break;

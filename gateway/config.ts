@@ -43,6 +43,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** RATE_LIMIT_PER_MINUTE: requests per agency per minute on this instance; null = no limit. */
   readonly rateLimitPerMinute: number | null;
+  /** ARCHIVE_URL: the PostgreSQL archive of the access log and the ledger (CONTRACT §10); null = none. */
+  readonly archiveUrl: string | null;
   /** Backups (CONTRACT §9): where archives are written, copied off-site, and how many are kept. */
   readonly backup: BackupConfig;
 }
@@ -191,6 +193,13 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
   }
 
   const backup = backupConfig(str, dataDir, problems);
+  let archiveUrl: string | null = null;
+  const rawArchive = str('ARCHIVE_URL');
+  if (rawArchive !== undefined) {
+    const problem = archiveUrlProblem(rawArchive);
+    if (problem === null) archiveUrl = rawArchive;
+    else problems.push(`ARCHIVE_URL ${problem}`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -212,6 +221,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     subgraphUrls,
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitPerMinute,
+    archiveUrl,
     backup,
   });
 }
@@ -238,6 +248,20 @@ function backupConfig(str: (name: string) => string | undefined, dataDir: string
     keepDaily: intIn('BACKUP_KEEP_DAILY', str('BACKUP_KEEP_DAILY'), 7, 1, 3650, problems),
     keepMonthly: intIn('BACKUP_KEEP_MONTHLY', str('BACKUP_KEEP_MONTHLY'), 12, 0, 1200, problems),
   });
+}
+
+/** Why ARCHIVE_URL is not a PostgreSQL URL naming a database, or null. Never echoes a password. */
+function archiveUrlProblem(raw: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'must look like postgres://user@host:5432/database';
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return `must be a postgres:// URL, got scheme "${u.protocol.replace(/:$/, '')}"`;
+  if (u.hostname === '') return 'must name a host, as in postgres://user@host:5432/database';
+  if (!/^\/[A-Za-z0-9_.-]{1,63}$/.test(u.pathname)) return 'must name a database, as in postgres://user@host:5432/database';
+  return null;
 }
 
 /**

@@ -20,6 +20,7 @@ import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
 import { gatewaySigningKey } from './identity/gateway-keys.ts';
 import { checkVariables, operationProblem, planArgumentChecks, variableProblem, type ArgumentPlan } from './arguments.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
+import { startArchiving } from '../ledger/archive/start.ts';
 import type { Config } from './config.ts';
 import { errorBody, exchangeError, isPublicCode } from '../common/errors.ts';
 import { governedGateway, noteRepresentations, type GatewayContext } from './governed.ts';
@@ -331,6 +332,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // Behind the durable log, never in front of it: nothing on a request path waits for PostgreSQL.
+  const archive = config.archiveUrl === null ? null : startArchiving({ archiveUrl: config.archiveUrl, dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: log });
   return {
     url: `http://${host}:${port}/graphql`,
     port,
@@ -345,6 +348,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await revisions.drain();
       await ledger.close();
       await audit.close();
+      await archive?.stop();
     },
   };
 }

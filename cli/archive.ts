@@ -1,0 +1,198 @@
+import { parseArgs } from 'node:util';
+import type { Pool } from 'pg';
+import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
+import { auditBody } from '../gateway/audit/record.ts';
+import { archivedHead, shipBatch } from '../ledger/archive/insert.ts';
+import { openArchivePool } from '../ledger/archive/pool.ts';
+import { queryArchive } from '../ledger/archive/query.ts';
+import { ensurePartitions, ensureSchema, monthOf } from '../ledger/archive/schema.ts';
+import { seededAccess, seededEntityKey } from '../ledger/archive/seed.ts';
+import { archivedLogReaders } from '../ledger/archive/start.ts';
+import { archiveStatus } from '../ledger/archive/status.ts';
+import { chainLine, type LogRecord } from '../ledger/log/chain.ts';
+import { exitQuietlyOnClosedPipe } from './pipe.ts';
+
+/** npm run archive -- status | seed | measure: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
+const HELP: Readonly<Record<string, string>> = {
+  status: `npm run archive -- status [--json]
+  Per chain: the last archived seq, when, and how many records of the log are not archived yet
+  (lag); then every month partition with its rows and size.`,
+  seed: `npm run archive -- seed --records N [--chains K] [--days D] [--entities E]
+  Writes a deterministic access history of N records (K chains named seed-1..K, spread over D days
+  from 2025-01-01, over E entity keys) straight into the archive, for measuring it; prints the
+  ingestion rate. Seed an empty archive: the times of the history depend on N.`,
+  measure: `npm run archive -- measure [--samples S]
+  Against a seeded archive: access history of one entity key (p50, p99 over S keys) and one
+  quarter's statistics for one provider.`,
+};
+const USAGE = `usage:\n${Object.values(HELP).map((h) => `  ${h.split('\n')[0]}`).join('\n')}`;
+
+function fail(message: string, code = 2): never {
+  console.error(`archive: ${message}`);
+  process.exit(code);
+}
+
+function config(): Config & { archiveUrl: string } {
+  let c: Config;
+  try {
+    c = loadConfig();
+  } catch (e) {
+    fail(e instanceof ConfigError ? e.message : (e as Error).message, 1);
+  }
+  if (c.archiveUrl === null) fail('ARCHIVE_URL is not set: give the archive database, e.g. ARCHIVE_URL=postgres://postgres@127.0.0.1:5432/exchange_archive', 1);
+  return c as Config & { archiveUrl: string };
+}
+
+function args(command: string, rest: string[], options: Record<string, { type: 'string' | 'boolean' }>): Record<string, string | boolean | undefined> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n${HELP[command]}`);
+  }
+  if (values['help'] === true) {
+    console.log(HELP[command]);
+    process.exit(0);
+  }
+  return values;
+}
+
+function positive(name: string, v: string | boolean | undefined, fallback: number | null): number {
+  if (v === undefined && fallback !== null) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < 1) fail(`--${name} must be a positive integer, got "${String(v ?? '')}"`);
+  return n;
+}
+
+async function reach(pool: Pool): Promise<void> {
+  try {
+    await ensureSchema(pool);
+  } catch (e) {
+    fail(`cannot use the archive (${(e as { code?: string }).code ?? (e as Error).message}); is PostgreSQL running, and is ARCHIVE_URL right?`, 1);
+  }
+}
+
+const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+
+async function status(rest: string[]): Promise<void> {
+  const a = args('status', rest, { json: { type: 'boolean' } });
+  const c = config();
+  const pool = openArchivePool(c.archiveUrl, 2);
+  const readers = archivedLogReaders(c);
+  try {
+    await reach(pool);
+    const s = await archiveStatus(pool, readers);
+    if (a['json'] === true) {
+      console.log(JSON.stringify(s, null, 2));
+      return;
+    }
+    console.log('chain                          shipped seq  lag        last shipped              problem');
+    for (const ch of s.chains) console.log(`${`${ch.log}/${ch.chain}`.padEnd(30)} ${String(ch.shipped).padStart(11)}  ${(ch.lag === null ? 'not in log' : String(ch.lag)).padEnd(10)} ${ch.shippedAt.padEnd(25)} ${ch.problem ?? ''}`.trimEnd());
+    console.log('\npartition                       rows (estimate)        size');
+    for (const p of s.partitions) console.log(`${p.partition.padEnd(34)} ${String(p.rows).padStart(10)}  ${mb(p.bytes).padStart(10)}`);
+    console.log(`${s.partitions.length} partition(s), ${mb(s.partitions.reduce((n, p) => n + p.bytes, 0))} in all`);
+  } finally {
+    for (const r of readers) await r.close();
+    await pool.end();
+  }
+}
+
+async function seed(rest: string[]): Promise<void> {
+  const a = args('seed', rest, { records: { type: 'string' }, chains: { type: 'string' }, days: { type: 'string' }, entities: { type: 'string' } });
+  const total = positive('records', a['records'], null);
+  const chains = positive('chains', a['chains'], 4);
+  const spanDays = positive('days', a['days'], 365);
+  const entities = positive('entities', a['entities'], Math.max(1, Math.floor(total / 200)));
+  const c = config();
+  const pool = openArchivePool(c.archiveUrl, chains + 1);
+  try {
+    await reach(pool);
+    const months = new Set<string>();
+    for (let d = 0; d <= spanDays; d += 10) months.add(monthOf(new Date(Date.parse('2025-01-01T00:00:00Z') + d * 86_400_000).toISOString()));
+    await ensurePartitions(pool, 'access_records', months);
+    const started = performance.now();
+    let written = 0;
+    // Record i belongs to chain i % chains; each chain is a real hash chain, continued where the archive ends.
+    await Promise.all(
+      Array.from({ length: chains }, async (_, k) => {
+        const chain = `seed-${k + 1}`;
+        let { head } = await archivedHead(pool, 'audit', chain);
+        const BATCH = 10_000;
+        for (let seq = head.seq + 1; ; ) {
+          const i0 = (seq - 1) * chains + k;
+          if (i0 >= total) break;
+          const from = head;
+          const batch: LogRecord[] = [];
+          for (let i = i0; i < total && batch.length < BATCH; i += chains, seq++) {
+            const { line, hash } = chainLine(auditBody(seededAccess(i, { total, spanDays, entities })), chain, seq, head.hash);
+            batch.push({ chain, seq, hash, line, where: 'seed' });
+            head = { seq, hash };
+          }
+          await shipBatch(pool, 'audit', chain, from, batch);
+          written += batch.length;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`seeded ${written} record(s) in ${chains} chain(s) in ${seconds.toFixed(1)} s: ${Math.round(written / Math.max(seconds, 0.001))} records/s`);
+    await pool.query('ANALYZE access_records');
+  } finally {
+    await pool.end();
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function measure(rest: string[]): Promise<void> {
+  const a = args('measure', rest, { samples: { type: 'string' } });
+  const samples = positive('samples', a['samples'], 200);
+  const c = config();
+  const pool = openArchivePool(c.archiveUrl, 2);
+  try {
+    await reach(pool);
+    const n = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM access_records WHERE instance LIKE 'seed-%'`)).rows[0]!.n);
+    if (n === 0) fail('no seeded history: run npm run archive -- seed --records N first', 1);
+    const entities = Math.max(1, Math.floor(n / 200));
+    const times: number[] = [];
+    let found = 0;
+    for (let s = 0; s < samples; s++) {
+      const key = seededEntityKey((s * 7919) % entities);
+      const t = performance.now();
+      found += (await queryArchive(pool, { entityKey: key }, { first: 1000 })).records.length;
+      times.push(performance.now() - t);
+    }
+    times.sort((x, y) => x - y);
+    const q = performance.now();
+    const stats = await pool.query(`SELECT consumer, dataset, decision, count(*) FROM (SELECT agency AS consumer, dataset, decision FROM access_records WHERE provider = 'tax' AND ts >= '2025-04-01T00:00:00Z' AND ts < '2025-07-01T00:00:00Z') x GROUP BY 1, 2, 3`);
+    const quarterMs = performance.now() - q;
+    console.log(`archive of ${n} seeded record(s)`);
+    console.log(`entity history (${samples} keys, ${Math.round(found / samples)} records each on average): p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
+    console.log(`quarterly statistics for provider tax (2025 Q2, ${stats.rowCount} groups): ${quarterMs.toFixed(0)} ms`);
+  } finally {
+    await pool.end();
+  }
+}
+
+exitQuietlyOnClosedPipe();
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'status':
+    await status(rest);
+    break;
+  case 'seed':
+    await seed(rest);
+    break;
+  case 'measure':
+    await measure(rest);
+    break;
+  case '--help':
+  case '-h':
+  case 'help':
+    console.log(USAGE);
+    break;
+  case undefined:
+  default:
+    fail(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
+}

@@ -1,0 +1,16 @@
+import pg from 'pg';
+
+/**
+ * Connections to the archive. A dropped connection (PostgreSQL restarted, a network cut) is an
+ * event the next query sees, never an uncaught error that would take the process down: the pool
+ * listens on idle connections only, so every connection also gets a listener of its own, for the
+ * moments it is checked out between two queries of a transaction.
+ */
+export function openArchivePool(url: string, max = 3): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, query_timeout: 30_000, idleTimeoutMillis: 30_000 });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  return pool;
+}

@@ -1,0 +1,131 @@
+import type { Pool, PoolClient } from 'pg';
+
+/**
+ * The archive's tables in PostgreSQL (CONTRACT §10). Access records and ledger events are kept in
+ * tables partitioned by month on their time (`ts`, `at`), each row with its chain fields and the
+ * stored line itself, so the archive can be checked against the hash chain without the log.
+ *
+ * Exactly once: a partitioned table can only enforce a unique key that contains the partition key,
+ * so UNIQUE (instance, seq) alone is impossible there. The guarantee lives in `archive_chains`, a
+ * small unpartitioned table with one row per chain holding the archived head (seq, hash). Every
+ * batch moves that head with a conditional UPDATE (`WHERE seq = <where the batch starts>`) in the
+ * same transaction as its rows: a batch that would repeat or skip a seq matches no row and rolls
+ * back. The partitions' primary key (instance, seq, ts) is a second line of defence within a month.
+ */
+export type ArchiveTable = 'access_records' | 'ledger_events';
+
+/** The log each table archives, and the field of a record that places it in a month. */
+export const ARCHIVED_LOGS: Readonly<Record<string, { readonly table: ArchiveTable; readonly timeField: 'ts' | 'at' }>> = Object.freeze({
+  audit: { table: 'access_records', timeField: 'ts' },
+  ledger: { table: 'ledger_events', timeField: 'at' },
+});
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS archive_chains (
+  log text COLLATE "C" NOT NULL,
+  instance text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  hash text NOT NULL,
+  shipped_at timestamptz NOT NULL DEFAULT now(),
+  problem text,
+  PRIMARY KEY (log, instance)
+);
+CREATE TABLE IF NOT EXISTS access_records (
+  ts timestamptz NOT NULL,
+  instance text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  prev text NOT NULL,
+  hash text NOT NULL,
+  request_id text,
+  operation_name text,
+  sub text,
+  agency text NOT NULL,
+  roles text[] NOT NULL,
+  purpose text,
+  coordinate text NOT NULL,
+  dataset text,
+  provider text,
+  class text,
+  decision text NOT NULL,
+  reason text,
+  grant_id text,
+  entity_keys text[] NOT NULL,
+  count integer NOT NULL,
+  line text NOT NULL,
+  PRIMARY KEY (instance, seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE INDEX IF NOT EXISTS access_records_entity_keys ON access_records USING gin (entity_keys);
+CREATE INDEX IF NOT EXISTS access_records_ts ON access_records (ts);
+CREATE INDEX IF NOT EXISTS access_records_agency ON access_records (agency, ts);
+CREATE INDEX IF NOT EXISTS access_records_provider ON access_records (provider, ts);
+CREATE INDEX IF NOT EXISTS access_records_dataset ON access_records (dataset, ts);
+CREATE TABLE IF NOT EXISTS ledger_events (
+  at timestamptz NOT NULL,
+  instance text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  prev text NOT NULL,
+  hash text NOT NULL,
+  type text NOT NULL,
+  actor_agency text,
+  line text NOT NULL,
+  PRIMARY KEY (instance, seq, at)
+) PARTITION BY RANGE (at);
+CREATE INDEX IF NOT EXISTS ledger_events_at ON ledger_events (at);
+CREATE INDEX IF NOT EXISTS ledger_events_type ON ledger_events (type, at);
+`;
+
+/** One lock for every change of the archive's shape, so two shippers starting together do not race DDL. */
+const SHAPE_LOCK = 7_180_818_001;
+
+async function inTransaction<T>(pool: Pool, work: (c: PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await work(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** Creates the tables and indexes when missing; harmless when they exist. */
+export async function ensureSchema(pool: Pool): Promise<void> {
+  await inTransaction(pool, async (c) => {
+    await c.query('SELECT pg_advisory_xact_lock($1)', [SHAPE_LOCK]);
+    await c.query(DDL);
+  });
+}
+
+/** "2026-11" → the name and bounds (UTC) of that month's partition of `table`. */
+export function partitionOf(table: ArchiveTable, month: string): { name: string; from: string; to: string } {
+  const m = /^(\d{4})-(\d{2})$/.exec(month);
+  if (m === null) throw new Error(`not a month: "${month}"`);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const next = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
+  return { name: `${table}_${m[1]}_${m[2]}`, from: `${month}-01T00:00:00Z`, to: `${next}-01T00:00:00Z` };
+}
+
+/** The UTC month ("2026-11") of an ISO time. */
+export function monthOf(iso: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new Error(`not a time: "${iso}"`);
+  return new Date(t).toISOString().slice(0, 7);
+}
+
+/** Creates the month partitions of `table` that are missing. */
+export async function ensurePartitions(pool: Pool, table: ArchiveTable, months: Iterable<string>): Promise<void> {
+  const wanted = [...new Set(months)].sort();
+  if (wanted.length === 0) return;
+  await inTransaction(pool, async (c) => {
+    await c.query('SELECT pg_advisory_xact_lock($1)', [SHAPE_LOCK]);
+    for (const month of wanted) {
+      const p = partitionOf(table, month);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF ${table} FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
+    }
+  });
+}
