@@ -158,20 +158,13 @@ async function governedExecute(
     );
   } catch (err) {
     // Planning or execution failed after fields were decided: the decisions are still recorded.
-    await gov.audit.append(auditEntries(grc, fillResult(null, compiled.plan, inputs), new Map()));
+    const unrecorded = await appendOrWithhold(gov, grc, auditEntries(grc, fillResult(null, compiled.plan, inputs), new Map()));
+    if (unrecorded !== null) return unrecorded;
     throw err;
   }
   const filled = fillResult(result.data, compiled.plan, inputs);
-
-  try {
-    await gov.audit.append(auditEntries(grc, filled, subgraphDenials(result.errors)));
-  } catch (err) {
-    gov.log.error(`request ${grc.context.requestId}: audit store refused the records, response withheld`, err);
-    if (rc.response?.http !== undefined) rc.response.http.status = ERROR_CODES.AUDIT_UNAVAILABLE.status;
-    return {
-      errors: [exchangeError('AUDIT_UNAVAILABLE', 'The access could not be recorded in the audit log, so no data was released. Try again shortly.')],
-    };
-  }
+  const unrecorded = await appendOrWithhold(gov, grc, auditEntries(grc, filled, subgraphDenials(result.errors)));
+  if (unrecorded !== null) return unrecorded;
 
   const errors = [...(result.errors ?? [])];
   for (const e of filled.errors) {
@@ -184,6 +177,24 @@ async function governedExecute(
     ...(errors.length > 0 ? { errors } : {}),
     ...(extensions !== undefined ? { extensions } : {}),
   };
+}
+
+/** Appends the records; null when durable, else the AUDIT_UNAVAILABLE answer that replaces the response. */
+async function appendOrWithhold(
+  gov: Governance,
+  rc: GatewayGraphQLRequestContext<GatewayContext>,
+  entries: AuditEntry[],
+): Promise<Awaited<ReturnType<GatewayExecutor>> | null> {
+  try {
+    await gov.audit.append(entries);
+    return null;
+  } catch (err) {
+    gov.log.error(`request ${rc.context.requestId}: audit store refused the records, response withheld`, err);
+    if (rc.response?.http !== undefined) rc.response.http.status = ERROR_CODES.AUDIT_UNAVAILABLE.status;
+    return {
+      errors: [exchangeError('AUDIT_UNAVAILABLE', 'The access could not be recorded in the audit log, so no data was released. Try again shortly.')],
+    };
+  }
 }
 
 /**
