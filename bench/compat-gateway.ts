@@ -43,7 +43,7 @@ async function startInner(): Promise<{ url: string; authorization: string | null
   // (they would name datasets this supergraph lacks).
   const policyDir = path.join(workDir, 'policies');
   mkdirSync(policyDir, { recursive: true });
-  copyFileSync(path.join(ROOT, 'policies/model.conf'), path.join(policyDir, 'model.conf'));
+  for (const f of ['model.conf', 'rules.csv']) copyFileSync(path.join(ROOT, 'policies', f), path.join(policyDir, f));
   writeFileSync(path.join(policyDir, 'grants.csv'), '');
   writeFileSync(path.join(policyDir, 'agreements.csv'), '');
   const config = loadConfig({

@@ -63,7 +63,8 @@ async function startFederation(defs: readonly SubgraphDef[]): Promise<Federation
   // A supergraph not written for the exchange: no datasets, so no grant or agreement lines.
   const policyDir = path.join(tmp, 'policies');
   mkdirSync(policyDir);
-  copyFileSync(path.join(ROOT, 'policies/model.conf'), path.join(policyDir, 'model.conf'));
+  // The model and its decision rules; no grant or agreement lines (they would name datasets this supergraph lacks).
+  for (const f of ['model.conf', 'rules.csv']) copyFileSync(path.join(ROOT, 'policies', f), path.join(policyDir, f));
   writeFileSync(path.join(policyDir, 'grants.csv'), '');
   writeFileSync(path.join(policyDir, 'agreements.csv'), '');
   const dataDir = path.join(tmp, 'data');

@@ -25,7 +25,11 @@ describe("the authority's listings of requests, grants and agreements", () => {
     amrRequest = await file('amr', 'hrss', 'hrss.enterprise-insurance', 'statistics');
     const approved = await ex.query('mutation($id: ID!) { approveSharingRequest(id: $id) { status } }', { agency: 'tax', variables: { id: eebRequest } });
     expect(approved.body.errors).toBeUndefined();
-    const agreed = await ex.query('mutation { registerConfidentialityAgreement(parties: ["eeb", "tax"], datasets: ["tax.credit-rating"], signedOn: "2026-01-10", validUntil: "2028-01-01", documentRef: "揭环税保密〔2026〕1号") { id } }', { agency: 'eeb' });
+    // An agreement in force: eeb proposes, tax countersigns.
+    const proposed = await ex.query('mutation { proposeConfidentialityAgreement(counterparty: "tax", datasets: ["tax.credit-rating"], validUntil: "2028-01-01", documentRef: "揭环税保密〔2026〕1号") { id } }', { agency: 'eeb' });
+    expect(proposed.body.errors).toBeUndefined();
+    const id = (proposed.body.data?.['proposeConfidentialityAgreement'] as { id: string }).id;
+    const agreed = await ex.query('mutation($id: ID!) { countersignConfidentialityAgreement(id: $id) { id } }', { agency: 'tax', variables: { id } });
     expect(agreed.body.errors).toBeUndefined();
   });
   afterAll(async () => {

@@ -68,14 +68,15 @@ describe('entity keys a request named in its arguments (CONTRACT §5)', () => {
     expect(JSON.stringify(res.body)).not.toContain('__x_');
   });
 
-  it('records the fields it decided when the gateway refuses the variables after deciding, so no governed read escapes the log', async () => {
+  it('refuses a request with a bad variable before any field is decided or fetched: 400 naming it, nothing read', async () => {
     const res = await ex.query('query($u: USCC!, $y: Int!) { enterprise(uscc: $u) { name emissions(year: $y) { cod } } }', {
       agency: 'eeb',
       variables: { u: ENTERPRISE_KEYS[0], y: 'twenty' },
     });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(res.body.errors?.[0]?.message).toContain('$y');
     expect(res.body.data ?? null).toBeNull();
-    const records = await recordsOf(res.headers.get('x-request-id'));
-    expect(records.map((r) => `${r.coordinate} ${r.count}`).sort()).toEqual(['Emissions.cod 0', 'Enterprise.emissions 0', 'Enterprise.name 0', 'Query.enterprise 0']);
-    for (const r of records) expect(r.entityKeys).toEqual([ENTERPRISE_KEYS[0]]);
+    expect(await recordsOf(res.headers.get('x-request-id'))).toEqual([]);
   });
 });
