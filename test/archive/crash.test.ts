@@ -13,7 +13,7 @@ import { startSubgraphServer } from '../../subgraphs/shared/server.ts';
 import { ROOT } from '../helpers/root.ts';
 import { freePort, startNode, until, type Child } from '../reliability/processes.ts';
 import { createDatabase, PG_PORT, type TestDatabase } from './database.ts';
-import { startRelay } from './relay.ts';
+import { startRelay } from '../helpers/relay.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

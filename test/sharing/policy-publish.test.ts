@@ -1,5 +1,4 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -8,6 +7,7 @@ import { openGrantStore } from '../../ledger/grants.ts';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
 import { openSharingPolicy } from '../../gateway/sharing/policy.ts';
 import type { Caller } from '../../gateway/sharing/types.ts';
+import { startRelay } from '../helpers/relay.ts';
 import { ROOT } from '../helpers/root.ts';
 
 const REDIS_PORT = 6379;
@@ -22,41 +22,11 @@ afterEach(async () => {
   if (errors.length > 0) throw errors[0];
 });
 
-/** A loopback TCP relay to the machine's Redis that can be cut and restored, like a network outage. */
-interface Relay {
-  readonly url: string;
-  cut(): Promise<void>;
-  restore(): Promise<void>;
-}
-
-async function startRelay(): Promise<Relay> {
-  const sockets = new Set<Socket>();
-  const make = (): Server =>
-    createServer((client) => {
-      const upstream = connect(REDIS_PORT, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  let server = make();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const stop = async (): Promise<void> => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  cleanups.push(() => (server.listening ? stop() : undefined));
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut: stop,
-    async restore() {
-      server = make();
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    },
-  };
+/** A relay to the machine's Redis that the test can cut and restore, like a network outage. */
+async function redisRelay(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
+  const relay = await startRelay(REDIS_PORT);
+  cleanups.push(() => relay.close());
+  return { url: `redis://127.0.0.1:${relay.port}`, cut: () => relay.cut(), restore: () => relay.restore() };
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
@@ -85,7 +55,7 @@ describe('policy reload whose Redis publish fails', () => {
     cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     const policyDir = path.join(tmp, 'policies');
     cpSync(path.join(ROOT, 'policies'), policyDir, { recursive: true });
-    const relay = await startRelay();
+    const relay = await redisRelay();
     const logs: string[] = [];
     const policy = await openSharingPolicy({ catalog, policyDir, dataDir: path.join(tmp, 'data'), redisUrl: relay.url, redisPrefix: prefix, unclassified: 'deny', log: (l) => logs.push(l), reloadDelayMs: 20 });
     cleanups.push(() => policy.close());
