@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { Pool } from 'pg';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { auditBody } from '../gateway/audit/record.ts';
@@ -11,6 +10,7 @@ import { archivedLogReaders } from '../ledger/archive/start.ts';
 import { archiveStatus } from '../ledger/archive/status.ts';
 import { chainLine, type LogRecord } from '../ledger/log/chain.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
+import { commandArgs, type Options } from './args.ts';
 
 /** npm run archive -- status | seed | measure: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
 const HELP: Readonly<Record<string, string>> = {
@@ -43,18 +43,8 @@ function config(): Config & { archiveUrl: string } {
   return c as Config & { archiveUrl: string };
 }
 
-function args(command: string, rest: string[], options: Record<string, { type: 'string' | 'boolean' }>): Record<string, string | boolean | undefined> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${HELP[command]}`);
-  }
-  if (values['help'] === true) {
-    console.log(HELP[command]);
-    process.exit(0);
-  }
-  return values;
+function args(command: string, rest: string[], options: Options): Record<string, string | boolean | undefined> {
+  return commandArgs(rest, options, HELP[command] ?? '', (m) => fail(m));
 }
 
 function positive(name: string, v: string | boolean | undefined, fallback: number | null): number {

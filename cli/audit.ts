@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { auditorScope } from '../common/auditor-scope.ts';
 import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
@@ -12,6 +11,7 @@ import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { bearerVerifier } from '../gateway/identity/jwt.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
+import { commandArgs, type Options } from './args.ts';
 
 /** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */
 const HELP: Readonly<Record<string, string>> = {
@@ -97,20 +97,8 @@ function time(name: string, v: string | undefined): string | undefined {
   return new Date(v).toISOString();
 }
 
-type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
-
 function args(command: string, rest: string[], options: Options): Record<string, string | boolean | undefined> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${HELP[command]}`);
-  }
-  if (values['help'] === true) {
-    console.log(HELP[command]);
-    process.exit(0);
-  }
-  return values;
+  return commandArgs(rest, options, HELP[command] ?? '', (m) => fail(m));
 }
 
 /** The scope of --token: it must be a valid token of the configured issuer with role auditor. */
