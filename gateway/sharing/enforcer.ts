@@ -1,4 +1,5 @@
 import { Enforcer, FunctionMap, newEnforcerWithClass, newModel, type MatchingFunction } from 'casbin';
+import { compileMatcher, type CompiledMatcher } from './matcher.ts';
 import { PolicyIndex } from './policy-index.ts';
 import type { PolicyType } from './policy-files.ts';
 
@@ -30,11 +31,37 @@ const REQUEST_CLASSES = ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED', 'KEY', 'U
  * (ten functions model.conf never calls) would be copied for nothing on every line.
  */
 class LookupEnforcer extends Enforcer {
+  /** The matcher Casbin last asked for, and its compiled form. */
+  matcher: { readonly text: string; readonly fn: CompiledMatcher } | null = null;
+
   useOnly(functions: Record<string, object>): void {
     this.fm = new FunctionMap();
     // The matcher calls methods of these objects (`grants.inForce(...)`); Casbin passes any value through.
     for (const [name, fn] of Object.entries(functions)) this.fm.addFunction(name, fn as MatchingFunction);
   }
+}
+
+/**
+ * Casbin asks `getExpression(async, matcherText)` for the evaluator of the matcher once per
+ * decision, and finds it by a key built from the whole matcher text (a long string hashed on every
+ * decision), then walks its syntax tree on every policy line. The enforcer here answers the same
+ * question from the last text it was given (the model's own string, compared by identity first)
+ * with the matcher compiled once (./matcher.ts); Casbin's evaluator stays for asynchronous
+ * enforcement and for any construct the compiler does not take.
+ */
+interface ExpressionSource {
+  getExpression: (this: LookupEnforcer, asyncCompile: boolean, exp: string) => CompiledMatcher;
+}
+const casbinExpression = (Enforcer.prototype as unknown as ExpressionSource).getExpression;
+if (typeof casbinExpression === 'function') {
+  (LookupEnforcer.prototype as unknown as ExpressionSource).getExpression = function (asyncCompile, exp) {
+    if (asyncCompile) return casbinExpression.call(this, asyncCompile, exp);
+    const last = this.matcher;
+    if (last !== null && last.text === exp) return last.fn;
+    const fn = compileMatcher(exp) ?? casbinExpression.call(this, asyncCompile, exp);
+    this.matcher = { text: exp, fn };
+    return fn;
+  };
 }
 
 export interface SharingEnforcer {
