@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, rm, stat, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
@@ -101,7 +101,12 @@ function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
 /**
  * The cross-process append lock of a shared chain: a symlink whose target is the owner's pid
  * (creating a symlink is atomic, and one call both takes the lock and names the owner). A lock
- * whose owner died (kill -9 mid-append) is taken over.
+ * whose owner died (kill -9 mid-append) is removed by one process at a time, under a second
+ * symlink lock: without it, two processes that both saw the dead owner could each remove "the"
+ * lock, the second removing the live lock the first had just taken, and append side by side.
+ * Only a dead owner's lock is ever removed by another process, so the lock cannot change between
+ * the check and the removal. The guard is held for a readlink and an unlink; a guard left by a
+ * process killed in between is removed the same way once its owner is dead.
  */
 async function withAppendLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   const lock = path.join(dir, 'append.lock');
@@ -118,10 +123,7 @@ async function withAppendLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: n
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(await readlink(lock).catch(() => '0'));
       if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
-        // Rename first so that two processes taking over the same dead lock cannot both win.
-        const stale = `${lock}.stale-${process.pid}-${Date.now()}`;
-        if (await rename(lock, stale).then(() => true, () => false)) await rm(stale, { force: true });
-        continue;
+        if (await removeDeadLock(lock, owner)) continue;
       }
       if (Date.now() > deadline) throw new LogUnavailableError(`the append lock of ${path.basename(dir)} is held by process ${owner || 'unknown'}`);
       await new Promise((r) => setTimeout(r, wait));
@@ -132,6 +134,29 @@ async function withAppendLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: n
   } finally {
     await unlink(lock);
   }
+}
+
+/**
+ * Removes `lock` if it still names the dead `owner`, holding the takeover guard while it looks;
+ * false when another process holds the guard (the caller waits and tries again).
+ */
+async function removeDeadLock(lock: string, owner: number): Promise<boolean> {
+  const guard = `${lock}.takeover`;
+  try {
+    await symlink(String(process.pid), guard);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const holder = Number(await readlink(guard).catch(() => '0'));
+    // Someone else is taking over; a guard whose holder died is cleared for the next try.
+    if (holder > 0 && holder !== process.pid && !pidAlive(holder)) await unlink(guard).catch(() => undefined);
+    return false;
+  }
+  try {
+    if (Number(await readlink(lock).catch(() => '0')) === owner) await unlink(lock).catch(() => undefined);
+  } finally {
+    await unlink(guard);
+  }
+  return true;
 }
 
 /** Claims a chain for this process's lifetime (the access log: one gateway instance, one chain). */

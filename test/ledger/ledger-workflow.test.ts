@@ -104,10 +104,7 @@ describe('the ledger behind the sharing-request workflow', () => {
     expect(await ledgerIntact(ex.config.dataDir, REDIS, prefix)).toMatchObject({ ok: true });
   });
 
-  // Skipped: in about one full-suite run in three it finds an acknowledged filing missing after the
-  // restart (seen 2026-11-25, not reproduced in isolation). Until the cause is found this is an
-  // open defect of the file ledger under cross-process appends, not a passing guarantee.
-  it.skip('kill -9 of the exchange subgraph in a burst of workflow steps loses no acknowledged step, and the ledger verifies', async () => {
+  it('kill -9 of the exchange subgraph in a burst of workflow steps loses no acknowledged step, and the ledger verifies', async () => {
     const ex = await startExchange();
     cleanups.push(() => ex.close());
     const port = await freePort();
@@ -161,8 +158,15 @@ describe('the ledger behind the sharing-request workflow', () => {
     await Promise.all(clients);
 
     child = await start();
-    const r = await postGraphQL(gw.url, '{ sharingRequests(role: PROVIDER) { id status } }', { agency: 'tax' }, ex.token);
-    const status = new Map(((r.body.data?.['sharingRequests'] ?? []) as { id: string; status: string }[]).map((x) => [x.id, x.status]));
+    // The gateway's circuit breaker may still hold the exchange down after the failures the kill
+    // caused: wait until the restarted subgraph answers through the gateway, then read.
+    let r: GraphQLResponse | null = null;
+    await until(async () => {
+      r = await postGraphQL(gw.url, '{ sharingRequests(role: PROVIDER) { id status } }', { agency: 'tax' }, ex.token);
+      return r.status === 200 && r.body.errors === undefined;
+    }, 30_000);
+    const status = new Map(((r!.body.data?.['sharingRequests'] ?? []) as { id: string; status: string }[]).map((x) => [x.id, x.status]));
+    expect(acked.length).toBeGreaterThanOrEqual(40);
     for (const a of acked) {
       expect(status.has(a.id), `acknowledged ${a.step} of ${a.id} is missing`).toBe(true);
       if (a.step === 'approved') expect(status.get(a.id)).toBe('APPROVED');

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { openRedisLog, redisKeys, redisLogReader } from '../../ledger/log/redis-
 import { verifyLog } from '../../ledger/log/verify.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { privateRedis } from '../helpers/redis-server.ts';
+import { ROOT } from '../helpers/root.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const LOG = 'testlog';
@@ -261,6 +263,29 @@ describe('the file backend', () => {
     expect(await b.verify()).toMatchObject({ ok: true, records: 81 });
     rmSync(path.join(chainDir(b.dataDir, LOG, 'c1'), segments[1]!));
     expect((await b.verify()).firstBad?.why).toContain('are missing');
+  });
+
+  it('the append lock of a process killed while holding it is taken over: four processes appending after it neither lose nor fork a record', async () => {
+    const { b } = await filled();
+    // The lock as a writer killed mid-append leaves it: naming a process that no longer exists.
+    const dead = spawn(process.execPath, ['-e', '']);
+    const deadPid = await new Promise<number>((resolve) => dead.once('exit', () => resolve(dead.pid!)));
+    symlinkSync(String(deadPid), path.join(chainDir(b.dataDir, LOG, 'c1'), 'append.lock'));
+    const script = `
+      import { openFileLog } from ${JSON.stringify(path.join(ROOT, 'ledger/log/file-log.ts'))};
+      const w = await openFileLog({ dataDir: process.argv[1], log: ${JSON.stringify(LOG)}, chain: 'c1', mode: 'shared', sink: { info() {}, warn() {} } });
+      for (let i = 0; i < 25; i++) await w.appendIf([JSON.stringify({ from: process.pid, i })], w.head().seq).catch(() => w.append([JSON.stringify({ from: process.pid, i, again: true })]));
+      await w.close();`;
+    const codes = await Promise.all(
+      Array.from({ length: 4 }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, b.dataDir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+        return new Promise<number | null>((resolve) => child.once('exit', resolve));
+      }),
+    );
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const records = await readAll(b.reader());
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 105 }, (_, i) => i + 1));
+    expect(await b.verify()).toMatchObject({ ok: true, records: 105 });
   });
 
   it('an exclusive chain refuses a second writer in the same process', async () => {
