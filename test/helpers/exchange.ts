@@ -5,7 +5,7 @@ import { auditReader } from '../../gateway/audit/reader.ts';
 import { loadConfig, type Config } from '../../gateway/config.ts';
 import { verificationKey } from '../../gateway/identity/keys.ts';
 import { signToken } from '../../gateway/identity/token.ts';
-import { consoleLogger, silentLogger } from '../../gateway/log.ts';
+import { consoleLogger, silentLogger, type Logger } from '../../gateway/log.ts';
 import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
@@ -38,6 +38,8 @@ export interface Exchange {
   readonly gateway: RunningGateway;
   readonly subgraphs: ReadonlyMap<string, RunningSubgraph>;
   readonly spies: ReadonlyMap<string, Spy>;
+  /** What the first gateway has logged so far, one entry per line ("warn policy ... refused ..."). */
+  readonly logLines: readonly string[];
   token: (agency: string, roles?: readonly string[], ttlSeconds?: number) => string;
   query(query: string, opts?: QueryOptions): Promise<GraphQLResponse>;
   /** Starts another gateway on the same subgraphs and DATA_DIR (e.g. a second instance). */
@@ -84,7 +86,14 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
   const gatewayEnv = { ...baseEnv, ...urlEnv, ...opts.env };
   const config = loadConfig(gatewayEnv);
   const gateways: RunningGateway[] = [];
-  const gateway = await startGateway(config, { log: process.env.EXCHANGE_TEST_LOG ? consoleLogger('gateway') : silentLogger });
+  const logLines: string[] = [];
+  const echo = process.env.EXCHANGE_TEST_LOG ? consoleLogger('gateway') : silentLogger;
+  const log: Logger = {
+    info: (m) => (logLines.push(`info ${m}`), echo.info(m)),
+    warn: (m) => (logLines.push(`warn ${m}`), echo.warn(m)),
+    error: (m, err) => (logLines.push(`error ${m}`), echo.error(m, err)),
+  };
+  const gateway = await startGateway(config, { log });
   gateways.push(gateway);
   const key = verificationKey(config);
 
@@ -97,6 +106,7 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
     gateway,
     subgraphs,
     spies,
+    logLines,
     token,
     query: (query, q = {}) => postGraphQL(gateway.url, query, q, token),
     async startAnotherGateway(extra = {}) {

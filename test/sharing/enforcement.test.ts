@@ -215,8 +215,13 @@ describe('policy hot reload through the gateway', () => {
     let res = await ask();
     while (res.body.errors !== undefined && Date.now() - started < 1000) res = await ask();
     expect(res.body.errors).toBeUndefined();
+    const logged = ex.logLines.length;
     writeFileSync(path.join(ex.config.policyDir, 'local.csv'), 'p2, g-local-1, tax, eeb.enterprise-emissions\n');
-    await new Promise((r) => setTimeout(r, 400));
+    // The gateway says it refused the broken file; the grant it had stays in force.
+    const refusal = /refused, keeping the last good policy: .*local\.csv:1: a grant line has 8 fields/;
+    const deadline = Date.now() + 5000;
+    while (!ex.logLines.slice(logged).some((l) => refusal.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(ex.logLines.slice(logged).join('\n')).toMatch(refusal);
     expect((await ask()).body.errors).toBeUndefined();
     rmSync(path.join(ex.config.policyDir, 'local.csv'));
   });
