@@ -62,11 +62,30 @@ class GrantsOf {
   /** The buckets that can cover `purpose`: its own, and '*' when the catalog lists the purpose. */
   buckets(purpose: string): GrantBucket[] {
     const out: GrantBucket[] = [];
-    const own = this.byPurpose.get(purpose);
-    if (own !== undefined && own.lines.length > 0) out.push(own);
-    const star = this.byPurpose.get('*');
-    if (star !== undefined && star.lines.length > 0 && (this.catalogued === null || this.catalogued.includes(purpose))) out.push(star);
+    const own = this.own(purpose);
+    if (own !== undefined) out.push(own);
+    const star = this.star(purpose);
+    if (star !== undefined) out.push(star);
     return out;
+  }
+
+  /** Whether some line covers `purpose` (on the decision path: no array built). */
+  covers(purpose: string): boolean {
+    return this.own(purpose) !== undefined || this.star(purpose) !== undefined;
+  }
+
+  inForce(purpose: string, now: number): boolean {
+    return this.own(purpose)?.inForce(now) === true || this.star(purpose)?.inForce(now) === true;
+  }
+
+  private own(purpose: string): GrantBucket | undefined {
+    const own = this.byPurpose.get(purpose);
+    return own !== undefined && own.lines.length > 0 ? own : undefined;
+  }
+
+  private star(purpose: string): GrantBucket | undefined {
+    const star = this.byPurpose.get('*');
+    return star !== undefined && star.lines.length > 0 && (this.catalogued === null || this.catalogued.includes(purpose)) ? star : undefined;
   }
 }
 
@@ -199,8 +218,8 @@ export class PolicyIndex {
     return {
       grants: {
         exist: (agency: string, dataset: string): boolean => this.grantLines.has(`${agency}\u0000${dataset}`),
-        cover: (agency: string, dataset: string, purpose: string): boolean => this.buckets(agency, dataset, purpose).length > 0,
-        inForce: (agency: string, dataset: string, purpose: string, now: number): boolean => this.buckets(agency, dataset, purpose).some((b) => b.inForce(now)),
+        cover: (agency: string, dataset: string, purpose: string): boolean => this.grantLines.get(`${agency}\u0000${dataset}`)?.covers(purpose) === true,
+        inForce: (agency: string, dataset: string, purpose: string, now: number): boolean => this.grantLines.get(`${agency}\u0000${dataset}`)?.inForce(purpose, now) === true,
       },
       agreements: {
         inForce: (a: string, b: string, dataset: string, now: number, secret: boolean): boolean => this.agreementInForce(a, b, dataset, now, secret) !== undefined,
