@@ -156,7 +156,7 @@ describe('sharing policy decisions', () => {
         for (const purpose of purposes) {
           for (const at of times) {
             const obj = { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: 'deny' };
-            const [allowed, rule] = await e.enforceEx({ agency, purpose }, obj, Date.parse(at));
+            const [allowed, rule] = e.enforceExSync({ agency, purpose }, obj, Date.parse(at));
             const d = policy.decide(caller(agency, purpose || null), coordinate, Date.parse(at));
             expect({ effect: d.effect, reason: d.reason }, `${agency} ${purpose} ${coordinate} ${at}`).toEqual({ effect: allowed ? 'ALLOW' : 'DENY', reason: rule[1] });
             compared++;
