@@ -1,4 +1,5 @@
 import { GraphiQL, type GraphiQLProps } from 'graphiql';
+import { parse, print } from 'graphql';
 import 'graphiql/graphiql.css';
 import './explorer.css';
 import { useMemo, useState } from 'react';
@@ -8,6 +9,18 @@ import { L, PurposeSelect } from './ui.tsx';
 
 const config = pageConfig();
 const params = new URLSearchParams(location.search);
+
+/** A query passed in the URL (?query=), laid out for reading; as given when it does not parse. */
+function queryFromUrl(): string | null {
+  const q = params.get('query');
+  if (q === null) return null;
+  try {
+    return print(parse(q));
+  } catch {
+    return q;
+  }
+}
+const urlQuery = queryFromUrl();
 
 const DEFAULT_QUERY = `# 政务数据共享交换 GraphQL 浏览器 · Exchange GraphQL explorer
 # 设置令牌和用途后运行 · Set a token and a purpose above, then run (Ctrl-Enter).
@@ -34,6 +47,8 @@ function Explorer() {
 
   const fetcher = useMemo<Fetcher>(
     () => async (graphQLParams) => {
+      // Without a token the exchange answers 401 to everything, the schema included: say so here.
+      if (session === null) return { errors: [{ message: '未登录：请在上方设置令牌 · Not signed in: set a token above (or sign in as an agency).' }] } as unknown as Awaited<ReturnType<Fetcher>>;
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
       if (session !== null) headers['authorization'] = `Bearer ${session.token}`;
       if (purpose !== '') headers['x-purpose'] = purpose;
@@ -145,7 +160,7 @@ function Explorer() {
         </aside>
       )}
       <div className="graphiql-host">
-        <GraphiQL key={session?.token ?? 'anonymous'} fetcher={fetcher} defaultQuery={DEFAULT_QUERY} {...(params.get('query') !== null ? { query: params.get('query') ?? '' } : {})} defaultEditorToolsVisibility={params.get('query') !== null ? false : undefined} isHeadersEditorEnabled={false} />
+        <GraphiQL key={session?.token ?? 'anonymous'} fetcher={fetcher} defaultQuery={DEFAULT_QUERY} {...(urlQuery !== null ? { query: urlQuery } : {})} isHeadersEditorEnabled={false} />
       </div>
     </div>
   );

@@ -51,8 +51,8 @@ export function useQuery<T>(session: Session | null, query: string | null, varia
 
 export function Section({ id, zh, en, children }: { id: string; zh: string; en: string; children: ReactNode }) {
   return (
-    <section aria-labelledby={id} className="card">
-      <h2 id={id}>
+    <section id={id} aria-labelledby={`${id}-title`} className="card">
+      <h2 id={`${id}-title`}>
         <L zh={zh} en={en} />
       </h2>
       {children}

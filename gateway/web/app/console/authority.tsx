@@ -12,14 +12,14 @@ const DIMENSIONS = [
 
 type UsageRow = { provider: string | null; consumer: string | null; dataset: string | null; quarter: string | null; allowed: number; denied: number };
 
+/** Today in China Standard Time: the statistics count days there, whatever the browser's zone. */
 function today(): string {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
 
 export function AuthorityPage({ session, config }: { session: Session; config: PageConfig }) {
   const [status, setStatus] = useState('');
-  const year = new Date().getFullYear();
+  const year = Number(today().slice(0, 4));
   const [from, setFrom] = useState(`${year}-01-01`);
   const [to, setTo] = useState(today());
   const [range, setRange] = useState({ from, to });

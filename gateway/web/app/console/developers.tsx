@@ -77,7 +77,7 @@ export function CatalogPage({ session, config }: { session: Session; config: Pag
 }
 
 export function DatasetPage({ session, config, id }: { session: Session; config: PageConfig; id: string }) {
-  const q = useQuery<{ catalog: { items: Dataset[] } }>(session, `query Catalog { catalog(first: 200) { items { ${DATASET_FIELDS} } } }`);
+  const q = useQuery<{ catalog: { items: Dataset[] } }>(session, `query Catalog { catalog(first: 100) { items { ${DATASET_FIELDS} } } }`);
   const d = q.data?.catalog.items.find((x) => x.id === id);
   return (
     <>
