@@ -25,10 +25,10 @@ for (const info of SUBGRAPHS) {
   }
 }
 try {
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, { buildWebAtStart: true });
   process.stderr.write(
     `exchange running: ${running.length} subgraphs (${running.map((s) => `${s.name}:${s.port}`).join(' ')}), gateway at ${gw.url}\n` +
-      `try: TOKEN=$(npm run -s token -- --agency tax) and see README "First query"\n`,
+      `try: TOKEN=$(npm run -s token -- --agency tax) and see README "First query"; in a browser: ${gw.url.replace(/\/graphql$/, '/console')} (console) and ${gw.url} (explorer)\n`,
   );
   onShutdown(async () => {
     await gw.close();

@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import { isIntrospectionOnly } from './introspection.ts';
 import { MAY_READ_FIELD, mayRead, type MayReadArgs } from './may-read.ts';
+import { OVERSIGHT_FIELDS, oversightAnswers, type OversightAnswerOptions } from './oversight-answers.ts';
 import type { Caller, Decision } from './sharing/types.ts';
 
 type Result = Awaited<ReturnType<GatewayExecutor>>;
@@ -30,7 +31,11 @@ type Route =
 
 export interface LocalAnswerOptions {
   readonly decide: (caller: Caller, coordinate: string) => Decision;
+  /** The chain status, export and explain fields; absent, they are not answered locally. */
+  readonly oversight?: OversightAnswerOptions;
 }
+
+const LOCAL_FIELDS: ReadonlySet<string> = new Set([MAY_READ_FIELD, ...OVERSIGHT_FIELDS]);
 
 /**
  * Wraps the federated executor with the answers the gateway gives itself, never sent to a
@@ -144,9 +149,9 @@ function routeOf(doc: DocumentNode, op: OperationDefinitionNode): Route {
   if (op.operation !== OperationTypeNode.QUERY) return { kind: 'federated' };
   const fragments = fragmentsOf(doc);
   const root = inlineRoot(op.selectionSet, fragments, new Set());
-  const isLocal = (name: string): boolean => name === MAY_READ_FIELD;
+  const isLocal = (name: string): boolean => LOCAL_FIELDS.has(name);
   const local = filterRoot(root, (n) => isLocal(n) || n === '__typename');
-  if (!hasField(local, MAY_READ_FIELD)) return { kind: 'federated' };
+  if (![...LOCAL_FIELDS].some((f) => hasField(local, f))) return { kind: 'federated' };
   const restSelections = filterRoot(root, (n) => !isLocal(n));
   const order = responseKeys(root, []);
   const localDoc = documentOf(op, local, fragments).document;
@@ -171,13 +176,14 @@ async function runLocal(schema: GraphQLSchema, document: DocumentNode, rc: Gatew
   const caller = (rc.context as LocalContext).caller;
   const rootValue = {
     [MAY_READ_FIELD]: (args: MayReadArgs) => mayRead(schema, opts.decide, caller, args),
+    ...(opts.oversight === undefined ? {} : oversightAnswers(schema, caller, opts.oversight)),
   };
   return execute({ schema, document, rootValue, contextValue: rc.context, variableValues: rc.request.variables ?? {}, operationName: rc.request.operationName ?? null });
 }
 
 async function runSplit(schema: GraphQLSchema, route: Extract<Route, { kind: 'split' }>, federated: GatewayExecutor, rc: GatewayGraphQLRequestContext, opts: LocalAnswerOptions): Promise<Result> {
   const local = await runLocal(schema, route.local, rc, opts);
-  // A bad mayRead argument refuses the whole request before anything is fetched (CONTRACT §3).
+  // A bad argument of a local field refuses the whole request before anything is fetched (CONTRACT §3).
   const bad = local.errors?.filter((e) => e.extensions['code'] === 'BAD_USER_INPUT') ?? [];
   if (bad.length > 0) {
     if (rc.response?.http !== undefined) rc.response.http.status = 400;

@@ -40,7 +40,7 @@ export function mayRead(
 }
 
 /** Why a coordinate names no field of the public schema, or null. */
-function coordinateProblem(schema: GraphQLSchema, coordinate: string): string | null {
+export function coordinateProblem(schema: GraphQLSchema, coordinate: string): string | null {
   const m = /^([_A-Za-z][_0-9A-Za-z]*)\.([_A-Za-z][_0-9A-Za-z]*)$/.exec(coordinate);
   if (m === null) return 'must be Type.field, e.g. Enterprise.taxCreditGrade';
   const type = schema.getType(m[1]!);

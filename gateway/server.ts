@@ -39,6 +39,8 @@ import { readCatalog } from './sharing/catalog.ts';
 import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
 import { revisionRecorder } from './sharing/revision-ledger.ts';
 import { openLedger } from '../ledger/ledger.ts';
+import { signToken } from './identity/token.ts';
+import { DEV_TOKEN_TTL_SECONDS, webFront } from './web/front.ts';
 
 export const BODY_LIMIT = 256 * 1024;
 /** Three failures in a row open a subgraph's circuit; a probe goes through every 2 s while open. */
@@ -149,6 +151,8 @@ export interface GatewayOptions {
   readonly auditStore?: AuditStore;
   /** The rate limiter's clock (ms since the epoch); tests move it instead of waiting. */
   readonly clock?: () => number;
+  /** Build the console's and explorer's bundles at start rather than on the first page load. */
+  readonly buildWebAtStart?: boolean;
 }
 
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
@@ -221,8 +225,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return new SubgraphDataSource(name, target, sign, guardedSubgraphFetch({ timeoutMs: config.subgraphTimeoutMs, breaker }));
     },
   });
-  // Introspection and Query.mayRead are answered in the gateway, under governance like any field.
-  const gateway: GatewayInterface = governedGateway(localAnswers(apolloGateway, { decide: (caller, coordinate) => policy.decide(caller, coordinate) }), { catalog, policy, audit, log });
+  // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field.
+  const gateway: GatewayInterface = governedGateway(localAnswers(apolloGateway, {
+      decide: (caller, coordinate) => policy.decide(caller, coordinate),
+      oversight: { location: config, explain: (caller, coordinate) => policy.explain(caller, coordinate) },
+    }), { catalog, policy, audit, log });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -237,6 +244,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(), requestIdInErrors<GatewayContext>()],
   });
   await apollo.start();
+
+  // The explorer and the console; "sign in as" only while the development key is in use.
+  const web = webFront({
+    devToken: key.source === 'development key' ? (agency, roles) => signToken(key, { agency, roles, ttlSeconds: DEV_TOKEN_TTL_SECONDS, sub: `${agency}-console-dev` }, { issuer: config.jwtIssuer, audience: config.jwtAudience }) : null,
+    log,
+  });
+  if (opts.buildWebAtStart === true) web.warm();
 
   const limiter = config.rateLimitPerMinute === null ? null : rateLimiter(config.rateLimitPerMinute, opts.clock);
 
@@ -263,9 +277,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
       return;
     }
+    if (await web.handle(req, target, path)) return;
     if (path !== '/graphql') {
       req.resume();
-      refuse(target, 'NOT_FOUND', `No route ${path.slice(0, 200)}; GraphQL is served at /graphql, health at /health.`);
+      refuse(target, 'NOT_FOUND', `No route ${path.slice(0, 200)}; GraphQL is served at /graphql, the console at /console, health at /health.`);
       return;
     }
     const auth = verifyBearer(req.headers.authorization);
