@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_CHAIN, ledgerReader, parseRecorded } from '../../ledger/ledger.ts';
 import type { Recorded } from '../../ledger/events.ts';
 import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
+import { answerWhen } from '../helpers/wait.ts';
 
 const ENT = '91445202MA4W3K7PX2';
 const PERSON = '445202198503151238';
@@ -31,15 +32,6 @@ function code(res: GraphQLResponse): unknown {
 }
 
 /** Asks until `done` holds (the gateway applies ledger changes as it follows the ledger), at most ~5 s. */
-async function until(ask: () => Promise<GraphQLResponse>, done: (r: GraphQLResponse) => boolean): Promise<GraphQLResponse> {
-  let res = await ask();
-  for (let i = 0; i < 100 && !done(res); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    res = await ask();
-  }
-  return res;
-}
-
 describe('confidentiality agreements signed by both parties (R-34), through the gateway', () => {
   let ex: Exchange;
   beforeAll(async () => {
@@ -80,7 +72,7 @@ describe('confidentiality agreements signed by both parties (R-34), through the 
   it('keeps eeb at AGREEMENT_REQUIRED for tax.credit-rating while only eeb has signed, and lets it read once tax countersigns', async () => {
     const rating = () => ex.query(`{ enterprise(uscc: "${ENT}") { taxCreditGrade } }`, { agency: 'eeb', purpose: 'environmental-enforcement' });
     await grant('eeb', 'tax', 'tax.credit-rating', 'environmental-enforcement');
-    expect(reason(await until(rating, (r) => reason(r) !== 'GRANT_REQUIRED'))).toBe('AGREEMENT_REQUIRED');
+    expect(reason(await answerWhen(rating, (r) => reason(r) !== 'GRANT_REQUIRED'))).toBe('AGREEMENT_REQUIRED');
 
     const proposed = await propose('eeb', 'tax', ['tax.credit-rating']);
     expect(proposed).toMatchObject({ parties: ['eeb', 'tax'], proposedBy: 'eeb', countersignedBy: null, signedOn: null, status: 'PROPOSED' });
@@ -89,12 +81,12 @@ describe('confidentiality agreements signed by both parties (R-34), through the 
     // grant, it has seen the proposal too, and the rating must still be refused.
     await grant('tax', 'eeb', 'eeb.enterprise-emissions', 'statistics');
     const emissions = () => ex.query(`{ enterprise(uscc: "${ENT}") { emissions(year: 2025) { cod } } }`, { agency: 'tax', purpose: 'statistics' });
-    expect((await until(emissions, (r) => r.body.errors === undefined)).body.errors).toBeUndefined();
+    expect((await answerWhen(emissions, (r) => r.body.errors === undefined)).body.errors).toBeUndefined();
     expect(reason(await rating())).toBe('AGREEMENT_REQUIRED');
 
     const countersigned = agreementOf(await ex.query(COUNTERSIGN, { agency: 'tax', variables: { id: proposed.id } }), 'countersignConfidentialityAgreement');
     expect(countersigned).toMatchObject({ status: 'IN_FORCE', countersignedBy: 'tax', signedOn: expect.any(String) });
-    const read = await until(rating, (r) => r.body.errors === undefined);
+    const read = await answerWhen(rating, (r) => r.body.errors === undefined);
     expect(read.body).toMatchObject({ data: { enterprise: { taxCreditGrade: expect.any(String) } } });
     expect(read.body.errors).toBeUndefined();
 
@@ -144,16 +136,16 @@ describe('confidentiality agreements signed by both parties (R-34), through the 
   ])('denies $consumer $dataset with AGREEMENT_REQUIRED again once $revoker revokes the agreement', async ({ consumer, provider, dataset, field, proposer, revoker }) => {
     const read = () => ex.query(`{ person(idNumber: "${PERSON}") { ${field} } }`, { agency: consumer, purpose: 'civil-affairs' });
     await grant(consumer, provider, dataset, 'civil-affairs');
-    expect(reason(await until(read, (r) => reason(r) !== 'GRANT_REQUIRED'))).toBe('AGREEMENT_REQUIRED');
+    expect(reason(await answerWhen(read, (r) => reason(r) !== 'GRANT_REQUIRED'))).toBe('AGREEMENT_REQUIRED');
 
     const proposed = await propose(proposer, proposer === consumer ? provider : consumer, [dataset]);
     const other = proposed.parties[1]!;
     agreementOf(await ex.query(COUNTERSIGN, { agency: other, variables: { id: proposed.id } }), 'countersignConfidentialityAgreement');
-    expect((await until(read, (r) => r.body.errors === undefined)).body.errors).toBeUndefined();
+    expect((await answerWhen(read, (r) => r.body.errors === undefined)).body.errors).toBeUndefined();
 
     expect(code(await ex.query(REVOKE, { agency: 'amr', variables: { id: proposed.id } }))).toBe('FORBIDDEN');
     expect((await ex.query(REVOKE, { agency: revoker, variables: { id: proposed.id } })).body.data).toEqual({ revokeConfidentialityAgreement: true });
-    expect(reason(await until(read, (r) => r.body.errors !== undefined))).toBe('AGREEMENT_REQUIRED');
+    expect(reason(await answerWhen(read, (r) => r.body.errors !== undefined))).toBe('AGREEMENT_REQUIRED');
 
     const seen = await ex.query(`query($id: ID!) { confidentialityAgreement(id: $id) { status } }`, { agency: other, variables: { id: proposed.id } });
     expect(seen.body.data).toEqual({ confidentialityAgreement: { status: 'REVOKED' } });
@@ -195,7 +187,7 @@ describe('confidentiality agreements signed by both parties (R-34), through the 
     const soon = new Date(Date.now() + 1500).toISOString();
     const proposed = await propose('eeb', 'civil', ['*'], soon);
     const status = () => ex.query(`query($id: ID!) { confidentialityAgreement(id: $id) { status } }`, { agency: 'civil', variables: { id: proposed.id } });
-    const expired = await until(status, (r) => (r.body.data?.['confidentialityAgreement'] as { status?: string } | undefined)?.status === 'EXPIRED');
+    const expired = await answerWhen(status, (r) => (r.body.data?.['confidentialityAgreement'] as { status?: string } | undefined)?.status === 'EXPIRED');
     expect(expired.body.data).toEqual({ confidentialityAgreement: { status: 'EXPIRED' } });
     const late = await ex.query(COUNTERSIGN, { agency: 'civil', variables: { id: proposed.id } });
     expect(late.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'id' });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
+import { answerWhen } from '../helpers/wait.ts';
 
 const ENT = '91445202MA4W3K7PX2';
 const FILE = `mutation File($p: String!, $d: [String!]!, $u: [String!]!) {
@@ -48,8 +49,7 @@ describe('the sharing-request workflow through the gateway', () => {
     expect(approved.body.data?.['approveSharingRequest']).toEqual({ status: 'APPROVED', grantIds: [`g-${request.id}-1`] });
 
     // Commercial-secret data: the grant alone is not enough (R-34).
-    let res = await read();
-    for (let i = 0; i < 50 && reason(res) === 'GRANT_REQUIRED'; i++) res = await read();
+    let res = await answerWhen(read, (r) => reason(r) !== 'GRANT_REQUIRED');
     expect(reason(res)).toBe('AGREEMENT_REQUIRED');
 
     const agreed = await ex.query('mutation { proposeConfidentialityAgreement(counterparty: "tax", datasets: ["tax.credit-rating"], validUntil: "2028-01-01", documentRef: "揭环税保密〔2026〕1号") { id } }', { agency: 'eeb' });
@@ -57,9 +57,7 @@ describe('the sharing-request workflow through the gateway', () => {
     const agreementId = (agreed.body.data?.['proposeConfidentialityAgreement'] as { id: string }).id;
     const countersigned = await ex.query('mutation($id: ID!) { countersignConfidentialityAgreement(id: $id) { status } }', { agency: 'tax', variables: { id: agreementId } });
     expect(countersigned.body.data).toEqual({ countersignConfidentialityAgreement: { status: 'IN_FORCE' } });
-    const started = Date.now();
-    res = await read();
-    while (res.body.errors !== undefined && Date.now() - started < 2000) res = await read();
+    res = await answerWhen(read, (r) => r.body.errors === undefined);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data).toEqual({ enterprise: { taxCreditGrade: expect.any(String) } });
 
@@ -68,14 +66,12 @@ describe('the sharing-request workflow through the gateway', () => {
     const stranger = await ex.query(endAgreement, { agency: 'amr', variables: { id: agreementId } });
     expect(stranger.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     expect((await ex.query(endAgreement, { agency: 'tax', variables: { id: agreementId } })).body.data).toEqual({ revokeConfidentialityAgreement: true });
-    res = await read();
-    while (res.body.errors === undefined && Date.now() - started < 3000) res = await read();
+    res = await answerWhen(read, (r) => r.body.errors !== undefined);
     expect(reason(res)).toBe('AGREEMENT_REQUIRED');
 
     const revoked = await ex.query('mutation($id: ID!) { revokeGrant(id: $id, reasons: "评价工作结束") }', { agency: 'tax', variables: { id: `g-${request.id}-1` } });
     expect(revoked.body.data).toEqual({ revokeGrant: true });
-    res = await read();
-    while (res.body.errors === undefined && Date.now() - started < 4000) res = await read();
+    res = await answerWhen(read, (r) => reason(r) === 'GRANT_REQUIRED');
     expect(reason(res)).toBe('GRANT_REQUIRED');
 
     const history = await ex.query('query($id: ID!) { sharingRequest(id: $id) { history { type agency } } }', { agency: 'eeb', variables: { id: request.id } });
@@ -94,8 +90,7 @@ describe('the sharing-request workflow through the gateway', () => {
     expect(approved.body.data?.['approveSharingRequest']).toEqual({ status: 'APPROVED' });
     const emissions = () => ex.query(`{ enterprise(uscc: "${ENT}") { emissions(year: 2025) { cod } } }`, { agency: 'tax', purpose: 'statistics' });
 
-    let res = await emissions();
-    for (let i = 0; i < 50 && res.body.errors !== undefined; i++) res = await emissions();
+    const res = await answerWhen(emissions, (r) => r.body.errors === undefined);
     expect(res.body.errors).toBeUndefined();
     expect(Date.now()).toBeLessThan(Date.parse(until)); // read while the grant was in force
 

@@ -12,6 +12,7 @@ import { gatewayPublicKey } from '../../gateway/identity/gateway-keys.ts';
 import { postGraphQL, startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { ROOT } from '../helpers/root.ts';
+import { until } from '../helpers/wait.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 
@@ -33,14 +34,6 @@ function idOf(r: GraphQLResponse): string {
 async function providerSees(ex: Exchange, url: string): Promise<string[]> {
   const r = await postGraphQL(url, PROVIDER_VIEW, { agency: 'tax' }, ex.token);
   return ((r.body.data?.['sharingRequests'] ?? []) as { id: string }[]).map((x) => x.id);
-}
-
-async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function ledgerIntact(dataDir: string, redisUrl: string | null, redisPrefix = 'exchange:'): Promise<ReturnType<typeof verifyLog>> {
@@ -164,7 +157,7 @@ describe('the ledger behind the sharing-request workflow', () => {
     await until(async () => {
       r = await postGraphQL(gw.url, '{ sharingRequests(role: PROVIDER) { id status } }', { agency: 'tax' }, ex.token);
       return r.status === 200 && r.body.errors === undefined;
-    }, 30_000);
+    }, 'the restarted exchange subgraph to answer through the gateway', 30_000);
     const status = new Map(((r!.body.data?.['sharingRequests'] ?? []) as { id: string; status: string }[]).map((x) => [x.id, x.status]));
     expect(acked.length).toBeGreaterThanOrEqual(40);
     for (const a of acked) {

@@ -9,6 +9,7 @@ import { openSharingPolicy } from '../../gateway/sharing/policy.ts';
 import type { Caller } from '../../gateway/sharing/types.ts';
 import { startRelay } from '../helpers/relay.ts';
 import { ROOT } from '../helpers/root.ts';
+import { until } from '../helpers/wait.ts';
 
 const REDIS_PORT = 6379;
 const catalog = readCatalog(readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8'));
@@ -27,14 +28,6 @@ async function redisRelay(): Promise<{ url: string; cut(): Promise<void>; restor
   const relay = await startRelay(REDIS_PORT);
   cleanups.push(() => relay.close());
   return { url: `redis://127.0.0.1:${relay.port}`, cut: () => relay.cut(), restore: () => relay.restore() };
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('policy reload whose Redis publish fails', () => {

@@ -6,6 +6,7 @@ import { readCatalog } from '../../gateway/sharing/catalog.ts';
 import { openSharingPolicy, type PolicyRevisionRecord, type SharingPolicy } from '../../gateway/sharing/policy.ts';
 import type { Caller } from '../../gateway/sharing/types.ts';
 import { ROOT } from '../helpers/root.ts';
+import { until } from '../helpers/wait.ts';
 
 const catalog = readCatalog(readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8'));
 const caller = (agency: string, purpose: string | null = null): Caller => ({ sub: `${agency}-1`, agency, roles: [], purpose });
@@ -28,14 +29,6 @@ async function open(policyDir: string, tmp: string, revisions: PolicyRevisionRec
   const policy = await openSharingPolicy({ catalog, policyDir, dataDir: path.join(tmp, 'data'), redisUrl: null, unclassified: 'deny', log: (l) => logs.push(l), onRevision: (r) => revisions.push(r) });
   cleanups.push(() => policy.close());
   return { policy, logs };
-}
-
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('decision rules in the policy files', () => {
@@ -139,7 +132,7 @@ describe('decision rules in the policy files', () => {
     expect(policy.decide(tax, 'Enterprise.insuredEmployees').effect).toBe('ALLOW');
     const model = readFileSync(path.join(policyDir, 'model.conf'), 'utf8');
     writeFileSync(path.join(policyDir, 'model.conf'), model.slice(0, model.indexOf('[matchers]')) + '[matchers]\nm = false\n');
-    await until(() => policy.decide(tax, 'Enterprise.insuredEmployees').effect === 'DENY', 1000);
+    await until(() => policy.decide(tax, 'Enterprise.insuredEmployees').effect === 'DENY', 'the model to reload');
     for (const coordinate of ['Enterprise.name', 'Enterprise.insuredEmployees', 'Person.name']) expect(policy.decide(tax, coordinate).effect).toBe('DENY');
   });
 });
