@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { PageConfig, Session } from '../session.ts';
 import { agencyName, BarChart, day, Errors, L, Section, Table, time, useNotice, useQuery } from '../ui.tsx';
-import { CASE_FIELDS, CaseActions, COMPLAINT_FIELDS, DecideComplaints, DecideEscalations, Findings, PublishEvaluation, type Case } from './oversight.tsx';
+import { CASE_FIELDS, CaseActions, COMPLAINT_FIELDS, DecideComplaints, DecideEscalations, Findings, FINDINGS_QUERY, PublishEvaluation, type Case, type Finding } from './oversight.tsx';
 
 const STATUSES = ['PENDING', 'OVERDUE', 'APPROVED', 'REFUSED', 'WITHDRAWN', 'ESCALATED', 'APPROVED_ON_ESCALATION', 'UPHELD'] as const;
 const DIMENSIONS = [
@@ -48,9 +48,10 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
     `query Complaints { complaints(first: 200) { items { ${COMPLAINT_FIELDS} } } }`,
   );
   const cases = useQuery<{ violationCases: { items: Case[] } }>(session, `query Cases { violationCases(first: 200) { items { ${CASE_FIELDS} } } }`);
+  const findings = useQuery<{ violationFindings: Finding[] }>(session, FINDINGS_QUERY);
   const { notice, show } = useNotice();
   const done = (text: string) => {
-    for (const q of [requests, evaluation, complaints, cases]) q.reload();
+    for (const q of [requests, evaluation, complaints, cases, findings]) q.reload();
     show(text);
   };
   const caseOf = new Map((cases.data?.violationCases.items ?? []).flatMap((k) => k.findings.map((f) => [f, k.id] as const)));
@@ -114,7 +115,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
         />
         <DecideComplaints session={session} config={config} complaints={complaints.data?.complaints.items ?? []} onDone={done} />
       </Section>
-      <Findings session={session} config={config} caseOf={caseOf} onDone={done} />
+      <Findings session={session} config={config} findings={findings} caseOf={caseOf} onDone={done} />
       <Section id="cases" zh="违规案件" en="Violation cases">
         <Errors errors={cases.errors} />
         <Table

@@ -1,4 +1,4 @@
-import type { PageConfig, Session } from '../session.ts';
+import type { GraphQLError, PageConfig, Session } from '../session.ts';
 import { ActionForm, agencyName, day, Errors, field, L, Section, Table, time, useQuery } from '../ui.tsx';
 
 /**
@@ -161,7 +161,7 @@ export function DecideEscalations({ session, config, requests, onDone }: { sessi
   );
 }
 
-interface Finding {
+export interface Finding {
   id: string;
   kind: string;
   agency: string;
@@ -171,8 +171,9 @@ interface Finding {
 }
 
 /** What the ledger shows; a coordinator opens a case on chosen findings of one agency. */
-export function Findings({ session, config, caseOf, onDone }: { session: Session; config: PageConfig; caseOf: ReadonlyMap<string, string>; onDone: Done }) {
-  const findings = useQuery<{ violationFindings: Finding[] }>(session, 'query Findings { violationFindings { id kind agency requestId at description } }');
+export const FINDINGS_QUERY = 'query Findings { violationFindings { id kind agency requestId at description } }';
+
+export function Findings({ session, config, findings, caseOf, onDone }: { session: Session; config: PageConfig; findings: { data: { violationFindings: Finding[] } | null; errors: readonly GraphQLError[] }; caseOf: ReadonlyMap<string, string>; onDone: Done }) {
   const all = findings.data?.violationFindings ?? [];
   const agencyOf = new Map(all.map((f) => [f.id, f.agency]));
   return (
@@ -181,10 +182,7 @@ export function Findings({ session, config, caseOf, onDone }: { session: Session
       <ActionForm
         session={session}
         label="open a case"
-        onDone={(t) => {
-          findings.reload();
-          onDone(t);
-        }}
+        onDone={onDone}
         actions={[
           {
             zh: '立案',
