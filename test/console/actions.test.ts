@@ -197,8 +197,15 @@ describe('console actions in a browser', () => {
     expect(await toDecide.getByRole('alert').innerText()).toContain('Write the reasons');
     await toDecide.getByLabel(/决定理由/).fill('拒绝理由不充分');
     await toDecide.getByRole('button', { name: /投诉成立 Uphold/ }).click();
-    // Cancel keeps everything as it was; the confirmation asks again.
+    // Escape or Cancel keeps everything as it was, the focus back on the button; the confirmation asks again.
+    const confirmation = page.getByRole('alertdialog');
+    expect(await confirmation.innerText()).toContain('cannot be undone');
+    await page.keyboard.press('Escape');
+    await confirmation.waitFor({ state: 'hidden' });
+    expect(await toDecide.getByRole('button', { name: /投诉成立 Uphold/ }).evaluate((el) => el === document.activeElement)).toBe(true);
+    await toDecide.getByRole('button', { name: /投诉成立 Uphold/ }).click();
     await page.getByRole('button', { name: /取消 Cancel/ }).click();
+    expect(await page.locator('#complaints').innerText()).toMatch(new RegExp(`${complaintId}[\\s\\S]*ANSWERED`));
     await toDecide.getByRole('button', { name: /投诉成立 Uphold/ }).click();
     await page.getByRole('button', { name: /确认投诉成立/ }).click();
     await expect.poll(() => page.locator('#complaints').innerText()).toMatch(new RegExp(`${complaintId}[\\s\\S]*UPHELD`));
@@ -213,6 +220,11 @@ describe('console actions in a browser', () => {
     await page.getByRole('button', { name: /确认发布/ }).waitFor({ state: 'hidden' });
     expect(await evaluation.getByRole('alert').innerText()).toContain('Write the note on the correction');
     await page.screenshot({ path: path.join(SHOTS, 'authority-actions-1280.png'), fullPage: true });
+    // On a phone the case and its forms stack; nothing overflows the width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: path.join(SHOTS, 'authority-actions-390.png'), fullPage: true });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     await page.close();
     expect(browser.consoleErrors).toEqual([]);
     expect(browser.foreignRequests()).toEqual([]);
