@@ -226,8 +226,14 @@ export function ActionForm({ session, actions, onDone, children, label }: { sess
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  /** The button to give the focus back to once a cancelled confirmation is gone (and it is enabled again). */
+  const returnTo = useRef<number | null>(null);
   useEffect(() => {
     if (pending !== null) confirmRef.current?.focus();
+    else if (returnTo.current !== null) {
+      formRef.current?.querySelector<HTMLButtonElement>(`button[data-action="${returnTo.current}"]`)?.focus();
+      returnTo.current = null;
+    }
   }, [pending]);
   const run = (action: Action, vars: Record<string, unknown>) => {
     setPending(null);
@@ -260,9 +266,8 @@ export function ActionForm({ session, actions, onDone, children, label }: { sess
     else run(action, vars);
   };
   const cancel = () => {
-    const index = pending === null ? 0 : actions.indexOf(pending.action);
+    returnTo.current = pending === null ? 0 : actions.indexOf(pending.action);
     setPending(null);
-    formRef.current?.querySelector<HTMLButtonElement>(`button[data-action="${index}"]`)?.focus();
   };
   return (
     <form className="action" aria-label={label} onSubmit={submit} ref={formRef}>
