@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { openConsoleBrowser, SHOTS, type ConsoleBrowser } from './chromium.ts';
