@@ -1,81 +1,39 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
+import { startExchange, type Exchange } from '../helpers/exchange.ts';
+import { openConsoleBrowser, SHOTS, type ConsoleBrowser } from './chromium.ts';
 
 /**
  * The console and the explorer in Debian's Chromium, headless, against a real exchange: the README
  * walkthrough done entirely in the browser, the auditor's and the authority's views of it, and
  * every page at desktop and phone widths with no console error and no request leaving the exchange.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ENT = '91445202MA4W3K7PX2';
-const SHOTS = path.join(ROOT, 'test-output', 'console');
 const GRADE_QUERY = `{ enterprise(uscc: "${ENT}") { name taxCreditGrade } }`;
 
 describe('console and explorer in a browser', () => {
   let ex: Exchange;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let origin: string;
-  const requests: string[] = [];
-  const consoleErrors: string[] = [];
-
-  const watch = (page: Page): Page => {
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
-    return page;
-  };
+  const watch = (): Promise<Page> => browser.newPage();
+  const signIn = (page: Page, agency: string, roles: readonly string[] = []) => browser.signIn(page, agency, roles);
+  const open = (page: Page, hash: string) => browser.open(page, hash);
+  const runInExplorer = (page: Page, query: string, purpose: string) => browser.runInExplorer(page, query, purpose);
 
   beforeAll(async () => {
     ex = await startExchange();
-    origin = new URL(ex.url).origin;
-    profile = mkdtempSync(path.join(tmpdir(), 'console-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-    });
-    context.on('request', (r) => requests.push(r.url()));
+    browser = await openConsoleBrowser(ex);
+    origin = browser.origin;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await ex?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
   });
 
-  /** Signs in through the console's development picker (the gateway runs on its development key). */
-  async function signIn(page: Page, agency: string, roles: readonly string[] = []): Promise<void> {
-    await page.goto(`${origin}/console`);
-    const signOut = page.getByRole('button', { name: /退出 Sign out/ });
-    if (await signOut.isVisible()) await signOut.click();
-    await page.getByLabel(/机构 Agency/).selectOption(agency);
-    for (const r of roles) await page.getByRole('checkbox', { name: r, exact: true }).check();
-    await page.getByRole('button', { name: /以此身份登录 Sign in as/ }).click();
-    await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toContain(agency);
-  }
-
-  async function open(page: Page, hash: string): Promise<void> {
-    await page.goto(`${origin}/console#/${hash}`);
-  }
-
-  async function runInExplorer(page: Page, query: string, purpose: string): Promise<string> {
-    await page.goto(`${origin}/graphql?query=${encodeURIComponent(query)}&purpose=${purpose}`);
-    await page.locator('.graphiql-execute-button').click();
-    const response = page.locator('.graphiql-response');
-    await expect.poll(() => response.innerText(), { timeout: 15_000 }).toMatch(/"data"|"errors"/);
-    return response.innerText();
-  }
-
   it('walks the sharing-request walkthrough in the browser: denied with a remedy, request, approval, agreement, then the grade', async () => {
-    const page = watch(await context.newPage());
+    const page = await watch();
     await signIn(page, 'eeb');
 
     // 1. Denied: the explorer shows the reason and the remedy.
@@ -128,7 +86,7 @@ describe('console and explorer in a browser', () => {
   }, 120_000);
 
   it('shows an auditor those reads in the enterprise\u2019s access history, and the authority\u2019s chart counts them', async () => {
-    const page = watch(await context.newPage());
+    const page = await watch();
     await signIn(page, 'itd', ['auditor']);
     await open(page, 'audit');
     await page.getByLabel(/统一社会信用代码 \/ 身份证号/).fill(ENT);
@@ -154,7 +112,7 @@ describe('console and explorer in a browser', () => {
   }, 90_000);
 
   it('runs an explorer query with a pasted token and a chosen purpose', async () => {
-    const page = watch(await context.newPage());
+    const page = await watch();
     await page.goto(`${origin}/graphql?query=${encodeURIComponent(`{ enterprise(uscc: "${ENT}") { name insuredEmployees } }`)}`);
     await page.getByLabel(/令牌 Token/).fill(ex.token('tax'));
     await page.getByRole('button', { name: /使用 Use/ }).click();
@@ -166,7 +124,7 @@ describe('console and explorer in a browser', () => {
   }, 60_000);
 
   it('loads every page at 1280\u00d7800 and 390 px with no console error and no request to another host', async () => {
-    const page = watch(await context.newPage());
+    const page = await watch();
     await page.goto(`${origin}/console`);
     const pages: [string, string, string[]][] = [
       ['catalog', 'amr', []],
@@ -207,9 +165,8 @@ describe('console and explorer in a browser', () => {
       await page.screenshot({ path: path.join(SHOTS, `explorer-${width}.png`) });
     }
     await page.close();
-    expect(consoleErrors).toEqual([]);
-    const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
-    expect(foreign).toEqual([]);
-    expect(requests.length).toBeGreaterThan(0);
+    expect(browser.consoleErrors).toEqual([]);
+    expect(browser.foreignRequests()).toEqual([]);
+    expect(browser.requests.length).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { gql, type GraphQLError, type PageConfig, type Session } from './session.ts';
 
 /** A bilingual label: Chinese first, English after it. */
@@ -177,4 +177,128 @@ export function BarChart({ title, rows }: { title: string; rows: readonly { labe
       )}
     </figure>
   );
+}
+
+/**
+ * A page-level notice of what the last action did. It takes the focus when it appears, so a
+ * keyboard user whose form disappeared with the item it acted on (an approved request, a decided
+ * complaint) is not dropped back to the top of the page.
+ */
+export function useNotice(): { notice: ReactNode; show: (text: string) => void } {
+  const [text, setText] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const ref = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (text !== null) ref.current?.focus();
+  }, [text, tick]);
+  const show = useCallback((t: string) => {
+    setText(t);
+    setTick((n) => n + 1);
+  }, []);
+  const notice = text === null ? null : (
+    <p className="ok" role="status" tabIndex={-1} ref={ref} data-testid="notice">
+      {text}
+    </p>
+  );
+  return { notice, show };
+}
+
+/** One mutation a form can run: its button, its variables from the form, whether to confirm first. */
+export interface Action {
+  readonly zh: string;
+  readonly en: string;
+  readonly mutation: string;
+  /** The variables, read from the form's fields; a string is a problem to show instead of asking. */
+  readonly vars: (form: FormData) => Record<string, unknown> | string;
+  /** Asked before a step that cannot be undone; the action runs only on 确认 Confirm. */
+  readonly confirm?: { zh: string; en: string };
+  readonly danger?: boolean;
+}
+
+/**
+ * A form of plain fields (the children, with `name`s) and one button per action. Errors come back
+ * as the exchange wrote them (code and message, never a stack); a destructive action asks first,
+ * with the focus on the confirmation so Enter or Escape answers it.
+ */
+export function ActionForm({ session, actions, onDone, children, label }: { session: Session; actions: readonly Action[]; onDone: (text: string) => void; children?: ReactNode; label: string }) {
+  const [errors, setErrors] = useState<readonly GraphQLError[]>([]);
+  const [pending, setPending] = useState<{ action: Action; vars: Record<string, unknown> } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  /** The button to give the focus back to once a cancelled confirmation is gone (and it is enabled again). */
+  const returnTo = useRef<number | null>(null);
+  useEffect(() => {
+    if (pending !== null) confirmRef.current?.focus();
+    else if (returnTo.current !== null) {
+      formRef.current?.querySelector<HTMLButtonElement>(`button[data-action="${returnTo.current}"]`)?.focus();
+      returnTo.current = null;
+    }
+  }, [pending]);
+  const run = (action: Action, vars: Record<string, unknown>) => {
+    setPending(null);
+    setBusy(true);
+    gql(session, action.mutation, vars).then(
+      (res) => {
+        setBusy(false);
+        setErrors(res.errors);
+        if (res.errors.length > 0) return;
+        formRef.current?.reset();
+        onDone(`已完成 Done: ${action.zh} ${action.en}`);
+      },
+      (e: unknown) => {
+        setBusy(false);
+        setErrors([{ message: `无法连接交换平台 · The exchange could not be reached (${String(e)})` }]);
+      },
+    );
+  };
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const submitter = (e.nativeEvent as SubmitEvent).submitter;
+    const action = actions[Number(submitter?.dataset['action'] ?? 0)]!;
+    const vars = action.vars(new FormData(e.currentTarget));
+    if (typeof vars === 'string') {
+      setErrors([{ message: vars }]);
+      return;
+    }
+    setErrors([]);
+    if (action.confirm !== undefined) setPending({ action, vars });
+    else run(action, vars);
+  };
+  const cancel = () => {
+    returnTo.current = pending === null ? 0 : actions.indexOf(pending.action);
+    setPending(null);
+  };
+  return (
+    <form className="action" aria-label={label} onSubmit={submit} ref={formRef}>
+      {children}
+      <div className="buttons">
+        {actions.map((a, i) => (
+          <button key={i} type="submit" data-action={i} className={a.danger === true ? 'danger' : undefined} disabled={busy || pending !== null}>
+            <L zh={a.zh} en={a.en} />
+          </button>
+        ))}
+      </div>
+      {pending !== null && (
+        <div className="confirm" role="alertdialog" aria-label="确认 Confirm" onKeyDown={(e) => e.key === 'Escape' && cancel()}>
+          <p>
+            <L zh={pending.action.confirm!.zh} en={pending.action.confirm!.en} />
+          </p>
+          <button type="button" ref={confirmRef} className={pending.action.danger === true ? 'danger' : undefined} onClick={() => run(pending.action, pending.vars)}>
+            <L zh={`确认${pending.action.zh}`} en={`Confirm: ${pending.action.en}`} />
+          </button>{' '}
+          <button type="button" className="secondary" onClick={cancel}>
+            <L zh="取消" en="Cancel" />
+          </button>
+        </div>
+      )}
+      <Errors errors={errors} />
+    </form>
+  );
+}
+
+/** A form field's trimmed text ('' when absent). */
+export function field(form: FormData, name: string): string {
+  const v = form.get(name);
+  return typeof v === 'string' ? v.trim() : '';
 }

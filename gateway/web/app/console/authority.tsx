@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { PageConfig, Session } from '../session.ts';
-import { agencyName, BarChart, day, Errors, L, Section, Table, time, useQuery } from '../ui.tsx';
+import { agencyName, BarChart, day, Errors, L, Section, Table, time, useNotice, useQuery } from '../ui.tsx';
+import { CASE_FIELDS, CaseActions, COMPLAINT_FIELDS, DecideComplaints, DecideEscalations, Findings, FINDINGS_QUERY, PublishEvaluation, type Case, type Finding } from './oversight.tsx';
 
 const STATUSES = ['PENDING', 'OVERDUE', 'APPROVED', 'REFUSED', 'WITHDRAWN', 'ESCALATED', 'APPROVED_ON_ESCALATION', 'UPHELD'] as const;
 const DIMENSIONS = [
@@ -42,17 +43,22 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
     'query Evaluation($year: Int!) { annualEvaluation(year: $year) { year draft { agency requestsReceived answeredOnTime answeredLate missed refusals complaintsUpheld violationCases score result } published { id publishedAt } } }',
     { year },
   );
-  const complaints = useQuery<{ complaints: { items: { id: string; complainant: string; against: string; ground: string; status: string; filedAt: string; answerDueBy: string; decisionDueBy: string }[] } }>(
+  const complaints = useQuery<{ complaints: { items: { id: string; complainant: string; against: string; ground: string; description: string; status: string; filedAt: string; answerDueBy: string; decisionDueBy: string; answer: string | null }[] } }>(
     session,
-    'query Complaints { complaints(first: 200) { items { id complainant against ground status filedAt answerDueBy decisionDueBy } } }',
+    `query Complaints { complaints(first: 200) { items { ${COMPLAINT_FIELDS} } } }`,
   );
-  const cases = useQuery<{ violationCases: { items: { id: string; agency: string; summary: string; status: string; openedAt: string; orders: { dueBy: string }[]; suspensions: { dataset: string; until: string }[] }[] } }>(
-    session,
-    'query Cases { violationCases(first: 200) { items { id agency summary status openedAt orders { dueBy } suspensions { dataset until } } } }',
-  );
+  const cases = useQuery<{ violationCases: { items: Case[] } }>(session, `query Cases { violationCases(first: 200) { items { ${CASE_FIELDS} } } }`);
+  const findings = useQuery<{ violationFindings: Finding[] }>(session, FINDINGS_QUERY);
+  const { notice, show } = useNotice();
+  const done = (text: string) => {
+    for (const q of [requests, evaluation, complaints, cases, findings]) q.reload();
+    show(text);
+  };
+  const caseOf = new Map((cases.data?.violationCases.items ?? []).flatMap((k) => k.findings.map((f) => [f, k.id] as const)));
   const history = useQuery<{ policyHistory: { at: string; origin: string; instance: string; added: string[]; removed: string[]; hash: string }[] }>(session, 'query PolicyHistory { policyHistory(first: 30) { at origin instance added removed hash } }');
   return (
     <>
+      {notice}
       <Section id="requests" zh="共享申请（按状态）" en="Sharing requests by state">
         <div className="row">
           <label htmlFor="status-filter"><L zh="状态" en="State" /></label>
@@ -66,6 +72,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="i" zh="编号" en="Id" />, <L key="c" zh="申请方" en="Consumer" />, <L key="p" zh="提供方" en="Provider" />, <L key="d" zh="数据集" en="Datasets" />, <L key="s" zh="状态" en="State" />, <L key="b" zh="答复期限" en="Due by" />, <L key="t" zh="时效" en="Timeliness" />]}
           rows={(requests.data?.sharingRequests ?? []).map((r) => [<code key="i">{r.id}</code>, r.consumer, r.provider, r.datasets.join(', '), r.status, `${r.dueBy}（${r.workingDaysLeft}）`, r.timeliness])}
         />
+        <DecideEscalations session={session} config={config} requests={requests.data?.sharingRequests ?? []} onDone={done} />
       </Section>
       <Section id="overdue" zh="逾期未更新的数据集" en="Overdue datasets">
         <Errors errors={overdue.errors} />
@@ -98,6 +105,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="a" zh="机构" en="Agency" />, <L key="r" zh="收到申请" en="Received" />, <L key="o" zh="按时" en="On time" />, <L key="l" zh="逾期答复" en="Late" />, <L key="m" zh="未答复" en="Missed" />, <L key="f" zh="拒绝" en="Refusals" />, <L key="c" zh="投诉成立" en="Complaints upheld" />, <L key="v" zh="违规案件" en="Cases" />, <L key="s" zh="得分" en="Score" />, <L key="x" zh="结果" en="Result" />]}
           rows={(evaluation.data?.annualEvaluation.draft ?? []).map((r) => [agencyName(config, r.agency), r.requestsReceived, r.answeredOnTime, r.answeredLate, r.missed, r.refusals, r.complaintsUpheld, r.violationCases, r.score, r.result])}
         />
+        {evaluation.data !== null && <PublishEvaluation session={session} year={year} published={evaluation.data.annualEvaluation.published} onDone={done} />}
       </Section>
       <Section id="complaints" zh="投诉" en="Complaints">
         <Errors errors={complaints.errors} />
@@ -105,13 +113,16 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="i" zh="编号" en="Id" />, <L key="c" zh="投诉方" en="Complainant" />, <L key="a" zh="被投诉方" en="Against" />, <L key="g" zh="事由" en="Ground" />, <L key="s" zh="状态" en="Status" />, <L key="d" zh="答复 / 决定期限" en="Answer / decision due" />]}
           rows={(complaints.data?.complaints.items ?? []).map((c) => [<code key="i">{c.id}</code>, c.complainant, c.against, c.ground, c.status, `${c.answerDueBy} / ${c.decisionDueBy}`])}
         />
+        <DecideComplaints session={session} config={config} complaints={complaints.data?.complaints.items ?? []} onDone={done} />
       </Section>
+      <Findings session={session} config={config} findings={findings} caseOf={caseOf} onDone={done} />
       <Section id="cases" zh="违规案件" en="Violation cases">
         <Errors errors={cases.errors} />
         <Table
           head={[<L key="i" zh="编号" en="Id" />, <L key="a" zh="机构" en="Agency" />, <L key="s" zh="摘要" en="Summary" />, <L key="t" zh="状态" en="Status" />, <L key="o" zh="立案" en="Opened" />, <L key="r" zh="整改期限 / 暂停" en="Orders / suspensions" />]}
-          rows={(cases.data?.violationCases.items ?? []).map((c) => [<code key="i">{c.id}</code>, c.agency, c.summary, c.status, day(c.openedAt), [...c.orders.map((o) => `整改 ${o.dueBy}`), ...c.suspensions.map((s) => `暂停 ${s.dataset} → ${day(s.until)}`)].join('；') || '—'])}
+          rows={(cases.data?.violationCases.items ?? []).map((c) => [<code key="i">{c.id}</code>, c.agency, c.summary, c.status, day(c.openedAt), [...c.orders.map((o) => `整改 ${o.dueBy}`), ...c.suspensions.map((s) => `暂停 ${s.dataset} → ${day(s.until)}${s.liftedAt === null ? '' : '（已解除 lifted）'}`)].join('；') || '—'])}
         />
+        {(cases.data?.violationCases.items ?? []).filter((k) => k.status === 'OPEN').map((k) => <CaseActions key={k.id} session={session} config={config} k={k} onDone={done} />)}
       </Section>
       <Section id="policy-history" zh="策略变更历史" en="Policy history">
         <Errors errors={history.errors} />

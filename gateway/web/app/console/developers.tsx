@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { gql, type GraphQLError, type PageConfig, type Session } from '../session.ts';
-import { agencyName, day, Errors, L, purposeName, Section, Table, useQuery } from '../ui.tsx';
+import { agencyName, day, Errors, L, purposeName, Section, Table, useNotice, useQuery } from '../ui.tsx';
+import { EscalateRequests } from './oversight.tsx';
 
 interface Dataset {
   id: string;
@@ -194,13 +195,24 @@ export function MinePage({ session, config }: { session: Session; config: PageCo
     'query Grants { grants(first: 200) { items { id consumer provider dataset purposes validUntil state } } }',
   );
   const agreements = useQuery<{ confidentialityAgreements: Agreement[] }>(session, 'query Agreements { confidentialityAgreements { id parties datasets status proposedBy countersignedBy validUntil documentRef } }');
+  const { notice, show } = useNotice();
   return (
     <>
+      {notice}
       <Section id="my-requests" zh="我的共享申请" en="My sharing requests">
         <Errors errors={requests.errors} />
         <Table
           head={[<L key="i" zh="编号" en="Id" />, <L key="p" zh="提供方" en="Provider" />, <L key="d" zh="数据集 / 用途" en="Datasets / purposes" />, <L key="s" zh="状态" en="Status" />, <L key="b" zh="答复期限" en="Due by" />, <L key="a" zh="答复" en="Answer" />]}
           rows={(requests.data?.sharingRequests ?? []).map((r) => [<code key="i">{r.id}</code>, agencyName(config, r.provider), `${r.datasets.join(', ')} / ${r.purposes.join(', ')}`, r.status, `${r.dueBy}（${r.workingDaysLeft}）`, r.answer ?? '—'])}
+        />
+        <EscalateRequests
+          session={session}
+          config={config}
+          requests={requests.data?.sharingRequests ?? []}
+          onDone={(t) => {
+            requests.reload();
+            show(t);
+          }}
         />
       </Section>
       <Section id="my-grants" zh="授权" en="Grants">

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { gql, type GraphQLError, type PageConfig, type Session } from '../session.ts';
-import { agencyName, day, Errors, L, purposeName, Section, Table, useQuery } from '../ui.tsx';
+import { agencyName, day, Errors, L, purposeName, Section, Table, useNotice, useQuery } from '../ui.tsx';
+import { AnswerComplaints } from './oversight.tsx';
 
 interface Request {
   id: string;
@@ -29,15 +30,18 @@ export function InboxPage({ session, config }: { session: Session; config: PageC
     session,
     'query Awaiting { agreementsAwaitingCountersignature { id parties datasets documentRef validUntil proposedAt } }',
   );
-  const reload = () => {
+  const { notice, show } = useNotice();
+  const reload = (text: string) => {
     inbox.reload();
     requests.reload();
     agreements.reload();
+    show(text);
   };
   const open = (requests.data?.sharingRequests ?? []).filter((r) => OPEN.has(r.status));
   const answered = (requests.data?.sharingRequests ?? []).filter((r) => !OPEN.has(r.status));
   return (
     <>
+      {notice}
       <Section id="inbox" zh="待办事项" en="Inbox">
         <Errors errors={inbox.errors} />
         {inbox.data !== null && (
@@ -64,18 +68,19 @@ export function InboxPage({ session, config }: { session: Session; config: PageC
         <Errors errors={agreements.errors} />
         <CountersignList session={session} items={agreements.data?.agreementsAwaitingCountersignature ?? []} onDone={reload} />
       </Section>
+      <AnswerComplaints session={session} config={config} onDone={reload} />
     </>
   );
 }
 
-function AnswerRequest({ request: r, session, config, onDone }: { request: Request; session: Session; config: PageConfig; onDone: () => void }) {
+function AnswerRequest({ request: r, session, config, onDone }: { request: Request; session: Session; config: PageConfig; onDone: (text: string) => void }) {
   const [conditions, setConditions] = useState('');
   const [reasons, setReasons] = useState('');
   const [errors, setErrors] = useState<readonly GraphQLError[]>([]);
-  const run = (query: string, variables: Record<string, unknown>) =>
+  const run = (query: string, variables: Record<string, unknown>, what: string) =>
     void gql(session, query, variables).then((res) => {
       setErrors(res.errors);
-      if (res.errors.length === 0) onDone();
+      if (res.errors.length === 0) onDone(`${r.id}: ${what}`);
     });
   return (
     <article className="request" aria-labelledby={`req-${r.id}`} data-request={r.id}>
@@ -95,12 +100,12 @@ function AnswerRequest({ request: r, session, config, onDone }: { request: Reque
         <dd>{day(r.receivedAt)} / {r.dueBy}（{r.workingDaysLeft} <L zh="个工作日" en="working days" />）</dd>
       </dl>
       <div className="answer-forms">
-        <form onSubmit={(e) => { e.preventDefault(); run('mutation Approve($id: ID!, $conditions: String) { approveSharingRequest(id: $id, conditions: $conditions) { status } }', { id: r.id, conditions: conditions === '' ? null : conditions }); }}>
+        <form onSubmit={(e) => { e.preventDefault(); run('mutation Approve($id: ID!, $conditions: String) { approveSharingRequest(id: $id, conditions: $conditions) { status } }', { id: r.id, conditions: conditions === '' ? null : conditions }, '已批准 Approved'); }}>
           <label htmlFor={`conditions-${r.id}`}><L zh="批准条件（可选）" en="Conditions (optional)" /></label>
           <input id={`conditions-${r.id}`} value={conditions} onChange={(e) => setConditions(e.target.value)} />
           <button type="submit"><L zh="批准" en="Approve" /></button>
         </form>
-        <form onSubmit={(e) => { e.preventDefault(); run('mutation Refuse($id: ID!, $reasons: String!) { refuseSharingRequest(id: $id, reasons: $reasons) { status } }', { id: r.id, reasons }); }}>
+        <form onSubmit={(e) => { e.preventDefault(); run('mutation Refuse($id: ID!, $reasons: String!) { refuseSharingRequest(id: $id, reasons: $reasons) { status } }', { id: r.id, reasons }, '已拒绝 Refused'); }}>
           <label htmlFor={`reasons-${r.id}`}><L zh="拒绝理由（必填）" en="Reasons for refusing (required)" /></label>
           <textarea id={`reasons-${r.id}`} required rows={2} value={reasons} onChange={(e) => setReasons(e.target.value)} />
           <button type="submit" className="danger"><L zh="拒绝" en="Refuse" /></button>
@@ -111,7 +116,7 @@ function AnswerRequest({ request: r, session, config, onDone }: { request: Reque
   );
 }
 
-function CountersignList({ session, items, onDone }: { session: Session; items: readonly { id: string; parties: string[]; datasets: string[]; documentRef: string; validUntil: string }[]; onDone: () => void }) {
+function CountersignList({ session, items, onDone }: { session: Session; items: readonly { id: string; parties: string[]; datasets: string[]; documentRef: string; validUntil: string }[]; onDone: (text: string) => void }) {
   const [errors, setErrors] = useState<readonly GraphQLError[]>([]);
   return (
     <>
@@ -129,7 +134,7 @@ function CountersignList({ session, items, onDone }: { session: Session; items: 
             onClick={() =>
               void gql(session, 'mutation Countersign($id: ID!) { countersignConfidentialityAgreement(id: $id) { status signedOn } }', { id: a.id }).then((r) => {
                 setErrors(r.errors);
-                onDone();
+                if (r.errors.length === 0) onDone(`${a.id}: 已会签 Countersigned`);
               })
             }
           >

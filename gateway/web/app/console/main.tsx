@@ -36,7 +36,7 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
   const [roles, setRoles] = useState<string[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   return (
-    <main id="main" className="signin">
+    <main id="main" className="signin" tabIndex={-1}>
       <section className="card" aria-labelledby="signin-token">
         <h2 id="signin-token">
           <L zh="用令牌登录" en="Sign in with a token" />
@@ -115,9 +115,12 @@ function Console() {
     saveSession(s);
     setSession(s);
   };
+  // A new page, or signing in or out (which replaces the whole page), starts the keyboard at the
+  // content, not past the end of a form that no longer exists.
+  const signedIn = session !== null;
   useEffect(() => {
     document.getElementById('main')?.focus();
-  }, [page]);
+  }, [page, signedIn]);
   return (
     <>
       <a className="skip" href="#main">
