@@ -1,31 +1,37 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandArgs } from './args.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { ARCHIVE_EXT } from '../ledger/backup/archive.ts';
-import { listArchives, pruneArchives } from '../ledger/backup/catalog.ts';
-import { checkArchive } from '../ledger/backup/check.ts';
-import { BackupRefusedError, createBackup } from '../ledger/backup/create.ts';
-import { copyOffsite, OffsiteCopyError } from '../ledger/backup/offsite.ts';
+import { listArchives } from '../ledger/backup/catalog.ts';
+import { BackupRefusedError } from '../ledger/backup/create.ts';
+import { checkLineage, lineageOf, readMembers, type Member } from '../ledger/backup/lineage.ts';
+import { OffsiteCopyError } from '../ledger/backup/offsite.ts';
 import { restoreBackup, RestoreRefusedError } from '../ledger/backup/restore.ts';
 import type { RetentionRule } from '../ledger/backup/retention.ts';
 import { BrokenChainError } from '../ledger/backup/snapshot.ts';
+import { runBackup } from '../ledger/backup/run.ts';
 import type { BackupSource } from '../ledger/backup/sources.ts';
+import { BackupBusyError, watchBackups } from '../ledger/backup/state.ts';
 import { openLedger } from '../ledger/ledger.ts';
 import { LOG_KEY_FILE } from '../ledger/log/witness.ts';
 
 /** npm run backup -- create | list | verify <archive> | restore <archive> (CONTRACT §9). */
 const USAGE = `usage:
-  npm run backup -- create [--without-keys] [--keep-daily N] [--keep-monthly M]
+  npm run backup -- create [--full | --incremental] [--without-keys] [--keep-daily N] [--keep-monthly M]
       writes an archive to BACKUP_DIR, copies it to OFFSITE_DIR and verifies the copy,
-      records it in the ledger, then deletes archives beyond the retention rule
+      records it in the ledger, then deletes archives beyond the retention rule;
+      --incremental copies only what was added since the newest archive (default: as
+      BACKUP_INCREMENTS says), --full copies everything
   npm run backup -- list
       every archive in BACKUP_DIR and OFFSITE_DIR, verified
   npm run backup -- verify <archive>
-      exit 0 when intact; 1 naming the damaged file (BACKUP_KEY set: the sealed keys are opened too)
+      exit 0 when intact; 1 naming the damaged file (BACKUP_KEY set: the sealed keys are opened too);
+      an incremental archive is verified with every base it adds to
   npm run backup -- restore <archive>
-      into an empty DATA_DIR; then npm run audit -- verify, and start the exchange
+      into an empty DATA_DIR (an increment with its bases); then npm run audit -- verify, and start the exchange
   <archive> is a file path, or the name of an archive in BACKUP_DIR or OFFSITE_DIR.`;
 
 function fail(message: string): never {
@@ -55,9 +61,9 @@ function archivePath(c: Config, arg: string | undefined): string {
   return found;
 }
 
-function readArchive(file: string): Buffer {
+function readable(file: string): void {
   try {
-    return readFileSync(file);
+    accessSync(file, constants.R_OK);
   } catch (e) {
     fail(`cannot read archive ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
@@ -77,32 +83,26 @@ function count(flag: string, raw: string | undefined, fallback: number): number 
 }
 
 async function create(c: Config, rest: string[]): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: rest, options: { 'without-keys': { type: 'boolean' }, 'keep-daily': { type: 'string' }, 'keep-monthly': { type: 'string' } }, strict: true }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = commandArgs(rest, { 'without-keys': { type: 'boolean' }, full: { type: 'boolean' }, incremental: { type: 'boolean' }, 'keep-daily': { type: 'string' }, 'keep-monthly': { type: 'string' } }, USAGE, fail);
+  if (values['full'] === true && values['incremental'] === true) fail('--full and --incremental exclude each other');
   const rule: RetentionRule = { daily: Math.max(1, count('keep-daily', values['keep-daily'] as string | undefined, c.backup.keepDaily)), monthly: count('keep-monthly', values['keep-monthly'] as string | undefined, c.backup.keepMonthly) };
-  const created = await createBackup({ source: sourceOf(c), backupDir: c.backup.dir, backupKey: c.backup.key, withoutKeys: values['without-keys'] === true });
-  const m = created.manifest;
-  console.log(`created ${created.file}: ${created.records} record(s) in ${m.chains.length} chain(s), ${m.files.length} file(s), ${created.bytes} bytes${m.keys === null ? ', WITHOUT keys' : ', keys sealed with BACKUP_KEY'}`);
-  let offsite = false;
-  if (c.backup.offsiteDir === null) console.log('no OFFSITE_DIR: the archive is on this site only');
-  else {
-    const dest = await copyOffsite(created.file, c.backup.offsiteDir);
-    offsite = true;
-    console.log(`off-site copy verified byte for byte: ${dest}`);
-  }
   const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix });
+  const watch = watchBackups(ledger);
   try {
-    const e = await ledger.record({ type: 'backup.created', data: { archive: path.basename(created.file), sha256: created.sha256, bytes: created.bytes, heads: m.chains.map((h) => ({ log: h.log, chain: h.chain, seq: h.seq })), offsite } }, null);
-    console.log(`recorded in the ledger as event ${e.seq} (backup.created)`);
+    await runBackup({
+      source: sourceOf(c),
+      settings: c.backup,
+      ledger,
+      watch,
+      claim: { by: `cli:${hostname()}:${process.pid}`, now: Date.now, due: null },
+      mode: values['full'] === true ? 'full' : values['incremental'] === true ? 'incremental' : 'auto',
+      withoutKeys: values['without-keys'] === true,
+      rule,
+      say: (line) => console.log(line),
+    });
   } finally {
+    watch.stop();
     await ledger.close();
-  }
-  for (const dir of [c.backup.dir, c.backup.offsiteDir]) {
-    for (const name of await pruneArchives(dir, rule)) console.log(`retention (${rule.daily} daily, ${rule.monthly} monthly): deleted ${path.join(dir!, name)}`);
   }
 }
 
@@ -111,29 +111,47 @@ async function list(c: Config): Promise<void> {
   const there = await listArchives(c.backup.offsiteDir);
   const offsiteOk = new Set(there.filter((t) => t.problem === null).map((t) => t.name));
   const names = new Set(here.map((h) => h.name));
-  for (const a of here) console.log(`${a.name}  ${a.createdAt}  ${a.bytes} bytes  ${a.records} record(s)  ${a.problem === null ? 'verified' : `DAMAGED: ${a.problem}`}  off-site: ${offsiteOk.has(a.name) ? 'verified' : 'no'}`);
-  for (const a of there.filter((t) => !names.has(t.name))) console.log(`${a.name}  ${a.createdAt}  ${a.bytes} bytes  ${a.records} record(s)  off-site only: ${a.problem === null ? 'verified' : `DAMAGED: ${a.problem}`}`);
+  const kind = (a: { parent: string | null }): string => (a.parent === null ? 'full' : `increment on ${a.parent}`);
+  for (const a of here) console.log(`${a.name}  ${a.createdAt}  ${kind(a)}  ${a.bytes} bytes  ${a.records} record(s)  ${a.problem === null ? 'verified' : `DAMAGED: ${a.problem}`}  off-site: ${offsiteOk.has(a.name) ? 'verified' : 'no'}`);
+  for (const a of there.filter((t) => !names.has(t.name))) console.log(`${a.name}  ${a.createdAt}  ${kind(a)}  ${a.bytes} bytes  ${a.records} record(s)  off-site only: ${a.problem === null ? 'verified' : `DAMAGED: ${a.problem}`}`);
   console.log(`${here.length} archive(s) in BACKUP_DIR ${c.backup.dir}${c.backup.offsiteDir === null ? '; no OFFSITE_DIR' : `, ${there.length} in OFFSITE_DIR ${c.backup.offsiteDir}`}`);
+}
+
+/** The archive and every base it adds to, read, oldest first; exits with one line when a base is missing. */
+async function lineage(c: Config, file: string, damaged: string): Promise<Member[]> {
+  const found = await lineageOf(file, [c.backup.dir, c.backup.offsiteDir]);
+  if ('problem' in found) {
+    console.log(`${damaged}${path.basename(file)}: ${found.problem}`);
+    process.exit(1);
+  }
+  return readMembers(found.files);
 }
 
 async function verify(c: Config, arg: string | undefined): Promise<void> {
   const file = archivePath(c, arg);
-  const checked = await checkArchive(readArchive(file), { backupKey: c.backup.key, trustedPublicKeyPem: trustedKey(c) });
-  if (!checked.ok) {
+  readable(file);
+  const members = await lineage(c, file, 'archive DAMAGED: ');
+  const checked = await checkLineage(members, { backupKey: c.backup.key, trustedPublicKeyPem: trustedKey(c) });
+  if ('problem' in checked) {
     // A wrong BACKUP_KEY is not damage: the archive may be fine, the key is not the one it was made with.
     console.log(`archive ${checked.wrongKey ? 'NOT OPENED' : 'DAMAGED'}: ${path.basename(file)}: ${checked.problem}`);
     process.exit(1);
   }
-  for (const n of checked.notes) console.log(`note: ${n}`);
-  const m = checked.parsed.manifest;
-  console.log(`archive intact: ${path.basename(file)}: ${checked.records} record(s) in ${m.chains.length} chain(s), ${m.files.length} file(s), signed by the exchange log key${checked.keys !== null ? ', keys open with BACKUP_KEY' : ''}`);
+  const newest = checked.checked[checked.checked.length - 1]!;
+  for (const n of newest.notes) console.log(`note: ${n}`);
+  const m = newest.parsed.manifest;
+  const bases = members.length > 1 ? ` with its ${members.length - 1} base archive(s) (${members.slice(0, -1).map((b) => b.name).join(', ')})` : '';
+  console.log(`archive intact: ${path.basename(file)}${bases}: ${checked.records} record(s) in ${m.chains.length} chain(s), ${m.files.length} file(s), signed by the exchange log key${newest.keys !== null ? ', keys open with BACKUP_KEY' : ''}`);
 }
 
 async function restore(c: Config, arg: string | undefined): Promise<void> {
   const file = archivePath(c, arg);
-  const r = await restoreBackup(readArchive(file), { target: sourceOf(c), backupKey: c.backup.key });
+  readable(file);
+  const members = await lineage(c, file, 'backup: ');
+  const r = await restoreBackup(members, { target: sourceOf(c), backupKey: c.backup.key });
   for (const n of r.notes) console.log(`note: ${n}`);
-  console.log(`restored ${path.basename(file)} into DATA_DIR ${c.dataDir}: ${r.records} record(s) in ${r.manifest.chains.length} chain(s), ${r.files} file(s); next: npm run audit -- verify, then start the exchange`);
+  const from = r.archives > 1 ? ` (with its ${r.archives - 1} base archive(s))` : '';
+  console.log(`restored ${path.basename(file)}${from} into DATA_DIR ${c.dataDir}: ${r.records} record(s) in ${r.manifest.chains.length} chain(s), ${r.files} file(s); next: npm run audit -- verify, then start the exchange`);
 }
 
 const [command, ...rest] = process.argv.slice(2);
@@ -161,6 +179,6 @@ try {
       fail(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
   }
 } catch (e) {
-  if (e instanceof BackupRefusedError || e instanceof BrokenChainError || e instanceof RestoreRefusedError || e instanceof OffsiteCopyError) fail(e.message);
+  if (e instanceof BackupRefusedError || e instanceof BackupBusyError || e instanceof BrokenChainError || e instanceof RestoreRefusedError || e instanceof OffsiteCopyError) fail(e.message);
   fail(`${(e as NodeJS.ErrnoException).code ?? 'failed'}: ${(e as Error).message}`);
 }

@@ -59,6 +59,10 @@ export interface BackupConfig {
   /** BACKUP_KEEP_DAILY / BACKUP_KEEP_MONTHLY: retention (default 7 daily, 12 monthly). */
   readonly keepDaily: number;
   readonly keepMonthly: number;
+  /** BACKUP_INTERVAL: a running gateway takes a backup this often (seconds); null = only by command. */
+  readonly intervalSeconds: number | null;
+  /** BACKUP_INCREMENTS: incremental archives made after each full one (default 0: every archive is full). */
+  readonly increments: number;
 }
 
 export class ConfigError extends Error {
@@ -241,12 +245,21 @@ function backupConfig(str: (name: string) => string | undefined, dataDir: string
   }
   const key = str('BACKUP_KEY') ?? null;
   if (key !== null && Buffer.byteLength(key) < 16) problems.push('BACKUP_KEY must be at least 16 bytes (a passphrase or random text kept apart from the backups)');
+  const rawInterval = str('BACKUP_INTERVAL');
+  let intervalSeconds: number | null = null;
+  if (rawInterval !== undefined) {
+    intervalSeconds = durationSeconds(rawInterval);
+    if (intervalSeconds === null) problems.push(`BACKUP_INTERVAL must look like 90s, 30m, 24h or 1d, got "${rawInterval}"`);
+    else if (key === null) problems.push('BACKUP_INTERVAL needs BACKUP_KEY: scheduled archives hold the keys sealed with it');
+  }
   return Object.freeze({
     dir,
     offsiteDir,
     key,
     keepDaily: intIn('BACKUP_KEEP_DAILY', str('BACKUP_KEEP_DAILY'), 7, 1, 3650, problems),
     keepMonthly: intIn('BACKUP_KEEP_MONTHLY', str('BACKUP_KEEP_MONTHLY'), 12, 0, 1200, problems),
+    intervalSeconds,
+    increments: intIn('BACKUP_INCREMENTS', str('BACKUP_INCREMENTS'), 0, 0, 1000, problems),
   });
 }
 

@@ -157,6 +157,11 @@ export interface LedgerEventData {
   'inconsistency.reported': { readonly report: InconsistencyReport };
   'inconsistency.answered': { readonly id: string; readonly status: 'RESOLVED' | 'REJECTED'; readonly answer: string };
   'totals.confirmed': { readonly year: number; readonly region: string };
+  /**
+   * A process claims the next backup (decided on the ledger, so two gateways never back up at
+   * once); `backup.created` or `backup.failed` from the same `by` ends the claim.
+   */
+  'backup.started': { readonly by: string };
   /** An archive was made (CONTRACT §9): its name and digest, the chain heads it holds, and whether its off-site copy verified. */
   'backup.created': {
     readonly archive: string;
@@ -164,7 +169,13 @@ export interface LedgerEventData {
     readonly bytes: number;
     readonly heads: readonly { readonly log: string; readonly chain: string; readonly seq: number }[];
     readonly offsite: boolean;
+    /** The process that made it (absent in events before the backup schedule). */
+    readonly by?: string;
+    /** The archive this one adds to (an incremental archive); null or absent: a full archive. */
+    readonly parent?: string | null;
   };
+  /** A claimed backup made no usable archive; `reason` is the one line the operator would see. */
+  'backup.failed': { readonly by: string; readonly reason: string };
   'complaint.filed': { readonly complaint: ComplaintTerms };
   'complaint.answered': { readonly id: string; readonly answer: string };
   'complaint.decided': { readonly id: string; readonly upheld: boolean; readonly reasons: string };

@@ -83,7 +83,9 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'inconsistency.reported':
     case 'inconsistency.answered':
     case 'totals.confirmed':
+    case 'backup.started':
     case 'backup.created':
+    case 'backup.failed':
     case 'complaint.filed':
     case 'complaint.answered':
     case 'complaint.decided':

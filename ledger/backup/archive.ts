@@ -1,4 +1,6 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Checkpoint } from '../log/witness.ts';
 import type { SealInfo } from './seal.ts';
 
@@ -35,6 +37,18 @@ export interface ChainEntry {
   readonly hash: string;
   /** The newest checkpoint that was on file when the copy began. */
   readonly witnessSeq: number;
+  /**
+   * Where the copy starts: an incremental archive holds the records after (from, fromHash), the
+   * head its parent holds; a full archive starts at 0 (absent in archives made before increments).
+   */
+  readonly from?: number;
+  readonly fromHash?: string;
+}
+
+/** The archive an incremental archive adds to: its id and the SHA-256 of the whole file. */
+export interface ParentRef {
+  readonly id: string;
+  readonly sha256: string;
 }
 
 export interface Manifest {
@@ -48,6 +62,8 @@ export interface Manifest {
   readonly files: readonly FileEntry[];
   /** How the keys file is sealed; null when the archive was made without keys. */
   readonly keys: SealInfo | null;
+  /** Null: a full archive. Otherwise an increment: restoring it needs the parent (and its parents). */
+  readonly parent: ParentRef | null;
 }
 
 export interface ArchiveFile {
@@ -68,8 +84,13 @@ export function sealChain(id: string): string {
   return `backup:${id}`;
 }
 
-export function encodeArchive(manifest: Manifest, seal: Checkpoint, bodies: readonly Buffer[]): Buffer {
-  return Buffer.concat([Buffer.from(`${MAGIC}\n${JSON.stringify(manifest)}\n${JSON.stringify(seal)}\n`), ...bodies]);
+/** The three header lines; the file bodies follow them. */
+export function archiveHeader(manifestText: string, seal: Checkpoint): Buffer {
+  return Buffer.from(`${MAGIC}\n${manifestText}\n${JSON.stringify(seal)}\n`);
+}
+
+export function fileName(id: string): string {
+  return `${id}${ARCHIVE_EXT}`;
 }
 
 export interface Parsed {
@@ -83,7 +104,16 @@ export interface Parsed {
 }
 
 /** Splits an archive into its parts, or says in one line why it is not an archive. */
-export function parseArchive(buf: Buffer): Parsed | string {
+export interface Header {
+  readonly manifestText: string;
+  readonly manifest: Manifest;
+  readonly seal: Checkpoint;
+  /** Where the first file body starts. */
+  readonly bodyStart: number;
+}
+
+/** The header lines of an archive (the start of it is enough), or why it is not an archive. */
+export function parseHeader(buf: Buffer): Header | string {
   const nl1 = buf.indexOf(0x0a);
   if (nl1 < 0 || buf.toString('utf8', 0, nl1) !== MAGIC) return 'not an exchange backup archive (first line is not "exchange-backup 1")';
   const nl2 = buf.indexOf(0x0a, nl1 + 1);
@@ -99,16 +129,53 @@ export function parseArchive(buf: Buffer): Parsed | string {
     return 'the archive header (manifest or seal) is damaged';
   }
   const files: unknown = manifest.files;
-  if (manifest.format !== 1 || !isFileList(files) || !Array.isArray(manifest.chains)) {
+  const parent: unknown = manifest.parent ?? null;
+  if (manifest.format !== 1 || !isFileList(files) || !Array.isArray(manifest.chains) || !(parent === null || isParent(parent))) {
     return 'the manifest is not a format-1 manifest';
   }
+  return { manifestText, manifest: { ...manifest, parent }, seal, bodyStart: nl3 + 1 };
+}
+
+/** Splits an archive into its parts, or says in one line why it is not an archive. */
+export function parseArchive(buf: Buffer): Parsed | string {
+  const header = parseHeader(buf);
+  if (typeof header === 'string') return header;
   const bodies: Buffer[] = [];
-  let at = nl3 + 1;
-  for (const f of files) {
+  let at = header.bodyStart;
+  for (const f of header.manifest.files) {
     bodies.push(buf.subarray(at, Math.min(buf.length, at + f.bytes)));
     at += f.bytes;
   }
-  return { manifestText, manifest, seal, bodies, trailing: buf.length - at };
+  return { manifestText: header.manifestText, manifest: header.manifest, seal: header.seal, bodies, trailing: buf.length - at };
+}
+
+/** Reads only as much of an archive file as its header takes. */
+export async function readHeader(file: string): Promise<Header | string> {
+  const fh = await open(file, 'r');
+  try {
+    let buf = Buffer.alloc(0);
+    for (let pos = 0; ; ) {
+      const chunk = Buffer.alloc(buf.length === 0 ? 65536 : buf.length);
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      buf = Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+      pos += bytesRead;
+      const h = parseHeader(buf);
+      if (typeof h !== 'string' || h !== 'the archive header is cut short' || bytesRead === 0) return h;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** SHA-256 of a whole file, read in chunks. */
+export async function fileSha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function isParent(v: unknown): v is ParentRef {
+  return typeof v === 'object' && v !== null && typeof (v as ParentRef).id === 'string' && typeof (v as ParentRef).sha256 === 'string';
 }
 
 function isFileList(v: unknown): v is readonly FileEntry[] {

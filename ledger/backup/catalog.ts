@@ -1,6 +1,6 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ARCHIVE_EXT, parseArchive } from './archive.ts';
+import { ARCHIVE_EXT, fileName, parseArchive, readHeader, sha256 } from './archive.ts';
 import { checkArchive } from './check.ts';
 import { toPrune, type RetentionRule } from './retention.ts';
 
@@ -12,8 +12,11 @@ export interface Listed {
   /** From the manifest; the file's time when the header is unreadable. */
   readonly createdAt: string;
   readonly records: number;
-  /** Why it does not verify, or null. */
+  /** Why it does not verify (for an increment: or its base is missing or damaged), or null. */
   readonly problem: string | null;
+  /** The archive id this one adds to (an increment), or null. */
+  readonly parent: string | null;
+  readonly id: string | null;
 }
 
 /** Every archive in `dir`, oldest first, each verified (without opening its keys). */
@@ -27,27 +30,49 @@ export async function listArchives(dir: string | null): Promise<Listed[]> {
     throw e;
   }
   const out: Listed[] = [];
+  const shaOf = new Map<string, string>();
   for (const name of names) {
     const file = path.join(dir, name);
     const buf = await readFile(file);
     const parsed = parseArchive(buf);
     const checked = await checkArchive(buf, { backupKey: null, trustedPublicKeyPem: null });
+    const manifest = typeof parsed === 'string' ? null : parsed.manifest;
+    if (manifest !== null) shaOf.set(manifest.id, sha256(buf));
     out.push({
       name,
       file,
       bytes: buf.length,
-      createdAt: typeof parsed === 'string' ? (await stat(file)).mtime.toISOString() : parsed.manifest.createdAt,
+      createdAt: manifest === null ? (await stat(file)).mtime.toISOString() : manifest.createdAt,
       records: checked.ok ? checked.records : 0,
       problem: checked.ok ? null : checked.problem,
+      parent: manifest?.parent?.id ?? null,
+      id: manifest?.id ?? null,
     });
   }
-  return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  // An increment is only as good as its bases: here, whole, and the very files it was made on.
+  const byId = new Map(out.filter((l) => l.id !== null).map((l) => [l.id!, l]));
+  const refs = new Map<string, string>();
+  for (const l of out) {
+    const parsed = l.parent === null ? null : await readHeader(l.file);
+    if (parsed !== null && typeof parsed !== 'string' && parsed.manifest.parent !== null) refs.set(l.name, parsed.manifest.parent.sha256);
+  }
+  const baseProblem = (l: Listed, depth: number): string | null => {
+    if (l.problem !== null) return l.problem;
+    if (l.parent === null || depth > 10_000) return null;
+    const p = byId.get(l.parent);
+    if (p === undefined) return `its base ${fileName(l.parent)} is missing`;
+    if (shaOf.get(l.parent) !== refs.get(l.name)) return `its base ${p.name} is not the archive it was made on`;
+    return baseProblem(p, depth + 1) === null ? null : `its base ${p.name} does not verify`;
+  };
+  const final = out.map((l) => ({ ...l, problem: baseProblem(l, 0) }));
+  return final.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 
 /** Applies retention to one directory; returns the names deleted. */
 export async function pruneArchives(dir: string | null, rule: RetentionRule): Promise<string[]> {
   const listed = await listArchives(dir);
-  const doomed = toPrune(listed.map((l) => ({ name: l.name, createdAt: l.createdAt, verified: l.problem === null })), rule);
+  const names = new Map(listed.filter((l) => l.id !== null).map((l) => [l.id!, l.name]));
+  const doomed = toPrune(listed.map((l) => ({ name: l.name, createdAt: l.createdAt, verified: l.problem === null, parent: l.parent === null ? null : (names.get(l.parent) ?? null) })), rule);
   for (const name of doomed) await rm(path.join(dir!, name), { force: true });
   return doomed;
 }

@@ -2,7 +2,8 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { LogReader } from '../log/log.ts';
 import { verifyChain } from '../log/verify.ts';
 import { checkpointValid, LOG_KEY_FILE, type Checkpoint } from '../log/witness.ts';
-import { parseArchive, safeRelative, sealChain, sha256, type Parsed } from './archive.ts';
+import { GENESIS, type ChainHead } from '../log/chain.ts';
+import { parseArchive, safeRelative, sealChain, sha256, type ChainEntry, type Parsed } from './archive.ts';
 import { memoryReader } from './memory-reader.ts';
 import { unpackKeys, unseal, WrongBackupKeyError } from './seal.ts';
 
@@ -45,9 +46,9 @@ export async function checkArchive(buf: Buffer, opts: CheckOptions): Promise<Che
 
   let records = 0;
   for (const c of manifest.chains) {
-    const problem = await chainProblem(parsed, c.log, c.chain, c.seq, c.hash);
+    const problem = await chainProblem(parsed, c);
     if (problem !== null) return bad(problem);
-    records += c.seq;
+    records += c.seq - (c.from ?? 0);
   }
 
   const notes: string[] = [];
@@ -92,17 +93,20 @@ export function chainParts(parsed: Parsed, log: string, chain: string): { reader
   return { reader: memoryReader(log, new Map([[chain, lines]])), checkpoints };
 }
 
-async function chainProblem(parsed: Parsed, log: string, chain: string, seq: number, hash: string): Promise<string | null> {
+/** Whether a chain's records in the archive link from where it starts to the head the manifest names. */
+async function chainProblem(parsed: Parsed, c: ChainEntry): Promise<string | null> {
+  const { log, chain, seq, hash } = c;
+  const start: ChainHead = { seq: c.from ?? 0, hash: c.fromHash ?? GENESIS };
   let parts;
   try {
     parts = chainParts(parsed, log, chain);
   } catch {
     return `witness/${log}/${encodeURIComponent(chain)}.jsonl: not checkpoint lines`;
   }
-  const v = await verifyChain(parts.reader, chain, parts.checkpoints, parsed.manifest.publicKeyPem);
+  const v = await verifyChain(parts.reader, chain, parts.checkpoints, parsed.manifest.publicKeyPem, start);
   if (v.bad !== null) return `${v.bad.where}: ${v.bad.why}`;
   if (v.head.seq !== seq || (seq > 0 && v.head.hash !== hash)) return `${log}/${encodeURIComponent(chain)}: ends at seq ${v.head.seq}, the manifest says ${seq}`;
-  const newest = parts.checkpoints.reduce((m, c) => Math.max(m, c.seq), 0);
-  if (seq > 0 && newest !== seq) return `witness/${log}/${encodeURIComponent(chain)}.jsonl: the copied head (seq ${seq}) has no signed checkpoint`;
+  const newest = parts.checkpoints.reduce((m, cp) => Math.max(m, cp.seq), 0);
+  if (seq > start.seq && newest !== seq) return `witness/${log}/${encodeURIComponent(chain)}.jsonl: the copied head (seq ${seq}) has no signed checkpoint`;
   return null;
 }

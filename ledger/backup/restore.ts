@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
+import { appendFile, readdir, rename, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest, Parsed } from './archive.ts';
-import { chainParts, checkArchive } from './check.ts';
+import { chainParts } from './check.ts';
+import { checkLineage, type Member } from './lineage.ts';
 import { redisPrefixInUse, writeRedisChains, type RestoredChain } from './redis-restore.ts';
 import { filesUnder, type BackupSource } from './sources.ts';
 
@@ -14,6 +15,8 @@ export interface Restored {
   readonly manifest: Manifest;
   readonly records: number;
   readonly files: number;
+  /** Archives restored from: 1 for a full archive, more for an increment and its bases. */
+  readonly archives: number;
   /** What the operator should know (policies left as they were, keys not in the archive). */
   readonly notes: readonly string[];
 }
@@ -35,37 +38,48 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
  * leaves DATA_DIR as it was. Policies go to POLICY_DIR when it is empty or missing; otherwise it
  * is left alone and the differences are noted (every policy revision is in the ledger anyway).
  */
-export async function restoreBackup(archive: Buffer, opts: { target: BackupSource; backupKey: string | null }): Promise<Restored> {
+export async function restoreBackup(members: readonly Member[], opts: { target: BackupSource; backupKey: string | null }): Promise<Restored> {
   const { target } = opts;
-  const checked = await checkArchive(archive, { backupKey: opts.backupKey, trustedPublicKeyPem: null });
-  if (!checked.ok) throw new RestoreRefusedError(checked.problem);
-  const { manifest, bodies } = checked.parsed;
-  if (manifest.keys !== null && checked.keys === null) throw new RestoreRefusedError('BACKUP_KEY is not set: the keys in this archive are sealed with it, and the exchange cannot continue its chains without them');
+  const lineage = await checkLineage(members, { backupKey: opts.backupKey, trustedPublicKeyPem: null });
+  if ('problem' in lineage) throw new RestoreRefusedError(lineage.problem);
+  const newest = lineage.checked[lineage.checked.length - 1]!;
+  const { manifest, bodies } = newest.parsed;
+  if (manifest.keys !== null && newest.keys === null) throw new RestoreRefusedError('BACKUP_KEY is not set: the keys in this archive are sealed with it, and the exchange cannot continue its chains without them');
   if (!(await isEmptyOrMissing(target.dataDir))) throw new RestoreRefusedError(`DATA_DIR ${target.dataDir} is not empty: restore only into an empty DATA_DIR (move the old one aside first)`);
   if (target.redisUrl !== null && (await redisPrefixInUse(target.redisUrl, target.redisPrefix))) {
     throw new RestoreRefusedError(`Redis already holds keys under the prefix "${target.redisPrefix}": restore only into an empty prefix (choose a new REDIS_PREFIX, or delete those keys first)`);
   }
 
-  const notes: string[] = [...checked.notes];
+  const notes: string[] = [...newest.notes];
   const staging = `${target.dataDir}.restoring-${randomBytes(4).toString('hex')}`;
   const policyStaging = `${target.policyDir}.restoring-${randomBytes(4).toString('hex')}`;
   const writePolicies = await isEmptyOrMissing(target.policyDir);
-  let written = 0;
+  const written = new Set<string>();
   try {
-    for (const [i, f] of manifest.files.entries()) {
-      if ((f.kind === 'segment' && target.redisUrl === null) || f.kind === 'witness') await put(path.join(staging, f.path), bodies[i]!, 0o644);
-      else if (f.kind === 'policy' && writePolicies) await put(path.join(policyStaging, f.path), bodies[i]!, 0o644);
-      else continue;
-      written++;
+    // Oldest first: an increment's part of a segment or witness follows its parent's part.
+    for (const c of lineage.checked) {
+      for (const [i, f] of c.parsed.manifest.files.entries()) {
+        if ((f.kind === 'segment' && target.redisUrl === null) || f.kind === 'witness') {
+          await put(path.join(staging, f.path), c.parsed.bodies[i]!, 0o644, true);
+          written.add(f.path);
+        }
+      }
     }
-    for (const [name, body] of checked.keys ?? []) {
-      await put(path.join(staging, 'keys', name), body, 0o600);
-      written++;
+    for (const [i, f] of manifest.files.entries()) {
+      if (f.kind === 'policy' && writePolicies) {
+        await put(path.join(policyStaging, f.path), bodies[i]!, 0o644, false);
+        written.add(`policy:${f.path}`);
+      }
+    }
+    for (const [name, body] of newest.keys ?? []) {
+      await put(path.join(staging, 'keys', name), body, 0o600, false);
+      written.add(`keys/${name}`);
     }
     if (!writePolicies) notes.push(...(await policyDifferences(target.policyDir, manifest, bodies)));
     if (target.redisUrl !== null) {
-      await writeRedisChains(target.redisUrl, target.redisPrefix, await chainsOf(checked.parsed));
-      written += manifest.chains.length;
+      const chains = await chainsOf(lineage.checked.map((c) => c.parsed));
+      await writeRedisChains(target.redisUrl, target.redisPrefix, chains);
+      for (const c of chains) written.add(`redis:${c.log}/${c.chain}`);
     }
     await rmdir(target.dataDir).catch(() => undefined);
     await rename(staging, target.dataDir);
@@ -77,21 +91,30 @@ export async function restoreBackup(archive: Buffer, opts: { target: BackupSourc
     await rm(staging, { recursive: true, force: true });
     await rm(policyStaging, { recursive: true, force: true });
   }
-  return { manifest, records: checked.records, files: written, notes };
+  return { manifest, records: lineage.records, files: written.size, archives: members.length, notes };
 }
 
-async function chainsOf(parsed: Parsed): Promise<RestoredChain[]> {
-  const out: RestoredChain[] = [];
-  for (const c of parsed.manifest.chains) {
-    const records = await chainParts(parsed, c.log, c.chain).reader.read(c.chain, 0, Number.MAX_SAFE_INTEGER);
-    out.push({ log: c.log, chain: c.chain, lines: records.map((r) => r.line), seq: c.seq, hash: c.hash });
+/** Each chain's records across the lineage, in order, with the head the newest archive holding it names. */
+async function chainsOf(lineage: readonly Parsed[]): Promise<RestoredChain[]> {
+  const out = new Map<string, { log: string; chain: string; lines: string[]; seq: number; hash: string }>();
+  for (const parsed of lineage) {
+    for (const c of parsed.manifest.chains) {
+      const key = `${c.log}/${c.chain}`;
+      const entry = out.get(key) ?? { log: c.log, chain: c.chain, lines: [], seq: 0, hash: '' };
+      const records = await chainParts(parsed, c.log, c.chain).reader.read(c.chain, c.from ?? 0, Number.MAX_SAFE_INTEGER);
+      entry.lines.push(...records.map((r) => r.line));
+      entry.seq = c.seq;
+      entry.hash = c.hash;
+      out.set(key, entry);
+    }
   }
-  return out;
+  return [...out.values()];
 }
 
-async function put(file: string, body: Buffer, mode: number): Promise<void> {
+async function put(file: string, body: Buffer, mode: number, append: boolean): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, body, { mode });
+  if (append) await appendFile(file, body, { mode });
+  else await writeFile(file, body, { mode });
 }
 
 async function policyDifferences(policyDir: string, manifest: Manifest, bodies: readonly Buffer[]): Promise<string[]> {

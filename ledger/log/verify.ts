@@ -35,7 +35,8 @@ export async function verifyLog(reader: LogReader, opts: { dataDir: string; publ
   return { ok: true, records, chains: chains.length, firstBad: null, notes: opts.notes ?? [] };
 }
 
-export async function verifyChain(reader: LogReader, chain: string, checkpoints: readonly Checkpoint[], publicKeyPem: string | null): Promise<{ records: number; head: ChainHead; bad: BadRecord | null }> {
+/** Checks one chain; `start` is the head the records follow (EMPTY_HEAD: the whole chain; an archive's increment: its parent's head). */
+export async function verifyChain(reader: LogReader, chain: string, checkpoints: readonly Checkpoint[], publicKeyPem: string | null, start: ChainHead = EMPTY_HEAD): Promise<{ records: number; head: ChainHead; bad: BadRecord | null }> {
   const signed = new Map<number, Checkpoint>();
   for (const c of checkpoints) {
     if (publicKeyPem !== null && !checkpointValid(c, publicKeyPem)) {
@@ -43,7 +44,7 @@ export async function verifyChain(reader: LogReader, chain: string, checkpoints:
     }
     signed.set(c.seq, c);
   }
-  let head: ChainHead = EMPTY_HEAD;
+  let head: ChainHead = start;
   let count = 0;
   for (;;) {
     const batch = await reader.read(chain, head.seq, 10_000);

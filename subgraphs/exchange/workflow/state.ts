@@ -113,7 +113,9 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'inconsistency.reported':
     case 'inconsistency.answered':
     case 'totals.confirmed':
+    case 'backup.started':
     case 'backup.created':
+    case 'backup.failed':
     case 'complaint.filed':
     case 'complaint.answered':
     case 'complaint.decided':
