@@ -1,3 +1,5 @@
+import type { BackupHealth } from '../ledger/backup/schedule.ts';
+
 export interface SubgraphReachability {
   readonly reachable: boolean;
   readonly ms: number;
@@ -8,20 +10,25 @@ export interface SubgraphReachability {
 /** What /health reports (CONTRACT §6): 200 only when nothing is listed in `degraded`. */
 export interface Health {
   readonly status: 'ok' | 'degraded';
-  /** What is wrong: 'subgraphs' (one or more unreachable), 'audit' (the store refuses writes). */
-  readonly degraded: readonly ('subgraphs' | 'audit')[];
+  /**
+   * What is wrong: 'subgraphs' (one or more unreachable), 'audit' (the store refuses writes),
+   * 'backup' (with BACKUP_INTERVAL: the last good backup is older than twice the interval).
+   */
+  readonly degraded: readonly ('subgraphs' | 'audit' | 'backup')[];
   readonly subgraphs: Record<string, SubgraphReachability>;
   readonly audit: { readonly store: string; readonly writable: boolean };
+  readonly backup?: BackupHealth;
 }
 
 const TIMEOUT_MS = 1000;
 
 /** The overall verdict from its parts; pure. */
-export function healthVerdict(subgraphs: Record<string, SubgraphReachability>, audit: Health['audit']): Health {
-  const degraded: ('subgraphs' | 'audit')[] = [];
+export function healthVerdict(subgraphs: Record<string, SubgraphReachability>, audit: Health['audit'], backup?: BackupHealth): Health {
+  const degraded: ('subgraphs' | 'audit' | 'backup')[] = [];
   if (Object.values(subgraphs).some((r) => !r.reachable)) degraded.push('subgraphs');
   if (!audit.writable) degraded.push('audit');
-  return { status: degraded.length === 0 ? 'ok' : 'degraded', degraded, subgraphs, audit };
+  if (backup?.stale === true) degraded.push('backup');
+  return { status: degraded.length === 0 ? 'ok' : 'degraded', degraded, subgraphs, audit, ...(backup === undefined ? {} : { backup }) };
 }
 
 /**

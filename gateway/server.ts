@@ -21,6 +21,8 @@ import { gatewaySigningKey } from './identity/gateway-keys.ts';
 import { checkVariables, operationProblem, planArgumentChecks, variableProblem, type ArgumentPlan } from './arguments.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import { startArchiving } from '../ledger/archive/start.ts';
+import { backupHealth, startBackupSchedule, type BackupSchedule } from '../ledger/backup/schedule.ts';
+import { watchBackups } from '../ledger/backup/state.ts';
 import type { Config } from './config.ts';
 import { errorBody, exchangeError, isPublicCode } from '../common/errors.ts';
 import { governedGateway, noteRepresentations, type GatewayContext } from './governed.ts';
@@ -149,7 +151,7 @@ export interface GatewayOptions {
    * deployment always gets the store its configuration names.
    */
   readonly auditStore?: AuditStore;
-  /** The rate limiter's clock (ms since the epoch); tests move it instead of waiting. */
+  /** The clock of the rate limiter and the backup schedule (ms since the epoch); tests move it instead of waiting. */
   readonly clock?: () => number;
   /** Build the console's and explorer's bundles at start rather than on the first page load. */
   readonly buildWebAtStart?: boolean;
@@ -179,6 +181,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // One ledger for this gateway: the policy follows its grants and records its revisions in it.
   const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: { info: (l) => log.info(l), warn: (l) => log.warn(l) } });
   const revisions = revisionRecorder(ledger, instance, (l) => log.warn(l));
+  const now = opts.clock ?? Date.now;
+  const startedAt = now();
+  const backups = watchBackups(ledger);
   let policy: SharingPolicy;
   try {
     policy = await openSharingPolicy({
@@ -253,6 +258,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (opts.buildWebAtStart === true) web.warm();
 
   const limiter = config.rateLimitPerMinute === null ? null : rateLimiter(config.rateLimitPerMinute, opts.clock);
+  let schedule: BackupSchedule | null = null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = requestIdOf(req.headers['x-request-id']);
@@ -273,7 +279,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     if (path === '/health' && req.method === 'GET') {
       const probe = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
       const [reachability, overdue] = await Promise.all([subgraphReachability(subgraphUrls, probe), overdueDatasets(subgraphUrls.get('exchange'), probe('exchange'))]);
-      const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() });
+      const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() }, backupHealth(backups.state, config.backup.intervalSeconds, now(), startedAt, schedule?.running() ?? false));
       sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
       return;
     }
@@ -349,6 +355,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Behind the durable log, never in front of it: nothing on a request path waits for PostgreSQL.
   const archive = config.archiveUrl === null ? null : startArchiving({ archiveUrl: config.archiveUrl, dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: log });
+  // Any gateway with BACKUP_INTERVAL takes part; the claim on the ledger lets one back up at a time.
+  schedule =
+    config.backup.intervalSeconds === null
+      ? null
+      : startBackupSchedule({ ledger, watch: backups, source: { dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }, settings: config.backup, intervalMs: config.backup.intervalSeconds * 1000, by: instance, now, sink: log });
   return {
     url: `http://${host}:${port}/graphql`,
     port,
@@ -359,6 +370,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+      await schedule?.stop();
+      backups.stop();
       await policy.close();
       await revisions.drain();
       await ledger.close();
