@@ -68,7 +68,8 @@ export interface BackupHealth {
   /** BACKUP_INTERVAL in seconds; null: this gateway takes none (backups by command only). */
   readonly intervalSeconds: number | null;
   readonly lastGood: { readonly at: string; readonly archive: string; readonly ageSeconds: number } | null;
-  readonly lastFailure: { readonly at: string; readonly reason: string } | null;
+  /** When the newest failure since the last good backup was (the reason is in the gateway log and the ledger). */
+  readonly lastFailure: { readonly at: string } | null;
   readonly running: boolean;
   /** Older than twice the interval (or none in twice the interval since this gateway started). */
   readonly stale: boolean;
@@ -79,6 +80,6 @@ export function backupHealth(state: BackupState, intervalSeconds: number | null,
   const age = last === null ? null : Math.max(0, Math.floor((now - Date.parse(last.at)) / 1000));
   const limitMs = intervalSeconds === null ? null : 2 * intervalSeconds * 1000;
   const stale = limitMs !== null && (last === null ? now - startedAt > limitMs : now - Date.parse(last.at) > limitMs);
-  const failure = state.lastFailure !== null && (last === null || state.lastFailure.at > last.at) ? { at: state.lastFailure.at, reason: state.lastFailure.reason } : null;
+  const failure = state.lastFailure !== null && (last === null || state.lastFailure.at > last.at) ? { at: state.lastFailure.at } : null;
   return { intervalSeconds, lastGood: last === null ? null : { at: last.at, archive: last.archive, ageSeconds: age! }, lastFailure: failure, running, stale };
 }

@@ -126,7 +126,7 @@ describe('incremental backups: a base and the segments added since', () => {
     };
     const flipLastByte = (file: string, before: number): void => {
       const b = readFileSync(file);
-      b[b.length - before] ^= 0x01;
+      b[b.length - before] = b[b.length - before]! ^ 0x01;
       writeFileSync(file, b);
     };
     // An empty BACKUP_DIR, so only the copies in damagedDir are found.
@@ -138,7 +138,8 @@ describe('incremental backups: a base and the segments added since', () => {
       const seg = files.find((f) => f.kind === 'segment')!;
       const b = readFileSync(inc);
       // The first body starts where the listed bytes end, counted from the end.
-      b[b.length - files.reduce((n, f) => n + f.bytes, 0) + 10] ^= 0x01;
+      const at = b.length - files.reduce((n, f) => n + f.bytes, 0) + 10;
+      b[at] = b[at]! ^ 0x01;
       writeFileSync(inc, b);
       const v = await backupCli(['verify', inc], aside());
       expect(linesOf(v)).toEqual([`archive DAMAGED: ${path.basename(inc)}: ${seg.path}: SHA-256 does not match the manifest (the file is damaged)`]);
