@@ -10,6 +10,7 @@ import { loadConfig } from '../gateway/config.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { signToken } from '../gateway/identity/token.ts';
 import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
+import { backupAndRestore, BENCH_BACKUP_KEY, type Throughput } from './backup.ts';
 import type { MicroResult } from './micro.ts';
 
 /**
@@ -19,6 +20,7 @@ import type { MicroResult } from './micro.ts';
  * with each gateway's CPU time per request. Prints a table and writes bench/results.json.
  *   npm run bench [-- --rounds 3 --duration 10 --quick --profile <dir>]
  *   npm run bench -- soak [--minutes 10]      the governed gateway's RSS under load
+ *   npm run bench -- backup [--rounds 3]      backup and restore throughput, req/s with backups running vs without
  */
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -191,6 +193,7 @@ async function main(): Promise<void> {
   const redisPrefix = `bench:${process.pid}:`;
   const profileArgs = args.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
   let ratios: Targets | null;
+  let backup: BackupFigures | null = null;
   try {
     // On a 2-core machine shared with other work one run is at the mercy of the neighbours: the
     // gateways start once, each in its own process, and take turns ROUNDS times; medians count,
@@ -243,6 +246,7 @@ async function main(): Promise<void> {
       await run('governed', { INSTANCE_ID: 'bench-redis', REDIS_URL, REDIS_PREFIX: redisPrefix }, async (url) => {
         results.push(await load('3 governed, Redis audit and grants', url, JOINED, tax));
       });
+      backup = await backupScenario(urlEnv, tax, results);
     }
   } finally {
     for (const c of children) await stopProcess(c);
@@ -253,12 +257,12 @@ async function main(): Promise<void> {
   }
 
   if (args.quick === true) {
-    report(results, null, ratios);
+    report(results, null, ratios, null);
     rmSync(tmp, { recursive: true, force: true });
     return;
   }
   const micro = (await startProcess('micro', baseEnv)).info as unknown as MicroResult;
-  report(results, micro, ratios);
+  report(results, micro, ratios, backup);
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -276,7 +280,45 @@ function find(results: readonly LoadResult[], prefix: string): LoadResult {
   return r;
 }
 
-function report(results: LoadResult[], micro: MicroResult | null, ratios: Targets | null): void {
+interface BackupFigures {
+  readonly alone: { readonly backup: Throughput; readonly restore: Throughput };
+  readonly underLoad: Throughput & { readonly archives: number };
+  readonly withVsWithout: Ratio;
+}
+
+/**
+ * Backups: a full archive of the bench's DATA_DIR (the access log every scenario above wrote) and
+ * its restore, timed with nothing else running; then the governed gateway under the joined query,
+ * alternately without and with backups running back to back inside its process (ROUNDS each).
+ */
+async function backupScenario(urlEnv: Record<string, string>, headers: Record<string, string>, results: LoadResult[]): Promise<BackupFigures> {
+  const source = { dataDir: baseEnv['DATA_DIR']!, policyDir: baseEnv['POLICY_DIR']!, redisUrl: null, redisPrefix: 'exchange:' };
+  const gw = await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file', BACKUP_KEY: BENCH_BACKUP_KEY, BACKUP_DIR: path.join(tmp, 'backups') });
+  const without: LoadResult[] = [];
+  const during: LoadResult[] = [];
+  let underLoad: (Throughput & { archives: number }) | null = null;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      without.push(await load('7a governed, no backup running', gw.info['url'] as string, JOINED, headers, { gateway: gw.child }));
+      gw.child.send('backups-start');
+      during.push(await load('7b governed, backups running in the gateway', gw.info['url'] as string, JOINED, headers, { gateway: gw.child }));
+      const stopped = new Promise<Throughput & { archives: number }>((resolve) => gw.child.once('message', (m: { backups: Throughput & { archives: number } }) => resolve(m.backups)));
+      gw.child.send('backups-stop');
+      underLoad = await stopped;
+      process.stderr.write(`bench: round ${round + 1}/${ROUNDS} backup: without ${without.at(-1)!.requestsPerSecond} req/s, during ${during.at(-1)!.requestsPerSecond} req/s, ${underLoad.archives} archive(s) at ${underLoad.megabytesPerSecond.toFixed(1)} MB/s\n`);
+    }
+  } finally {
+    await stopProcess(gw.child);
+  }
+  // After the rounds, so that the log holds what they wrote too.
+  const alone = await backupAndRestore(source, path.join(tmp, 'backup-alone'));
+  process.stderr.write(`bench: backup alone ${alone.backup.megabytesPerSecond.toFixed(1)} MB/s, restore ${alone.restore.megabytesPerSecond.toFixed(1)} MB/s (${alone.backup.records} records)\n`);
+  results.push(medianOf('7a governed, no backup running', without));
+  results.push(medianOf('7b governed, backups running in the gateway', during));
+  return { alone, underLoad: underLoad!, withVsWithout: ratioOf(during, without, (r) => r.requestsPerSecond) };
+}
+
+function report(results: LoadResult[], micro: MicroResult | null, ratios: Targets | null, backup: BackupFigures | null): void {
   const targets: { what: string; figure: string; pass: boolean; target: string }[] = [];
   if (ratios !== null) {
     const governed = find(results, '2 governed');
@@ -310,6 +352,15 @@ function report(results: LoadResult[], micro: MicroResult | null, ratios: Target
       { what: 'durable ledger events/s, Redis (64 recorders)', figure: micro.ledger.redisEventsPerSecond === null ? 'no Redis' : Math.round(micro.ledger.redisEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
     );
   }
+  if (backup !== null) {
+    const t = (x: Throughput): string => `${x.megabytesPerSecond.toFixed(1)} MB/s, ${Math.round(x.recordsPerSecond).toLocaleString('en')} records/s (${(x.bytes / 1e6).toFixed(1)} MB, ${x.records.toLocaleString('en')} records)`;
+    targets.push(
+      { what: 'full backup alone', figure: t(backup.alone.backup), pass: true, target: '(reported)' },
+      { what: 'restore alone', figure: t(backup.alone.restore), pass: true, target: '(reported)' },
+      { what: 'backups inside the gateway under load (last round)', figure: `${backup.underLoad.archives} archive(s), ${t(backup.underLoad)}`, pass: true, target: '(reported)' },
+      { what: 'gateway req/s with backups running / without', figure: showRatio(backup.withVsWithout), pass: true, target: '(reported)' },
+    );
+  }
   console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternated rounds for the joined query (medians)\n`);
   console.log('| scenario | req/s | req/s per round | p50 ms | p99 ms | CPU \u00b5s/req | errors | non-2xx |');
   console.log('|---|---:|---|---:|---:|---:|---:|---:|');
@@ -323,9 +374,32 @@ function report(results: LoadResult[], micro: MicroResult | null, ratios: Target
   } catch {
     // not a git checkout
   }
-  const out = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, commit, connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, scenarios: results, ratios, micro, targets };
+  const out = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, commit, connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, scenarios: results, ratios, micro, backup, targets };
   writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwrote bench/results.json');
+}
+
+/** npm run bench -- backup: the backup scenario alone (its figures printed, results.json left as it is). */
+async function backupOnly(): Promise<void> {
+  const config = loadConfig(baseEnv);
+  const key = verificationKey(config);
+  const tax = { authorization: `Bearer ${signToken(key, { agency: 'tax', ttlSeconds: 3600, sub: 'bench' }, { issuer: config.jwtIssuer, audience: config.jwtAudience })}`, 'x-purpose': 'tax-collection' };
+  const sub = await startProcess('subgraphs', baseEnv);
+  const urlEnv: Record<string, string> = {};
+  for (const [name, url] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = url;
+  const results: LoadResult[] = [];
+  try {
+    const b = await backupScenario(urlEnv, tax, results);
+    const t = (x: Throughput): string => `${x.megabytesPerSecond.toFixed(1)} MB/s, ${Math.round(x.recordsPerSecond).toLocaleString('en')} records/s (${(x.bytes / 1e6).toFixed(1)} MB, ${x.records.toLocaleString('en')} records, ${x.seconds.toFixed(2)} s)`;
+    console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternated rounds\n`);
+    console.log('| scenario | req/s | req/s per round | p50 ms | p99 ms | CPU \u00b5s/req |');
+    console.log('|---|---:|---|---:|---:|---:|');
+    for (const r of results) console.log(`| ${r.scenario} | ${r.requestsPerSecond} | ${r.runs?.join(', ') ?? ''} | ${r.p50} | ${r.p99} | ${r.cpuMicrosPerRequest ?? ''} |`);
+    console.log(`\nfull backup alone: ${t(b.alone.backup)}\nrestore alone: ${t(b.alone.restore)}\nbackups in the gateway under load (last round): ${b.underLoad.archives} archive(s), ${t(b.underLoad)}\ngateway req/s with backups running / without: ${showRatio(b.withVsWithout)}`);
+  } finally {
+    for (const c of children) await stopProcess(c);
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -386,7 +460,7 @@ async function soak(): Promise<void> {
   console.log(`samples (MiB): ${samples.map((s) => s.rssMiB).join(', ')}`);
 }
 
-(MODE === 'soak' ? soak() : main()).catch(async (e: unknown) => {
+(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : main()).catch(async (e: unknown) => {
   console.error(`bench: ${(e as Error).message}`);
   for (const c of children) await stopProcess(c);
   process.exit(1);

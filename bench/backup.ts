@@ -1,0 +1,73 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { createBackup } from '../ledger/backup/create.ts';
+import { readMembers } from '../ledger/backup/lineage.ts';
+import { restoreBackup } from '../ledger/backup/restore.ts';
+import { runBackup } from '../ledger/backup/run.ts';
+import type { BackupSource } from '../ledger/backup/sources.ts';
+import { watchBackups } from '../ledger/backup/state.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+
+export const BENCH_BACKUP_KEY = 'bench backup key, not a secret';
+
+export interface Throughput {
+  readonly bytes: number;
+  readonly records: number;
+  readonly seconds: number;
+  readonly megabytesPerSecond: number;
+  readonly recordsPerSecond: number;
+}
+
+function throughput(bytes: number, records: number, seconds: number): Throughput {
+  return { bytes, records, seconds, megabytesPerSecond: bytes / 1e6 / seconds, recordsPerSecond: records / seconds };
+}
+
+/** One full archive of `source` and its restore into an empty directory, each timed, with nothing else running. */
+export async function backupAndRestore(source: BackupSource, dir: string): Promise<{ backup: Throughput; restore: Throughput }> {
+  const started = performance.now();
+  const created = await createBackup({ source, backupDir: path.join(dir, 'archives'), backupKey: BENCH_BACKUP_KEY, mode: 'full' });
+  const backup = throughput(created.bytes, created.records, (performance.now() - started) / 1000);
+  const target = { ...source, dataDir: path.join(dir, 'restored'), policyDir: path.join(dir, 'restored-policies') };
+  const t0 = performance.now();
+  const restored = await restoreBackup(await readMembers([created.file]), { target, backupKey: BENCH_BACKUP_KEY });
+  const restore = throughput(created.bytes, restored.records, (performance.now() - t0) / 1000);
+  rmSync(dir, { recursive: true, force: true });
+  return { backup, restore };
+}
+
+/**
+ * Backups one after another inside a running gateway's process (as BACKUP_INTERVAL runs them,
+ * without the wait between): started and stopped by the bench around a load window.
+ */
+export function backupLoop(ledger: Ledger, source: BackupSource, dir: string): { stop: () => Promise<Throughput & { archives: number }> } {
+  const watch = watchBackups(ledger);
+  let running = true;
+  let archives = 0;
+  let bytes = 0;
+  let records = 0;
+  const started = performance.now();
+  const loop = (async () => {
+    while (running) {
+      const ran = await runBackup({
+        source,
+        settings: { dir, offsiteDir: null, key: BENCH_BACKUP_KEY, keepDaily: 1, keepMonthly: 0, increments: 0 },
+        ledger,
+        watch,
+        claim: { by: 'bench', now: Date.now, due: null },
+        mode: 'full',
+        say: () => undefined,
+      });
+      archives++;
+      bytes += ran.created.bytes;
+      records += ran.created.records;
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      watch.stop();
+      return { ...throughput(bytes, records, (performance.now() - started) / 1000), archives };
+    },
+  };
+}
