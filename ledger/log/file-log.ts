@@ -358,6 +358,44 @@ async function lastWholeEnd(fh: FileHandle, size: number): Promise<number> {
   return 0;
 }
 
+/** The seq of a segment's first record (infinity when empty), or null when its first line is not a whole chained record. */
+async function firstSeq(file: string): Promise<number | null> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    // An empty segment (just made by a rotation) holds nothing yet: it starts after everything before it.
+    if (bytesRead === 0) return Number.POSITIVE_INFINITY;
+    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+    return nl < 0 ? null : (tailOf(buf.toString('utf8', 0, nl))?.seq ?? null);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Where a read of the records after `after` starts without a cursor: the last segment whose first
+ * record is at or before after + 1 (segments hold ascending seqs), found by bisection on each
+ * segment's first line, so reading the end of a long chain (an incremental backup, a follower
+ * resuming) does not read it from the start. Null (read from the first segment) when a first line
+ * cannot be read as a record.
+ */
+async function seekSegment(dir: string, segments: readonly string[], after: number): Promise<{ segment: string; offset: number; seq: number; lineNo: number } | null> {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found: { segment: string; seq: number } | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const seq = await firstSeq(path.join(dir, segments[mid]!)).catch(() => null);
+    if (seq === null) return null;
+    if (seq <= after + 1) {
+      found = { segment: segments[mid]!, seq: seq - 1 };
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found === null ? null : { segment: found.segment, offset: 0, seq: found.seq, lineNo: 0 };
+}
+
 /**
  * Reads chains of a file log. Each chain keeps a cursor (segment, byte offset, seq), so a
  * follower that reads on from where it stopped touches only the new bytes.
@@ -380,7 +418,7 @@ export function fileLogReader(dataDir: string, log: string, opts: { pollMs?: num
       const dir = chainDir(dataDir, log, chain);
       const segments = await segmentsOf(dir);
       let cur: { segment: string; offset: number; seq: number; lineNo: number } | undefined = cursors.get(chain);
-      if (cur === undefined || cur.seq !== after || !segments.includes(cur.segment)) cur = { segment: segments[0] ?? '', offset: 0, seq: 0, lineNo: 0 };
+      if (cur === undefined || cur.seq !== after || !segments.includes(cur.segment)) cur = (after > 0 ? await seekSegment(dir, segments, after) : null) ?? { segment: segments[0] ?? '', offset: 0, seq: 0, lineNo: 0 };
       const out: LogRecord[] = [];
       for (let i = segments.indexOf(cur.segment); i >= 0 && i < segments.length && out.length < limit; i++) {
         const name = segments[i]!;

@@ -6,7 +6,7 @@ import { parseArchive, type Manifest } from '../../ledger/backup/archive.ts';
 import { createBackup, type Created } from '../../ledger/backup/create.ts';
 import { toPrune } from '../../ledger/backup/retention.ts';
 import { verifyLedger } from '../../ledger/ledger.ts';
-import { openFileLog } from '../../ledger/log/file-log.ts';
+import { fileLogReader, openFileLog } from '../../ledger/log/file-log.ts';
 import type { LogWriter } from '../../ledger/log/log.ts';
 import { verifyFileAudit } from '../helpers/audit.ts';
 import { ROOT } from '../helpers/root.ts';
@@ -86,6 +86,17 @@ describe('incremental backups: a base and the segments added since', () => {
     expect(increment.bytes).toBeLessThan(base.bytes);
   });
 
+  it('reads the records after a head without reading the log from its start: the same records, where they are stored', async () => {
+    const fromStart = fileLogReader(dataDir, 'audit');
+    const all = await fromStart.read('gw-1', 0, 1000);
+    await fromStart.close();
+    for (const after of [0, 1, 399, 450, 499, 500]) {
+      const fresh = fileLogReader(dataDir, 'audit');
+      expect(await fresh.read('gw-1', after, 20)).toEqual(all.filter((r) => r.seq > after).slice(0, 20));
+      await fresh.close();
+    }
+  });
+
   it('makes the next increment on the previous one, and a full archive when asked', async () => {
     const auto = await createBackup({ source, backupDir: path.join(tmp, 'auto'), backupKey: KEY, increments: 1 });
     expect(auto.manifest.parent).toBeNull();
@@ -111,6 +122,18 @@ describe('incremental backups: a base and the segments added since', () => {
     expect(segmentsOnDisk(target)).toEqual(segmentsOnDisk(dataDir));
     expect(await verifyFileAudit(target)).toMatchObject({ ok: true, records: 500 });
     expect(await verifyLedger({ dataDir: target, redisUrl: null })).toMatchObject({ ok: true, records: 25 });
+  });
+
+  it('refuses an increment when the live log no longer holds the head its parent archive ends at', async () => {
+    const behind = path.join(tmp, 'behind');
+    const r = await backupCli(['restore', base.file], env({ DATA_DIR: path.join(behind, 'data'), POLICY_DIR: path.join(behind, 'policies') }));
+    expect(r.status, linesOf(r).join('\n')).toBe(0);
+    mkdirSync(path.join(behind, 'backups'));
+    copyFileSync(increment.file, path.join(behind, 'backups', path.basename(increment.file)));
+    const restoredSource = { ...source, dataDir: path.join(behind, 'data') };
+    await expect(createBackup({ source: restoredSource, backupDir: path.join(behind, 'backups'), backupKey: KEY, mode: 'incremental' })).rejects.toThrow(
+      'audit chain gw-1 no longer holds record 500 as the last archive has it: an increment cannot follow it (make a full backup with --full, and run audit -- verify)',
+    );
   });
 
   describe('damage in either archive fails verify and restore with one line, writing nothing', () => {

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupHealth } from '../../ledger/backup/schedule.ts';
-import { emptyBackupState, foldBackup } from '../../ledger/backup/state.ts';
+import { BackupBusyError, claimBackup, emptyBackupState, foldBackup, watchBackups } from '../../ledger/backup/state.ts';
 import type { Recorded } from '../../ledger/events.ts';
 import { openLedger, type Ledger } from '../../ledger/ledger.ts';
+import { ROOT } from '../helpers/root.ts';
 import { startExchange } from '../helpers/exchange.ts';
+import { backupCli, linesOf } from './cli.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-backup-schedule-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -129,5 +131,34 @@ describe('the backup verdict on /health, by the clock', () => {
 
   it('is never stale without BACKUP_INTERVAL', () => {
     expect(backupHealth(state, null, at('2027-01-01T00:00:00Z'), at('2026-01-01T00:00:00Z'), false)).toMatchObject({ intervalSeconds: null, stale: false, lastGood: { ageSeconds: 26438400 } });
+  });
+});
+
+describe('one backup at a time, whoever starts it', () => {
+  it('refuses the backup command while a claim is live, naming who holds it', async () => {
+    const dataDir = path.join(tmp, 'busy', 'data');
+    const ledger = await openLedger({ dataDir, redisUrl: null });
+    const claimed = await ledger.record({ type: 'backup.started', data: { by: 'gw-east' } }, null);
+    await ledger.close();
+    const r = await backupCli(['create'], { DATA_DIR: dataDir, BACKUP_DIR: path.join(tmp, 'busy', 'backups'), BACKUP_KEY: KEY, POLICY_DIR: path.join(ROOT, 'policies') });
+    expect(linesOf(r)).toEqual([`backup: another backup is running (started by gw-east at ${claimed.at}); try again when it has finished`]);
+    expect(r.status).toBe(1);
+  });
+
+  it('lets a claim whose process died lapse after an hour', async () => {
+    const dataDir = path.join(tmp, 'lapse', 'data');
+    const ledger = await openLedger({ dataDir, redisUrl: null });
+    const watch = watchBackups(ledger);
+    try {
+      const claimed = await ledger.record({ type: 'backup.started', data: { by: 'gw-died' } }, null);
+      const t = Date.parse(claimed.at);
+      await expect(claimBackup(ledger, watch, { by: 'gw-b', now: () => t + 59 * 60_000, due: null })).rejects.toBeInstanceOf(BackupBusyError);
+      await claimBackup(ledger, watch, { by: 'gw-b', now: () => t + 61 * 60_000, due: null });
+      await watch.projection.sync();
+      expect(watch.state.claim).toMatchObject({ by: 'gw-b' });
+    } finally {
+      watch.stop();
+      await ledger.close();
+    }
   });
 });
