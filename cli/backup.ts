@@ -139,7 +139,7 @@ async function verify(c: Config, arg: string | undefined): Promise<void> {
   }
   const newest = checked.checked[checked.checked.length - 1]!;
   for (const n of newest.notes) console.log(`note: ${n}`);
-  const m = newest.parsed.manifest;
+  const m = newest.archive.header.manifest;
   const bases = members.length > 1 ? ` with its ${members.length - 1} base archive(s) (${members.slice(0, -1).map((b) => b.name).join(', ')})` : '';
   console.log(`archive intact: ${path.basename(file)}${bases}: ${checked.records} record(s) in ${m.chains.length} chain(s), ${m.files.length} file(s), signed by the exchange log key${newest.keys !== null ? ', keys open with BACKUP_KEY' : ''}`);
 }

@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Checkpoint } from '../log/witness.ts';
 import type { SealInfo } from './seal.ts';
 
@@ -147,6 +147,62 @@ export function parseArchive(buf: Buffer): Parsed | string {
     at += f.bytes;
   }
   return { manifestText: header.manifestText, manifest: header.manifest, seal: header.seal, bodies, trailing: buf.length - at };
+}
+
+/**
+ * An archive opened for reading one file body at a time (memory holds one body, never the whole
+ * archive): from a file on disk, or from bytes already in memory.
+ */
+export interface Archive {
+  readonly header: Header;
+  /** Bytes after the last listed file; negative when the archive is cut short. */
+  readonly trailing: number;
+  /** The bytes of listed file `i` as found (short, possibly empty, when the archive is cut). */
+  body(i: number): Promise<Buffer>;
+}
+
+function offsets(header: Header): number[] {
+  const out: number[] = [];
+  let at = header.bodyStart;
+  for (const f of header.manifest.files) {
+    out.push(at);
+    at += f.bytes;
+  }
+  out.push(at);
+  return out;
+}
+
+export function archiveOfBuffer(buf: Buffer): Archive | string {
+  const header = parseHeader(buf);
+  if (typeof header === 'string') return header;
+  const at = offsets(header);
+  return {
+    header,
+    trailing: buf.length - at[at.length - 1]!,
+    body: (i) => Promise.resolve(buf.subarray(Math.min(buf.length, at[i]!), Math.min(buf.length, at[i + 1]!))),
+  };
+}
+
+export async function archiveOfFile(file: string): Promise<Archive | string> {
+  const header = await readHeader(file);
+  if (typeof header === 'string') return header;
+  const at = offsets(header);
+  const size = (await stat(file)).size;
+  return {
+    header,
+    trailing: size - at[at.length - 1]!,
+    async body(i) {
+      const from = Math.min(size, at[i]!);
+      const buf = Buffer.alloc(Math.min(size, at[i + 1]!) - from);
+      const fh = await open(file, 'r');
+      try {
+        await fh.read(buf, 0, buf.length, from);
+      } finally {
+        await fh.close();
+      }
+      return buf;
+    },
+  };
 }
 
 /** Reads only as much of an archive file as its header takes. */

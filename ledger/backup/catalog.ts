@@ -1,6 +1,6 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ARCHIVE_EXT, fileName, parseArchive, readHeader, sha256 } from './archive.ts';
+import { ARCHIVE_EXT, archiveOfFile, fileName, fileSha256, readHeader } from './archive.ts';
 import { checkArchive } from './check.ts';
 import { toPrune, type RetentionRule } from './retention.ts';
 
@@ -19,7 +19,7 @@ export interface Listed {
   readonly id: string | null;
 }
 
-/** Every archive in `dir`, oldest first, each verified (without opening its keys). */
+/** Every archive in `dir`, oldest first, each verified (without opening its keys), one file body in memory at a time. */
 export async function listArchives(dir: string | null): Promise<Listed[]> {
   if (dir === null) return [];
   let names: string[];
@@ -33,18 +33,17 @@ export async function listArchives(dir: string | null): Promise<Listed[]> {
   const shaOf = new Map<string, string>();
   for (const name of names) {
     const file = path.join(dir, name);
-    const buf = await readFile(file);
-    const parsed = parseArchive(buf);
-    const checked = await checkArchive(buf, { backupKey: null, trustedPublicKeyPem: null });
-    const manifest = typeof parsed === 'string' ? null : parsed.manifest;
-    if (manifest !== null) shaOf.set(manifest.id, sha256(buf));
+    const archive = await archiveOfFile(file);
+    const checked = typeof archive === 'string' ? null : await checkArchive(archive, { backupKey: null, trustedPublicKeyPem: null });
+    const manifest = typeof archive === 'string' ? null : archive.header.manifest;
+    if (manifest !== null) shaOf.set(manifest.id, await fileSha256(file));
     out.push({
       name,
       file,
-      bytes: buf.length,
+      bytes: (await stat(file)).size,
       createdAt: manifest === null ? (await stat(file)).mtime.toISOString() : manifest.createdAt,
-      records: checked.ok ? checked.records : 0,
-      problem: checked.ok ? null : checked.problem,
+      records: checked?.ok === true ? checked.records : 0,
+      problem: typeof archive === 'string' ? archive : checked!.ok ? null : checked!.problem,
       parent: manifest?.parent?.id ?? null,
       id: manifest?.id ?? null,
     });

@@ -2,9 +2,9 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { LogReader } from '../log/log.ts';
 import { verifyChain } from '../log/verify.ts';
 import { checkpointValid, LOG_KEY_FILE, type Checkpoint } from '../log/witness.ts';
-import { GENESIS, type ChainHead } from '../log/chain.ts';
-import { parseArchive, safeRelative, sealChain, sha256, type ChainEntry, type Parsed } from './archive.ts';
-import { memoryReader } from './memory-reader.ts';
+import { GENESIS, type ChainHead, type LogRecord } from '../log/chain.ts';
+import { tailOf } from '../log/file-log.ts';
+import { archiveOfBuffer, safeRelative, sealChain, sha256, type Archive, type ChainEntry } from './archive.ts';
 import { unpackKeys, unseal, WrongBackupKeyError } from './seal.ts';
 
 export interface CheckOptions {
@@ -15,7 +15,7 @@ export interface CheckOptions {
 }
 
 export type Checked =
-  | { readonly ok: true; readonly parsed: Parsed; readonly records: number; readonly keys: ReadonlyMap<string, Buffer> | null; readonly notes: readonly string[] }
+  | { readonly ok: true; readonly archive: Archive; readonly records: number; readonly keys: ReadonlyMap<string, Buffer> | null; readonly notes: readonly string[] }
   | { readonly ok: false; readonly problem: string; readonly wrongKey: boolean };
 
 const bad = (problem: string, wrongKey = false): Checked => ({ ok: false, problem, wrongKey });
@@ -26,11 +26,11 @@ const bad = (problem: string, wrongKey = false): Checked => ({ ok: false, proble
  * checkpoints, and the sealed keys opening with BACKUP_KEY and holding the key that signed.
  * The first problem is returned in one line naming the file.
  */
-export async function checkArchive(buf: Buffer, opts: CheckOptions): Promise<Checked> {
-  const parsed = parseArchive(buf);
-  if (typeof parsed === 'string') return bad(parsed);
-  const { manifest, seal } = parsed;
-  if (seal.instance !== sealChain(manifest.id) || seal.hash !== sha256(parsed.manifestText) || seal.seq !== manifest.files.length || !checkpointValid(seal, manifest.publicKeyPem)) {
+export async function checkArchive(input: Buffer | Archive, opts: CheckOptions): Promise<Checked> {
+  const archive = Buffer.isBuffer(input) ? archiveOfBuffer(input) : input;
+  if (typeof archive === 'string') return bad(archive);
+  const { manifest, seal, manifestText } = archive.header;
+  if (seal.instance !== sealChain(manifest.id) || seal.hash !== sha256(manifestText) || seal.seq !== manifest.files.length || !checkpointValid(seal, manifest.publicKeyPem)) {
     return bad('manifest: its signature does not verify (the manifest or its seal was edited)');
   }
   if (opts.trustedPublicKeyPem !== null && opts.trustedPublicKeyPem.trim() !== manifest.publicKeyPem.trim()) {
@@ -38,15 +38,15 @@ export async function checkArchive(buf: Buffer, opts: CheckOptions): Promise<Che
   }
   for (const [i, f] of manifest.files.entries()) {
     if (!safeRelative(f.path)) return bad(`${f.path}: not a relative path inside the archive's directories`);
-    const body = parsed.bodies[i]!;
+    const body = await archive.body(i);
     if (body.length < f.bytes) return bad(`${f.path}: missing or cut short (${body.length} of ${f.bytes} bytes present)`);
     if (sha256(body) !== f.sha256) return bad(`${f.path}: SHA-256 does not match the manifest (the file is damaged)`);
   }
-  if (parsed.trailing !== 0) return bad(`archive: ${parsed.trailing} unexpected byte(s) after the last listed file`);
+  if (archive.trailing !== 0) return bad(`archive: ${archive.trailing} unexpected byte(s) after the last listed file`);
 
   let records = 0;
   for (const c of manifest.chains) {
-    const problem = await chainProblem(parsed, c);
+    const problem = await chainProblem(archive, c);
     if (problem !== null) return bad(problem);
     records += c.seq - (c.from ?? 0);
   }
@@ -58,7 +58,7 @@ export async function checkArchive(buf: Buffer, opts: CheckOptions): Promise<Che
   else if (opts.backupKey === null) notes.push('keys not opened: BACKUP_KEY is not set');
   else {
     try {
-      keys = unpackKeys(unseal(parsed.bodies[keysAt]!, manifest.keys, opts.backupKey));
+      keys = unpackKeys(unseal(await archive.body(keysAt), manifest.keys, opts.backupKey));
     } catch (e) {
       if (e instanceof WrongBackupKeyError) return bad(`${manifest.files[keysAt]!.path}: ${e.message}`, true);
       throw e;
@@ -66,7 +66,7 @@ export async function checkArchive(buf: Buffer, opts: CheckOptions): Promise<Che
     const logKey = keys.get(LOG_KEY_FILE);
     if (logKey === undefined || publicOf(logKey) !== manifest.publicKeyPem.trim()) return bad(`${manifest.files[keysAt]!.path}: the sealed keys do not hold the log key that signed the archive`);
   }
-  return { ok: true, parsed, records, keys, notes };
+  return { ok: true, archive, records, keys, notes };
 }
 
 function publicOf(privatePem: Buffer): string {
@@ -77,33 +77,59 @@ function publicOf(privatePem: Buffer): string {
   }
 }
 
-/** The chain's records and checkpoints as the archive holds them. */
-export function chainParts(parsed: Parsed, log: string, chain: string): { reader: LogReader; checkpoints: Checkpoint[] } {
+/**
+ * The chain's checkpoints as the archive holds them, and a reader of its records that loads one
+ * segment body at a time (records are read in order: by verifyChain, and by a restore).
+ */
+export async function chainParts(archive: Archive, log: string, chain: string): Promise<{ reader: LogReader; checkpoints: Checkpoint[] }> {
   const enc = encodeURIComponent(chain);
-  const lines: { line: string; where: string }[] = [];
-  let checkpoints: Checkpoint[] = [];
-  for (const [i, f] of parsed.manifest.files.entries()) {
-    const body = parsed.bodies[i]!.toString('utf8');
-    if (f.kind === 'segment' && f.path.startsWith(`${log}/${enc}/`)) {
-      body.split('\n').slice(0, -1).forEach((line, n) => lines.push({ line, where: `${f.path}:${n + 1}` }));
-    } else if (f.kind === 'witness' && f.path === `witness/${log}/${enc}.jsonl`) {
-      checkpoints = body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Checkpoint);
-    }
-  }
-  return { reader: memoryReader(log, new Map([[chain, lines]])), checkpoints };
+  const files = archive.header.manifest.files;
+  const segments = [...files.entries()].filter(([, f]) => f.kind === 'segment' && f.path.startsWith(`${log}/${enc}/`)).map(([i]) => i);
+  const witnessAt = files.findIndex((f) => f.kind === 'witness' && f.path === `witness/${log}/${enc}.jsonl`);
+  const checkpoints = witnessAt < 0 ? [] : (await archive.body(witnessAt)).toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Checkpoint);
+  let next = 0;
+  let lines: { line: string; where: string }[] = [];
+  let pos = 0;
+  let lastSeq = 0;
+  const reader: LogReader = {
+    kind: 'file',
+    log,
+    chains: () => Promise.resolve([chain]),
+    async read(_chain, after, limit) {
+      const out: LogRecord[] = [];
+      while (out.length < limit) {
+        if (pos >= lines.length) {
+          if (next >= segments.length) break;
+          const i = segments[next++]!;
+          lines = (await archive.body(i)).toString('utf8').split('\n').slice(0, -1).map((line, n) => ({ line, where: `${files[i]!.path}:${n + 1}` }));
+          pos = 0;
+          continue;
+        }
+        const r = lines[pos++]!;
+        const t = tailOf(r.line);
+        const seq = t?.seq ?? lastSeq + 1;
+        lastSeq = seq;
+        if (seq > after) out.push({ chain, seq, hash: t?.hash ?? '', line: r.line, where: r.where });
+      }
+      return out;
+    },
+    watch: () => () => undefined,
+    close: () => Promise.resolve(),
+  };
+  return { reader, checkpoints };
 }
 
 /** Whether a chain's records in the archive link from where it starts to the head the manifest names. */
-async function chainProblem(parsed: Parsed, c: ChainEntry): Promise<string | null> {
+async function chainProblem(archive: Archive, c: ChainEntry): Promise<string | null> {
   const { log, chain, seq, hash } = c;
   const start: ChainHead = { seq: c.from ?? 0, hash: c.fromHash ?? GENESIS };
   let parts;
   try {
-    parts = chainParts(parsed, log, chain);
+    parts = await chainParts(archive, log, chain);
   } catch {
     return `witness/${log}/${encodeURIComponent(chain)}.jsonl: not checkpoint lines`;
   }
-  const v = await verifyChain(parts.reader, chain, parts.checkpoints, parsed.manifest.publicKeyPem, start);
+  const v = await verifyChain(parts.reader, chain, parts.checkpoints, archive.header.manifest.publicKeyPem, start);
   if (v.bad !== null) return `${v.bad.where}: ${v.bad.why}`;
   if (v.head.seq !== seq || (seq > 0 && v.head.hash !== hash)) return `${log}/${encodeURIComponent(chain)}: ends at seq ${v.head.seq}, the manifest says ${seq}`;
   const newest = parts.checkpoints.reduce((m, cp) => Math.max(m, cp.seq), 0);

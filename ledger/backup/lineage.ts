@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileName, fileSha256, readHeader, type Manifest } from './archive.ts';
+import { archiveOfFile, fileName, fileSha256, readHeader, type Archive, type Manifest } from './archive.ts';
 import { checkArchive, type Checked, type CheckOptions } from './check.ts';
 
-/** One archive of a lineage, read. */
+/** One archive of a lineage, opened (its bodies are read one at a time), or why it cannot be. */
 export interface Member {
   readonly name: string;
-  readonly buf: Buffer;
+  readonly archive: Archive | string;
 }
 
 /**
@@ -35,7 +34,7 @@ export async function lineageOf(file: string, dirs: readonly (string | null)[]):
 }
 
 export async function readMembers(files: readonly string[]): Promise<Member[]> {
-  return Promise.all(files.map(async (f) => ({ name: path.basename(f), buf: await readFile(f) })));
+  return Promise.all(files.map(async (f) => ({ name: path.basename(f), archive: await archiveOfFile(f) })));
 }
 
 /**
@@ -49,10 +48,11 @@ export async function checkLineage(members: readonly Member[], opts: CheckOption
   let records = 0;
   for (const [i, m] of members.entries()) {
     const last = i === members.length - 1;
-    const c = await checkArchive(m.buf, { ...opts, backupKey: last ? opts.backupKey : null });
     const prefix = last ? '' : `base ${m.name}: `;
+    if (typeof m.archive === 'string') return { problem: `${prefix}${m.archive}`, wrongKey: false };
+    const c = await checkArchive(m.archive, { ...opts, backupKey: last ? opts.backupKey : null });
     if (!c.ok) return { problem: `${prefix}${c.problem}`, wrongKey: c.wrongKey };
-    const manifest = c.parsed.manifest;
+    const manifest = c.archive.header.manifest;
     if (previous !== null) {
       const ends = new Map(previous.chains.map((p) => [`${p.log}/${p.chain}`, p]));
       for (const ch of manifest.chains) {

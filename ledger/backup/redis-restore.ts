@@ -4,7 +4,8 @@ import { redisKeys } from '../log/redis-log.ts';
 export interface RestoredChain {
   readonly log: string;
   readonly chain: string;
-  readonly lines: readonly string[];
+  /** The records in order, in batches (each record's stream entry id is its seq). */
+  batches(): AsyncIterable<readonly { readonly seq: number; readonly line: string }[]>;
   readonly seq: number;
   readonly hash: string;
 }
@@ -46,9 +47,9 @@ export async function writeRedisChains(url: string, prefix: string, chains: read
     for (const c of chains) {
       const keys = redisKeys(prefix, c.log, c.chain);
       written.push(keys.stream, keys.head, keys.chains);
-      for (let i = 0; i < c.lines.length; i += 1000) {
+      for await (const batch of c.batches()) {
         const p = redis.pipeline();
-        c.lines.slice(i, i + 1000).forEach((line, j) => p.xadd(keys.stream, `${i + j + 1}-0`, 'r', line));
+        for (const r of batch) p.xadd(keys.stream, `${r.seq}-0`, 'r', r.line);
         const results = (await p.exec()) ?? [];
         const failed = results.find(([e]) => e !== null);
         if (failed !== undefined) throw failed[0]!;

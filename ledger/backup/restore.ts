@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, rename, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Manifest, Parsed } from './archive.ts';
+import type { Archive, Manifest } from './archive.ts';
 import { chainParts } from './check.ts';
 import { checkLineage, type Member } from './lineage.ts';
 import { redisPrefixInUse, writeRedisChains, type RestoredChain } from './redis-restore.ts';
@@ -43,7 +43,7 @@ export async function restoreBackup(members: readonly Member[], opts: { target: 
   const lineage = await checkLineage(members, { backupKey: opts.backupKey, trustedPublicKeyPem: null });
   if ('problem' in lineage) throw new RestoreRefusedError(lineage.problem);
   const newest = lineage.checked[lineage.checked.length - 1]!;
-  const { manifest, bodies } = newest.parsed;
+  const { manifest } = newest.archive.header;
   if (manifest.keys !== null && newest.keys === null) throw new RestoreRefusedError('BACKUP_KEY is not set: the keys in this archive are sealed with it, and the exchange cannot continue its chains without them');
   if (!(await isEmptyOrMissing(target.dataDir))) throw new RestoreRefusedError(`DATA_DIR ${target.dataDir} is not empty: restore only into an empty DATA_DIR (move the old one aside first)`);
   if (target.redisUrl !== null && (await redisPrefixInUse(target.redisUrl, target.redisPrefix))) {
@@ -58,16 +58,16 @@ export async function restoreBackup(members: readonly Member[], opts: { target: 
   try {
     // Oldest first: an increment's part of a segment or witness follows its parent's part.
     for (const c of lineage.checked) {
-      for (const [i, f] of c.parsed.manifest.files.entries()) {
+      for (const [i, f] of c.archive.header.manifest.files.entries()) {
         if ((f.kind === 'segment' && target.redisUrl === null) || f.kind === 'witness') {
-          await put(path.join(staging, f.path), c.parsed.bodies[i]!, 0o644, true);
+          await put(path.join(staging, f.path), await c.archive.body(i), 0o644, true);
           written.add(f.path);
         }
       }
     }
     for (const [i, f] of manifest.files.entries()) {
       if (f.kind === 'policy' && writePolicies) {
-        await put(path.join(policyStaging, f.path), bodies[i]!, 0o644, false);
+        await put(path.join(policyStaging, f.path), await newest.archive.body(i), 0o644, false);
         written.add(`policy:${f.path}`);
       }
     }
@@ -75,9 +75,9 @@ export async function restoreBackup(members: readonly Member[], opts: { target: 
       await put(path.join(staging, 'keys', name), body, 0o600, false);
       written.add(`keys/${name}`);
     }
-    if (!writePolicies) notes.push(...(await policyDifferences(target.policyDir, manifest, bodies)));
+    if (!writePolicies) notes.push(...(await policyDifferences(target.policyDir, newest.archive)));
     if (target.redisUrl !== null) {
-      const chains = await chainsOf(lineage.checked.map((c) => c.parsed));
+      const chains = chainsOf(lineage.checked.map((c) => c.archive));
       await writeRedisChains(target.redisUrl, target.redisPrefix, chains);
       for (const c of chains) written.add(`redis:${c.log}/${c.chain}`);
     }
@@ -94,21 +94,39 @@ export async function restoreBackup(members: readonly Member[], opts: { target: 
   return { manifest, records: lineage.records, files: written.size, archives: members.length, notes };
 }
 
-/** Each chain's records across the lineage, in order, with the head the newest archive holding it names. */
-async function chainsOf(lineage: readonly Parsed[]): Promise<RestoredChain[]> {
-  const out = new Map<string, { log: string; chain: string; lines: string[]; seq: number; hash: string }>();
-  for (const parsed of lineage) {
-    for (const c of parsed.manifest.chains) {
+/**
+ * Each chain across the lineage, with the head the newest archive holding it names; its records
+ * are read when written, one segment body at a time.
+ */
+function chainsOf(lineage: readonly Archive[]): RestoredChain[] {
+  const out = new Map<string, { log: string; chain: string; seq: number; hash: string; parts: { archive: Archive; from: number }[] }>();
+  for (const archive of lineage) {
+    for (const c of archive.header.manifest.chains) {
       const key = `${c.log}/${c.chain}`;
-      const entry = out.get(key) ?? { log: c.log, chain: c.chain, lines: [], seq: 0, hash: '' };
-      const records = await chainParts(parsed, c.log, c.chain).reader.read(c.chain, c.from ?? 0, Number.MAX_SAFE_INTEGER);
-      entry.lines.push(...records.map((r) => r.line));
+      const entry = out.get(key) ?? { log: c.log, chain: c.chain, seq: 0, hash: '', parts: [] };
+      entry.parts.push({ archive, from: c.from ?? 0 });
       entry.seq = c.seq;
       entry.hash = c.hash;
       out.set(key, entry);
     }
   }
-  return [...out.values()];
+  return [...out.values()].map((e) => ({
+    log: e.log,
+    chain: e.chain,
+    seq: e.seq,
+    hash: e.hash,
+    async *batches() {
+      for (const part of e.parts) {
+        const { reader } = await chainParts(part.archive, e.log, e.chain);
+        for (let after = part.from; ; ) {
+          const records = await reader.read(e.chain, after, 1000);
+          if (records.length === 0) break;
+          yield records.map((r) => ({ seq: r.seq, line: r.line }));
+          after = records[records.length - 1]!.seq;
+        }
+      }
+    },
+  }));
 }
 
 async function put(file: string, body: Buffer, mode: number, append: boolean): Promise<void> {
@@ -117,14 +135,14 @@ async function put(file: string, body: Buffer, mode: number, append: boolean): P
   else await writeFile(file, body, { mode });
 }
 
-async function policyDifferences(policyDir: string, manifest: Manifest, bodies: readonly Buffer[]): Promise<string[]> {
+async function policyDifferences(policyDir: string, archive: Archive): Promise<string[]> {
   const present = await filesUnder(policyDir);
   const out: string[] = [];
-  for (const [i, f] of manifest.files.entries()) {
+  for (const [i, f] of archive.header.manifest.files.entries()) {
     if (f.kind !== 'policy') continue;
     const now = present.get(f.path);
     if (now === undefined) out.push(`POLICY_DIR lacks ${f.path}, which the archive holds (left as it is)`);
-    else if (!now.equals(bodies[i]!)) out.push(`POLICY_DIR ${f.path} differs from the archive's (left as it is)`);
+    else if (!now.equals(await archive.body(i))) out.push(`POLICY_DIR ${f.path} differs from the archive's (left as it is)`);
   }
   return out;
 }
