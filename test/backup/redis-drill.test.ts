@@ -37,6 +37,7 @@ afterAll(async () => {
 });
 
 describe('the restore drill with the Redis store', () => {
+  // Four CLI runs and two exchanges: more than the default 30 s on a loaded machine.
   it('restores a flushed Redis prefix from the off-site copy, and the exchange continues every chain', async () => {
     const gw = { REDIS_URL: REDIS, REDIS_PREFIX: prefix, INSTANCE_ID: 'gw-redis' };
     const ex = await startExchange({ dataDir, env: gw });
@@ -47,6 +48,12 @@ describe('the restore drill with the Redis store', () => {
       requests = (await ex.query(REQUESTS, { agency: 'tax' })).body.data;
       const created = await backupCli(['create'], env);
       expect(created.status, linesOf(created).join('\n')).toBe(0);
+      // More reads, then an increment: only what was added since; retention keeps the base it needs.
+      for (let i = 0; i < 3; i++) await ex.query(`{ enterprise(uscc: "${ENT}") { name } }`, { agency: 'amr' });
+      const increment = await backupCli(['create', '--incremental'], env);
+      expect(increment.status, linesOf(increment).join('\n')).toBe(0);
+      expect(linesOf(increment)[0]).toMatch(/^created .*\.backup \(incremental on exchange-[^)]*\): \d+ record\(s\) in 2 chain\(s\)/);
+      expect(readdirSync(offsiteDir)).toHaveLength(2);
     } finally {
       await ex.close();
     }
@@ -56,7 +63,8 @@ describe('the restore drill with the Redis store', () => {
     // Redis is flushed and the disk with the witnesses and keys is lost.
     await flushPrefix();
     rmSync(dataDir, { recursive: true, force: true });
-    const archive = path.join(offsiteDir, readdirSync(offsiteDir)[0]!);
+    // The newest archive is the increment: it restores with its base, found beside it off-site.
+    const archive = path.join(offsiteDir, readdirSync(offsiteDir).sort().at(-1)!);
     const restored = await backupCli(['restore', archive], env);
     expect(restored.status, linesOf(restored).join('\n')).toBe(0);
     const audit = await verifyAuditLog(at);
@@ -79,5 +87,5 @@ describe('the restore drill with the Redis store', () => {
     const refused = await backupCli(['restore', archive], { ...env, DATA_DIR: path.join(tmp, 'other') });
     expect(refused.status).toBe(1);
     expect(linesOf(refused)).toEqual([`backup: Redis already holds keys under the prefix "${prefix}": restore only into an empty prefix (choose a new REDIS_PREFIX, or delete those keys first)`]);
-  });
+  }, 90_000);
 });

@@ -41,6 +41,7 @@ async function health(url: string): Promise<{ status: number; body: Record<strin
 }
 
 describe('backups taken by running gateways on BACKUP_INTERVAL', () => {
+  // Three backups by two gateways, each a whole archive: more than the default 30 s on a loaded machine.
   it('two gateways take turns: one backup at a time, each recorded, and /health shows the last good one', async () => {
     const dataDir = path.join(tmp, 'two', 'data');
     const offsite = path.join(tmp, 'two', 'offsite');
@@ -79,7 +80,7 @@ describe('backups taken by running gateways on BACKUP_INTERVAL', () => {
         open = null;
       }
     }
-  });
+  }, 90_000);
 
   it('turns /health degraded when backups fail for longer than twice the interval, saying when the last one failed', async () => {
     const dataDir = path.join(tmp, 'failing', 'data');
@@ -107,7 +108,7 @@ describe('backups taken by running gateways on BACKUP_INTERVAL', () => {
       seen.stop();
       await ledger.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('the backup verdict on /health, by the clock', () => {
