@@ -280,7 +280,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       const probe = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
       const [reachability, overdue] = await Promise.all([subgraphReachability(subgraphUrls, probe), overdueDatasets(subgraphUrls.get('exchange'), probe('exchange'))]);
       const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() }, backupHealth(backups.state, config.backup.intervalSeconds, now(), startedAt, schedule?.running() ?? false));
-      sendJson(res, health.status === 'ok' ? 200 : 503, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
+      // A late backup is for the operator to see, not a reason for a load balancer to stop sending requests.
+      sendJson(res, health.degraded.some((d) => d !== 'backup') ? 503 : 200, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
       return;
     }
     if (await web.handle(req, target, path)) return;
