@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { CacheHint } from '@apollo/cache-control-types';
+import type { GatewayGraphQLResponse, GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../common/http.ts';
 import { batchRefusal, isBatch } from './http/batch.ts';
@@ -34,7 +35,7 @@ import { checkLimits, DEFAULT_LIMITS } from './limits.ts';
 import { introspectionShapeProblem, isIntrospectionOnly } from './introspection.ts';
 import { localAnswers } from './local-answers.ts';
 import { disableApolloTelemetry } from './no-telemetry.ts';
-import { guardedSubgraphFetch, SubgraphDownError } from './subgraph-fetch.ts';
+import { SubgraphDownError, subgraphPost, type SubgraphAnswer, type SubgraphPost } from './subgraph-fetch.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { consoleLogger, type Logger } from './log.ts';
 import { readCatalog } from './sharing/catalog.ts';
@@ -60,27 +61,31 @@ export interface RunningGateway {
 /**
  * Signs the caller's identity into every subgraph request, and turns a subgraph that cannot be
  * reached or answers with an HTTP error into SUBGRAPH_UNAVAILABLE naming the agency, never the URL.
+ * It posts with the gateway's own lean client (`subgraphPost`) instead of RemoteGraphQLDataSource's
+ * fetch: the same request body and the same acceptance rules, less work per fetch.
  */
-class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     private readonly subgraph: string,
-    url: string,
     private readonly sign: (id: GatewayContext['caller'], subgraph: string) => string,
-    fetcher: ReturnType<typeof guardedSubgraphFetch>,
-  ) {
-    super({ url, fetcher });
-  }
+    private readonly post: SubgraphPost,
+  ) {}
 
-  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    const headers: Record<string, string> = {};
+    if (request.http?.headers !== undefined) for (const [name, value] of request.http.headers) headers[name] = value;
+    headers['content-type'] = 'application/json';
     // Only an operation has a caller to sign for; a health check or schema load carries none.
-    if (!('incomingRequestContext' in options)) return;
-    options.request.http?.headers.set(TRUST_HEADER, this.sign(options.context.caller, this.subgraph));
-    noteRepresentations(options.context, options.request.variables);
-  }
-
-  override async process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    const incoming = 'incomingRequestContext' in options ? options : null;
+    if (incoming !== null) {
+      headers[TRUST_HEADER] = this.sign(incoming.context.caller, this.subgraph);
+      noteRepresentations(incoming.context, request.variables);
+    }
+    if (request.query === undefined) throw new Error('Missing query');
+    let answer: SubgraphAnswer;
     try {
-      return await super.process(options);
+      answer = await this.post(JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions }), headers);
     } catch (e) {
       const why = e instanceof SubgraphDownError && e.why === 'timeout' ? ' in time' : e instanceof SubgraphDownError && e.why === 'circuit-open' ? ' (it is down; retrying it shortly)' : '';
       throw new GraphQLError(`The ${this.subgraph} subgraph did not answer${why}; its fields are null.`, {
@@ -88,7 +93,24 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
         originalError: e instanceof Error ? e : undefined,
       });
     }
+    const policy = incoming?.incomingRequestContext.overallCachePolicy as { restrict?: (hint: CacheHint) => void } | undefined;
+    if (typeof policy?.restrict === 'function') policy.restrict(cacheHint(answer.cacheControl));
+    return answer.body;
   }
+}
+
+/** A subgraph's Cache-Control header as a cache hint, read as @apollo/gateway's own data source reads it. */
+function cacheHint(header: string | undefined): CacheHint {
+  const hint: { maxAge: number; scope?: 'PRIVATE' | 'PUBLIC' } = { maxAge: 0 };
+  if (header === undefined || header === '') return hint;
+  for (const part of header.trim().split(/\s*,\s*/)) {
+    const [k, v] = part.split(/\s*=\s*/, 2) as [string, string?];
+    const value = v?.replace(/^"|"$/g, '');
+    if (k === 'max-age') hint.maxAge = value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : 0;
+    else if (k === 'private' && v === undefined) hint.scope = 'PRIVATE';
+    else if (k === 'public' && v === undefined) hint.scope = 'PUBLIC';
+  }
+  return hint;
 }
 
 /** A refusal before the operation runs; thrown from the context or plugins, rendered by Apollo. */
@@ -227,7 +249,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         else if (to === 'closed') log.info(`subgraph ${name}: answering again`);
       });
       breakers.set(name, breaker);
-      return new SubgraphDataSource(name, target, sign, guardedSubgraphFetch({ timeoutMs: config.subgraphTimeoutMs, breaker }));
+      return new SubgraphDataSource(name, sign, subgraphPost(target, { timeoutMs: config.subgraphTimeoutMs, breaker }));
     },
   });
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field.
