@@ -44,6 +44,7 @@ import { revisionRecorder } from './sharing/revision-ledger.ts';
 import { openLedger } from '../ledger/ledger.ts';
 import { signToken } from './identity/token.ts';
 import { DEV_TOKEN_TTL_SECONDS, webFront } from './web/front.ts';
+import { planExecutingGateway } from './plan-executor.ts';
 
 export const BODY_LIMIT = 256 * 1024;
 /** Three failures in a row open a subgraph's circuit; a probe goes through every 2 s while open. */
@@ -252,8 +253,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return new SubgraphDataSource(name, sign, subgraphPost(target, { timeoutMs: config.subgraphTimeoutMs, breaker }));
     },
   });
-  // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field.
-  const gateway: GatewayInterface = governedGateway(localAnswers(apolloGateway, {
+  // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
+  // Apollo's plans run on the gateway's own plan executor.
+  const gateway: GatewayInterface = governedGateway(localAnswers(planExecutingGateway(apolloGateway), {
       decide: (caller, coordinate) => policy.decide(caller, coordinate),
       oversight: { location: config, explain: (caller, coordinate) => policy.explain(caller, coordinate) },
     }), { catalog, policy, audit, log });
