@@ -4,6 +4,7 @@ import { GraphQLError, Kind, print, type DocumentNode, type GraphQLSchema, type 
 import type { AuditEntry } from './audit/record.ts';
 import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
+import type { Replay } from './http/known-operations.ts';
 import { roleGate } from './role-gate.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
 import { HIDDEN_TYPENAME, trimOperation, type FillPlan, type KeySets } from './sharing/trim.ts';
@@ -18,6 +19,8 @@ export interface GatewayContext {
    * the plan itself carried, read by the audit where the response does not show them.
    */
   readonly representations: unknown[][];
+  /** Set when the request already ran outside Apollo Server's pipeline: its result, to answer with. */
+  readonly replay?: Replay;
 }
 
 /** Called by the subgraph data source for every fetch: keeps an entity fetch's representations. */
@@ -92,9 +95,14 @@ export function governedGateway(inner: GatewayInterface, gov: Governance): Gatew
       if (loaded.executor === null) return loaded;
       const executor = loaded.executor;
       return {
-        executor: (rc) => {
+        executor: async (rc) => {
           if (schema === null) throw new Error('gateway executor called before the schema loaded');
-          return governedExecute(executor, schema, gov, rc);
+          const replay = (rc.context as Partial<GatewayContext>).replay;
+          if (replay === undefined) return governedExecute(executor, schema, gov, rc);
+          // Decided, executed and audited already: the same outcome, cache hints and status included.
+          for (const hint of replay.hints) (rc.overallCachePolicy as { restrict(h: unknown): void }).restrict(hint);
+          if (replay.status !== undefined && rc.response?.http !== undefined) rc.response.http.status = replay.status;
+          return replay.result;
         },
       };
     },

@@ -6,8 +6,8 @@ import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOpt
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { CacheHint } from '@apollo/cache-control-types';
-import type { GatewayGraphQLResponse, GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../common/http.ts';
 import { batchRefusal, isBatch } from './http/batch.ts';
 import { bearerChallenge } from './http/challenge.ts';
@@ -15,6 +15,7 @@ import { corsFor, isPreflight, preflightHeaders } from './http/cors.ts';
 import { requestIdInErrors, withRequestIdInBody } from './http/error-ids.ts';
 import { refuse, type RefusalTarget } from './http/refusal.ts';
 import { requestIdOf } from './http/request-id.ts';
+import { directRequest, executeDirect, keepingExecutor, KnownOperations } from './http/known-operations.ts';
 import { rateLimiter } from './rate-limit.ts';
 import { rawOperation, refusedEntries } from './refused-audit.ts';
 import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
@@ -139,27 +140,41 @@ function maskError(log: Logger): (formatted: GraphQLFormattedError, error: unkno
   };
 }
 
-/** Limits and key-argument checks, before planning (CONTRACT §3, §6). */
-function requestChecks(): ApolloServerPlugin<GatewayContext> {
-  // Apollo reuses the parsed document of a known query, so what depends only on the document is
-  // worked out once per document, not once per request.
-  const plans = new WeakMap<object, { limit: string | null; args: ArgumentPlan }>();
+/** What the checks below decided about one operation of one document, kept with the operation. */
+const checkPlans = new WeakMap<object, { limit: string | null; args: ArgumentPlan }>();
+
+/**
+ * Limits and key-argument checks, before planning (CONTRACT §3, §6): the refusal, or null. Apollo
+ * reuses the parsed document of a known query, so what depends only on the document is worked
+ * out once per document, not once per request.
+ */
+function requestProblem(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined): GraphQLError | null {
+  const unresolved = operationProblem(document, operationName, operation);
+  if (unresolved !== null) return exchangeError(unresolved.code, unresolved.message);
+  if (operation === undefined) return null;
+  let plan = checkPlans.get(operation);
+  if (plan === undefined) {
+    const limit = isIntrospectionOnly(document, operation) ? introspectionShapeProblem(document, operation) : checkLimits(document, operation, DEFAULT_LIMITS);
+    plan = { limit, args: planArgumentChecks(schema, document) };
+    checkPlans.set(operation, plan);
+  }
+  if (plan.limit !== null) return exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
+  const problem = plan.args.literalProblem ?? variableProblem(schema, operation, variables) ?? checkVariables(plan.args, variables);
+  if (problem !== null) return exchangeError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
+  return null;
+}
+
+/** The checks as an Apollo plugin; an operation that passes them is remembered for the direct path. */
+function requestChecks(known: KnownOperations): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const unresolved = operationProblem(rc.document, rc.request.operationName, rc.operation);
-          if (unresolved !== null) throw exchangeError(unresolved.code, unresolved.message);
-          if (rc.operation === undefined) return;
-          let plan = plans.get(rc.operation);
-          if (plan === undefined) {
-            const limit = isIntrospectionOnly(rc.document, rc.operation) ? introspectionShapeProblem(rc.document, rc.operation) : checkLimits(rc.document, rc.operation, DEFAULT_LIMITS);
-            plan = { limit, args: planArgumentChecks(rc.schema, rc.document) };
-            plans.set(rc.operation, plan);
+          const problem = requestProblem(rc.schema, rc.document, rc.request.operationName, rc.operation, rc.request.variables);
+          if (problem !== null) throw problem;
+          if (rc.operation !== undefined && rc.request.query !== undefined && rc.request.extensions === undefined) {
+            known.remember(rc.request.query, rc.request.operationName, { schema: rc.schema, document: rc.document, operation: rc.operation, queryHash: rc.queryHash });
           }
-          if (plan.limit !== null) throw exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
-          const problem = plan.args.literalProblem ?? variableProblem(rc.schema, rc.operation, rc.request.variables) ?? checkVariables(plan.args, rc.request.variables);
-          if (problem !== null) throw exchangeError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
         },
       };
     },
@@ -255,13 +270,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
   // Apollo's plans run on the gateway's own plan executor.
-  const gateway: GatewayInterface = governedGateway(localAnswers(planExecutingGateway(apolloGateway), {
+  const governed = keepingExecutor(governedGateway(localAnswers(planExecutingGateway(apolloGateway), {
       decide: (caller, coordinate) => policy.decide(caller, coordinate),
       oversight: { location: config, explain: (caller, coordinate) => policy.explain(caller, coordinate) },
-    }), { catalog, policy, audit, log });
+    }), { catalog, policy, audit, log }));
+  const known = new KnownOperations();
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: governed.gateway,
     introspection: true,
     // bin/run.ts owns SIGINT/SIGTERM: it drains the audit store before exit.
     stopOnTerminationSignals: false,
@@ -270,7 +286,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     // prevention asks for: GET queries from standard clients (urql's default) pass.
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization', 'x-purpose'] },
     formatError: maskError(log),
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(), requestIdInErrors<GatewayContext>()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(known), requestIdInErrors<GatewayContext>()],
   });
   await apollo.start();
 
@@ -359,7 +375,20 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         return;
       }
     }
-    const context: GatewayContext = { caller, requestId, representations: [] };
+    let context: GatewayContext = { caller, requestId, representations: [] };
+    // A known operation runs without Apollo Server's pipeline; a clean answer is written here.
+    const direct = directRequest(req.method, req.headers['content-type'], req.headers.accept, body);
+    const operation = direct === null ? undefined : known.find(direct.query, direct.operationName);
+    const execute = governed.executor();
+    if (direct !== null && operation !== undefined && execute !== null && requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables) === null) {
+      const outcome = await executeDirect(execute, operation, direct, context);
+      if (outcome.kind === 'answer') {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text) });
+        res.end(outcome.text);
+        return;
+      }
+      context = { ...context, replay: outcome.replay };
+    }
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => context });
     await sendGraphQLResponse(res, withRequestIdInBody(response, requestId));
   };

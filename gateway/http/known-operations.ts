@@ -1,0 +1,165 @@
+import type { CacheHint } from '@apollo/cache-control-types';
+import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+
+/**
+ * A request whose operation text Apollo Server has already parsed, validated and resolved once
+ * skips Apollo Server's request pipeline: the gateway runs it on the same executor with the same
+ * document and answers it itself, with the bytes and headers Apollo would have sent. Only a clean
+ * answer is written that way (data, no errors, nothing cacheable, no status set); any other
+ * outcome is handed to Apollo Server with the result already made (a replay), so every error is
+ * formatted, masked and numbered by the one pipeline. Anything unusual about the request itself
+ * (another method, media type, Accept value, an `extensions` field, a check that fails) never
+ * takes this path.
+ */
+
+/** A document Apollo accepted: parsed, valid against `schema`, its operation resolved. */
+export interface KnownOperation {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+  readonly queryHash: string;
+}
+
+/** What an executed request hands back to Apollo Server when it is not answered directly. */
+export interface Replay {
+  readonly result: GatewayExecutionResult;
+  readonly status: number | undefined;
+  readonly hints: readonly CacheHint[];
+}
+
+const LIMIT = 1000;
+
+/** Known operations by operation name and text; emptied when full (a cache, never the truth). */
+export class KnownOperations {
+  private readonly map = new Map<string, KnownOperation>();
+
+  private static key(query: string, operationName: string | undefined): string {
+    return `${operationName ?? ''}\u0000${query}`;
+  }
+
+  remember(query: string, operationName: string | undefined, known: KnownOperation): void {
+    if (this.map.size >= LIMIT) this.map.clear();
+    this.map.set(KnownOperations.key(query, operationName), known);
+  }
+
+  find(query: string, operationName: string | undefined): KnownOperation | undefined {
+    return this.map.get(KnownOperations.key(query, operationName));
+  }
+}
+
+/** A POST body this path takes: a query string, plain-object variables, nothing else unusual. */
+export interface DirectRequest {
+  readonly query: string;
+  readonly operationName: string | undefined;
+  readonly variables: Record<string, unknown> | undefined;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The request as Apollo Server would read it, or null for anything this path leaves to Apollo:
+ * only POST with `content-type: application/json`, an Accept Apollo answers with
+ * `application/json; charset=utf-8` (none, `*\/*` or `application/json`), and a body of
+ * `query` (a non-empty string), `variables` (an object or null) and `operationName` (a string or
+ * null) alone.
+ */
+export function directRequest(method: string | undefined, contentType: string | undefined, accept: string | undefined, rawBody: string): DirectRequest | null {
+  if (method !== 'POST' || contentType === undefined) return null;
+  if (contentType.split(';', 1)[0]!.trim().toLowerCase() !== 'application/json') return null;
+  if (accept !== undefined && accept !== '' && accept !== '*/*' && accept !== 'application/json') return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return null;
+  }
+  if (!isRecord(body)) return null;
+  for (const k of Object.keys(body)) if (k !== 'query' && k !== 'variables' && k !== 'operationName') return null;
+  const { query, variables, operationName } = body;
+  if (typeof query !== 'string' || query === '') return null;
+  if (variables !== undefined && variables !== null && !isRecord(variables)) return null;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  return { query, operationName: operationName ?? undefined, variables: variables ?? undefined };
+}
+
+/** The cache policy Apollo Server gives a request; every hint is kept so a replay can repeat it. */
+function recordingCachePolicy(): { restrict(hint: CacheHint): void; replace(hint: CacheHint): void; policyIfCacheable(): null | object; readonly hints: CacheHint[]; maxAge: number | undefined; scope: string | undefined } {
+  return {
+    maxAge: undefined,
+    scope: undefined,
+    hints: [],
+    restrict(hint) {
+      this.hints.push(hint);
+      if (hint.maxAge !== undefined && (this.maxAge === undefined || hint.maxAge < this.maxAge)) this.maxAge = hint.maxAge;
+      if (hint.scope !== undefined && this.scope !== 'PRIVATE') this.scope = hint.scope;
+    },
+    replace(hint) {
+      if (hint.maxAge !== undefined) this.maxAge = hint.maxAge;
+      if (hint.scope !== undefined) this.scope = hint.scope;
+    },
+    policyIfCacheable() {
+      return this.maxAge === undefined || this.maxAge === 0 ? null : { maxAge: this.maxAge, scope: this.scope ?? 'PUBLIC' };
+    },
+  };
+}
+
+/** The outcome of running a known operation directly. */
+export type DirectOutcome = { readonly kind: 'answer'; readonly text: string } | { readonly kind: 'replay'; readonly replay: Replay };
+
+/** Runs `request` on the gateway's executor as Apollo Server's pipeline would call it. */
+export async function executeDirect<C extends object>(execute: GatewayExecutor, known: KnownOperation, request: DirectRequest, context: C): Promise<DirectOutcome> {
+  const policy = recordingCachePolicy();
+  let status: number | undefined;
+  const rc = {
+    request: { query: request.query, ...(request.operationName !== undefined ? { operationName: request.operationName } : {}), ...(request.variables !== undefined ? { variables: request.variables } : {}) },
+    response: {
+      http: {
+        headers: new Map<string, string>(),
+        get status(): number | undefined {
+          return status;
+        },
+        set status(s: number | undefined) {
+          status = s;
+        },
+      },
+    },
+    logger: console,
+    schema: known.schema,
+    schemaHash: 'schemaHash no longer exists since Apollo Server 4',
+    context,
+    cache: undefined,
+    queryHash: known.queryHash,
+    document: known.document,
+    source: request.query,
+    operationName: known.operation.name?.value ?? null,
+    operation: known.operation,
+    metrics: {},
+    debug: false,
+    overallCachePolicy: policy,
+    requestIsBatched: false,
+  } as unknown as GatewayGraphQLRequestContext;
+  const result = await execute(rc);
+  if (result.errors === undefined && result.data !== undefined && status === undefined && policy.policyIfCacheable() === null) {
+    // Apollo Server's single-result body: errors, data, extensions in that order, then a newline.
+    return { kind: 'answer', text: `${JSON.stringify({ data: result.data, extensions: result.extensions })}\n` };
+  }
+  return { kind: 'replay', replay: { result, status, hints: policy.hints } };
+}
+
+/** The gateway Apollo Server loads, with its executor kept for the direct path. */
+export function keepingExecutor(gateway: GatewayInterface): { readonly gateway: GatewayInterface; executor(): GatewayExecutor | null } {
+  let executor: GatewayExecutor | null = null;
+  return {
+    gateway: {
+      async load(options) {
+        const loaded = await gateway.load(options);
+        executor = loaded.executor;
+        return loaded;
+      },
+      onSchemaLoadOrUpdate: (cb) => gateway.onSchemaLoadOrUpdate(cb),
+      stop: () => gateway.stop(),
+    },
+    executor: () => executor,
+  };
+}
