@@ -28,19 +28,28 @@ export interface Replay {
   readonly hints: readonly CacheHint[];
 }
 
+/** At most this many operations, and this many characters of operation text, are kept. */
 const LIMIT = 1000;
+const TEXT_LIMIT = 8 * 1024 * 1024;
 
 /** Known operations by operation name and text; emptied when full (a cache, never the truth). */
 export class KnownOperations {
   private readonly map = new Map<string, KnownOperation>();
+  private text = 0;
 
   private static key(query: string, operationName: string | undefined): string {
     return `${operationName ?? ''}\u0000${query}`;
   }
 
   remember(query: string, operationName: string | undefined, known: KnownOperation): void {
-    if (this.map.size >= LIMIT) this.map.clear();
-    this.map.set(KnownOperations.key(query, operationName), known);
+    const key = KnownOperations.key(query, operationName);
+    if (this.map.has(key)) return;
+    if (this.map.size >= LIMIT || this.text + key.length > TEXT_LIMIT) {
+      this.map.clear();
+      this.text = 0;
+    }
+    this.map.set(key, known);
+    this.text += key.length;
   }
 
   find(query: string, operationName: string | undefined): KnownOperation | undefined {
