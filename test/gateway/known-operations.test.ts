@@ -1,4 +1,6 @@
+import { buildSchema, parse, type OperationDefinitionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KnownOperations } from '../../gateway/http/known-operations.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
@@ -66,5 +68,33 @@ describe('an operation the gateway has answered before', () => {
     expect(first.text).toContain('BAD_USER_INPUT');
     expect(second.status).toBe(first.status);
     expect(second.text.replace(second.requestId, 'ID')).toBe(first.text.replace(first.requestId, 'ID'));
+  });
+});
+
+describe('the known operations kept for the direct path', () => {
+  const schema = buildSchema('type Query { a: Int }');
+  const known = (query: string) => {
+    const document = parse(query);
+    return { schema, document, operation: document.definitions[0] as OperationDefinitionNode, queryHash: query };
+  };
+
+  it('are found by text and operation name, and forgotten once a thousand more were kept', () => {
+    const ops = new KnownOperations();
+    ops.remember('query Q { a }', 'Q', known('query Q { a }'));
+    expect(ops.find('query Q { a }', 'Q')).toBeDefined();
+    expect(ops.find('query Q { a }', undefined)).toBeUndefined();
+    for (let i = 0; i < 1000; i++) ops.remember(`{ a${' '.repeat(i)} }`, undefined, known('{ a }'));
+    expect(ops.find('query Q { a }', 'Q')).toBeUndefined();
+  });
+
+  it('never hold more than 8 MiB of operation text', () => {
+    const ops = new KnownOperations();
+    const big = (n: number): string => `{ a }${' '.repeat(3 * 1024 * 1024)}# ${n}`;
+    ops.remember(big(1), undefined, known('{ a }'));
+    ops.remember(big(2), undefined, known('{ a }'));
+    expect(ops.find(big(1), undefined)).toBeDefined();
+    ops.remember(big(3), undefined, known('{ a }'));
+    expect(ops.find(big(1), undefined)).toBeUndefined();
+    expect(ops.find(big(3), undefined)).toBeDefined();
   });
 });
