@@ -460,7 +460,9 @@ export function fileLogReader(dataDir: string, log: string, opts: { pollMs?: num
       } catch {
         watcher = null; // not there yet, or no inotify: the poll below still finds every change
       }
-      const poll = setInterval(wake, opts.pollMs ?? 250);
+      // With a watcher, the poll is only a net for an event the kernel dropped; without one, it
+      // is how changes are found.
+      const poll = setInterval(wake, opts.pollMs ?? (watcher === null ? 250 : 2000));
       poll.unref();
       const stop = (): void => {
         clearInterval(poll);
