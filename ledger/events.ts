@@ -239,6 +239,8 @@ export interface EvaluationRow {
   readonly inconsistencyAnswered: number;
   readonly complaintsUpheld: number;
   readonly violationCases: number;
+  /** R-17; absent from versions published before it was counted. */
+  readonly datasetsOverdue?: number;
   readonly score: number;
   readonly result: 'GOOD' | 'FAIR' | 'POOR';
 }
