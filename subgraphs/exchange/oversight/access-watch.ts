@@ -1,5 +1,6 @@
 import type { Grant } from '../../../ledger/events.ts';
 import { cstDate } from '../workdays.ts';
+import { DayOf } from './usage.ts';
 
 /**
  * R-40 (Art. 40–41) from the access log: conduct that shows in what agencies read. Like the usage
@@ -87,6 +88,7 @@ export class AccessWatch {
   private readonly granted = new Map<string, Tally>();
   /** agency, dataset → reads of another agency's data released (evidence the data was obtained). */
   private readonly obtained = new Map<string, Tally>();
+  private readonly day = new DayOf();
 
   /** Looks at one record once; `chain` and `seq` name it in the access log. */
   add(chain: string, seq: number, r: WatchedFacts): void {
@@ -96,7 +98,7 @@ export class AccessWatch {
       if (r.grantId !== null) this.tally(this.granted, `${r.agency}\u0000${r.dataset}\u0000${r.purpose ?? ''}\u0000${r.grantId}`, chain, seq, r);
       return;
     }
-    if (r.reason === 'PURPOSE_MISMATCH') this.tally(this.mismatches, `${r.agency}\u0000${r.dataset}\u0000${r.purpose ?? ''}\u0000${cstDate(new Date(r.ts))}`, chain, seq, r);
+    if (r.reason === 'PURPOSE_MISMATCH') this.tally(this.mismatches, `${r.agency}\u0000${r.dataset}\u0000${r.purpose ?? ''}\u0000${this.day.of(r.ts)}`, chain, seq, r);
     if (r.reason !== null && PROBING_REASONS.has(r.reason)) this.tally(this.probes, `${r.agency}\u0000${r.dataset}\u0000${Math.floor(Date.parse(r.ts) / PROBE_WINDOW_MS)}`, chain, seq, r);
   }
 
