@@ -109,6 +109,8 @@ describe('violation findings drawn from the access log, through the gateway', ()
     expect(code(await ex.query(CONSENT, { agency: 'psb', variables: { c: 'tax' } }))).toBe('FORBIDDEN');
     expect(ok(await ex.query(CONSENT, { agency: 'hrss', variables: { c: 'tax' } }), 'giveConsent')).toMatchObject({ provider: 'hrss' });
     ok(await ex.query(RECORD, { agency: 'tax', variables: { d: 'hrss.enterprise-insurance', r: '揭阳市统计局', on: today } }), 'recordDisclosure');
+    // The provider reports one it found.
+    expect(ok(await ex.query(RECORD, { agency: 'hrss', variables: { d: 'hrss.enterprise-insurance', r: '揭阳市财政局', on: today, c: 'tax' } }), 'recordDisclosure')).toMatchObject({ consumer: 'tax', recordedBy: 'hrss' });
     const after = ok<Finding[]>(await ex.query(FINDINGS, COORDINATOR), 'violationFindings').filter((f) => f.kind === 'PASSED_ON_WITHOUT_CONSENT');
     expect(after.map((f) => f.id)).toEqual([`disclosed-${first.id}`]);
   });
@@ -144,8 +146,8 @@ describe('the access watch', () => {
     const found = w.findings(() => undefined);
     expect(found).toEqual([expect.objectContaining({ id: 'probing-amr-tax.credit-rating-2026050410', kind: 'REPEATED_PROBING', recordCount: 11 })]);
     expect(found[0]!.records).toHaveLength(11);
-    const rate = new AccessWatch();
-    for (let i = 0; i < 20; i++) rate.add('gw', i + 1, facts({ requestId: `x${i}`, decision: 'DENY', reason: 'RATE_LIMITED', grantId: null }));
-    expect(rate.findings(() => undefined)).toEqual([]);
+    const silent = new AccessWatch();
+    for (let i = 0; i < 20; i++) silent.add('gw', i + 1, facts({ requestId: `x${i}`, decision: 'DENY', reason: i % 2 === 0 ? 'RATE_LIMITED' : 'UNPUBLISHED', grantId: null }));
+    expect(silent.findings(() => undefined)).toEqual([]);
   });
 });
