@@ -55,6 +55,8 @@ interface Tally {
   last: string;
   /** Packed record ids: chain index × 2^40 + seq (one number each, for a small footprint). */
   readonly evidence: number[];
+  /** A probe that reached the threshold (listed in `probing`). */
+  reached: boolean;
 }
 
 export interface AccessFinding {
@@ -82,6 +84,8 @@ export class AccessWatch {
   private readonly chainIndex = new Map<string, number>();
   /** agency, dataset, clock hour → denials that could be probing. */
   private readonly probes = new Map<string, Tally>();
+  /** The probes that reached PROBE_THRESHOLD requests, in the order they did. */
+  private readonly probing: Tally[] = [];
   /** agency, dataset, purpose, day → PURPOSE_MISMATCH denials. */
   private readonly mismatches = new Map<string, Tally>();
   /** agency, dataset, purpose, grant → reads released under a grant. */
@@ -99,13 +103,19 @@ export class AccessWatch {
       return;
     }
     if (r.reason === 'PURPOSE_MISMATCH') this.tally(this.mismatches, `${r.agency}\u0000${r.dataset}\u0000${r.purpose ?? ''}\u0000${this.day.of(r.ts)}`, chain, seq, r);
-    if (r.reason !== null && PROBING_REASONS.has(r.reason)) this.tally(this.probes, `${r.agency}\u0000${r.dataset}\u0000${Math.floor(Date.parse(r.ts) / PROBE_WINDOW_MS)}`, chain, seq, r);
+    if (r.reason !== null && PROBING_REASONS.has(r.reason)) {
+      const t = this.tally(this.probes, `${r.agency}\u0000${r.dataset}\u0000${Math.floor(Date.parse(r.ts) / PROBE_WINDOW_MS)}`, chain, seq, r);
+      if (t.requests >= PROBE_THRESHOLD && !t.reached) {
+        t.reached = true;
+        this.probing.push(t);
+      }
+    }
   }
 
-  private tally(map: Map<string, Tally>, key: string, chain: string, seq: number, r: WatchedFacts): void {
+  private tally(map: Map<string, Tally>, key: string, chain: string, seq: number, r: WatchedFacts): Tally {
     let t = map.get(key);
     if (t === undefined) {
-      map.set(key, (t = { agency: r.agency, dataset: r.dataset!, provider: r.provider!, purpose: r.purpose, grantId: r.grantId, requests: 0, records: 0, lastRequest: '', first: r.ts, last: r.ts, evidence: [] }));
+      map.set(key, (t = { agency: r.agency, dataset: r.dataset!, provider: r.provider!, purpose: r.purpose, grantId: r.grantId, requests: 0, records: 0, lastRequest: '', first: r.ts, last: r.ts, evidence: [], reached: false }));
     }
     t.records++;
     // One request leaves one record per field, written together: count it once.
@@ -124,6 +134,7 @@ export class AccessWatch {
       }
       t.evidence.push(c * SEQ_SPACE + seq);
     }
+    return t;
   }
 
   private refs(t: Tally): RecordRef[] {
@@ -160,8 +171,7 @@ export class AccessWatch {
         recordCount: t.records,
       });
     }
-    for (const t of this.probes.values()) {
-      if (t.requests < PROBE_THRESHOLD) continue;
+    for (const t of this.probing) {
       const hour = new Date(Math.floor(Date.parse(t.first) / PROBE_WINDOW_MS) * PROBE_WINDOW_MS + 8 * PROBE_WINDOW_MS).toISOString();
       found.push({
         id: `probing-${t.agency}-${t.dataset}-${compact(hour.slice(0, 10))}${hour.slice(11, 13)}`,

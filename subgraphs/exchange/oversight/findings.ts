@@ -121,7 +121,9 @@ export function accessFindings(found: readonly AccessFinding[]): Finding[] {
 }
 
 export function byTime(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
+  // Code-unit order: ISO times and ids sort right without a locale (much faster on many findings).
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return [...findings].sort((a, b) => cmp(a.at, b.at) || cmp(a.id, b.id));
 }
 
 export function findingsOfAll(requests: Iterable<SharingRequest>, now: Date): Finding[] {

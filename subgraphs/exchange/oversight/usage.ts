@@ -106,12 +106,13 @@ export class UsageCounts {
     const out = new Map<string, { row: Omit<UsageRow, 'allowed' | 'denied'>; allowed: number; denied: number }>();
     for (const [day, cells] of this.days) {
       if (day < opts.from || day > opts.to) continue;
+      const q = quarter ? quarterOf(day) : '';
       for (const c of cells) {
         if (opts.agency !== null && c.provider !== opts.agency && c.consumer !== opts.agency) continue;
-        const key = `${provider ? c.provider : ''}\u0000${consumer ? c.consumer : ''}\u0000${dataset ? c.dataset : ''}\u0000${purpose ? (c.purpose ?? '\u0001') : ''}\u0000${quarter ? quarterOf(day) : ''}`;
+        const key = `${provider ? c.provider : ''}\u0000${consumer ? c.consumer : ''}\u0000${dataset ? c.dataset : ''}\u0000${purpose ? (c.purpose ?? '\u0001') : ''}\u0000${q}`;
         let sum = out.get(key);
         if (sum === undefined) {
-          const row = { provider: provider ? c.provider : null, consumer: consumer ? c.consumer : null, dataset: dataset ? c.dataset : null, purpose: purpose ? c.purpose : null, quarter: quarter ? quarterOf(day) : null };
+          const row = { provider: provider ? c.provider : null, consumer: consumer ? c.consumer : null, dataset: dataset ? c.dataset : null, purpose: purpose ? c.purpose : null, quarter: quarter ? q : null };
           out.set(key, (sum = { row, allowed: 0, denied: 0 }));
         }
         sum.allowed += c.allowed;
