@@ -59,16 +59,21 @@ interface Tally {
   reached: boolean;
 }
 
+/** A finding in the shape of every finding (see findings.ts); its text and records are worked out when read. */
 export interface AccessFinding {
   readonly id: string;
   readonly kind: 'PURPOSE_OUTSIDE_GRANT' | 'REPEATED_PROBING';
   readonly agency: string;
+  readonly requestId: null;
   readonly dataset: string;
   readonly at: string;
   readonly description: string;
+  readonly evidence: readonly number[];
   readonly records: readonly RecordRef[];
   readonly recordCount: number;
 }
+
+const NO_SEQS: readonly number[] = Object.freeze([]);
 
 /** An agency's allowed reads of one dataset: how many, and the first and last. */
 export interface Reads {
@@ -141,9 +146,13 @@ export class AccessWatch {
     return t.evidence.map((n) => ({ chain: this.chains[Math.floor(n / SEQ_SPACE)]!, seq: n % SEQ_SPACE }));
   }
 
-  /** The findings the tallies show now; `grantOf` gives the authority's grants by id. */
+  /**
+   * The findings the tallies show now; `grantOf` gives the authority's grants by id. Each finding's
+   * description and records are made when read, so listing many costs little.
+   */
   findings(grantOf: (id: string) => Grant | undefined): AccessFinding[] {
     const found: AccessFinding[] = [];
+    const refs = (t: Tally) => this.refs(t);
     for (const t of this.mismatches.values()) {
       const day = cstDate(new Date(t.first));
       found.push({
@@ -152,8 +161,14 @@ export class AccessWatch {
         agency: t.agency,
         dataset: t.dataset,
         at: t.first,
-        description: `${t.agency} asked for ${t.dataset} of ${t.provider} under the purpose "${t.purpose ?? ''}", which its grant does not name, in ${t.requests} request(s) on ${day}; the gateway denied them (R-24, R-40)`,
-        records: this.refs(t),
+        requestId: null,
+        evidence: NO_SEQS,
+        get description() {
+          return `${t.agency} asked for ${t.dataset} of ${t.provider} under the purpose "${t.purpose ?? ''}", which its grant does not name, in ${t.requests} request(s) on ${day}; the gateway denied them (R-24, R-40)`;
+        },
+        get records() {
+          return refs(t);
+        },
         recordCount: t.records,
       });
     }
@@ -166,8 +181,14 @@ export class AccessWatch {
         agency: t.agency,
         dataset: t.dataset,
         at: t.first,
-        description: `${t.agency} read ${t.dataset} of ${t.provider} under grant ${grant.id}, which names ${grant.purposes.join(', ')}, for the purpose "${t.purpose ?? ''}" in ${t.requests} request(s) from ${t.first} to ${t.last} (R-40: widened use)`,
-        records: this.refs(t),
+        requestId: null,
+        evidence: NO_SEQS,
+        get description() {
+          return `${t.agency} read ${t.dataset} of ${t.provider} under grant ${grant.id}, which names ${grant.purposes.join(', ')}, for the purpose "${t.purpose ?? ''}" in ${t.requests} request(s) from ${t.first} to ${t.last} (R-40: widened use)`;
+        },
+        get records() {
+          return refs(t);
+        },
         recordCount: t.records,
       });
     }
@@ -179,8 +200,14 @@ export class AccessWatch {
         agency: t.agency,
         dataset: t.dataset,
         at: t.first,
-        description: `${t.agency} was denied ${t.dataset} of ${t.provider} in ${t.requests} requests within the hour from ${hour.slice(0, 10)} ${hour.slice(11, 13)}:00 (China Standard Time); ${PROBE_THRESHOLD} in one hour is probing (R-40)`,
-        records: this.refs(t),
+        requestId: null,
+        evidence: NO_SEQS,
+        get description() {
+          return `${t.agency} was denied ${t.dataset} of ${t.provider} in ${t.requests} requests within the hour from ${hour.slice(0, 10)} ${hour.slice(11, 13)}:00 (China Standard Time); ${PROBE_THRESHOLD} in one hour is probing (R-40)`;
+        },
+        get records() {
+          return refs(t);
+        },
         recordCount: t.records,
       });
     }

@@ -115,11 +115,6 @@ export function disclosureFindings(s: OversightState, providerOf: (dataset: stri
   return found;
 }
 
-/** Findings drawn from the access log, in the shape of every finding. */
-export function accessFindings(found: readonly AccessFinding[]): Finding[] {
-  return found.map((f) => ({ ...f, requestId: null, evidence: [] }));
-}
-
 export function byTime(findings: readonly Finding[]): Finding[] {
   // Code-unit order: ISO times and ids sort right without a locale (much faster on many findings).
   const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);

@@ -5,7 +5,7 @@ import { ids } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { cstDate, workingDaysLeft } from '../workdays.ts';
 import { evaluate, EVALUATION_METHOD } from './evaluation.ts';
-import { accessFindings, byTime, disclosureFindings, findingsOfAll, type Finding } from './findings.ts';
+import { byTime, disclosureFindings, findingsOfAll, type Finding } from './findings.ts';
 import { inboxOf } from './inbox.ts';
 import { agreementMatches, agreementState, grantMatches, grantState, requestMatches, type ListingFilter } from './listings.ts';
 import { page } from './paging.ts';
@@ -125,7 +125,7 @@ export async function oversight(deps: OversightDeps) {
     await projection.sync();
     if (deps.usage !== undefined) await deps.usage.sync();
     const watch = deps.usage?.watch;
-    const fromLog = watch === undefined ? [] : accessFindings(watch.findings((id) => state.grants.get(id)?.grant));
+    const fromLog = watch === undefined ? [] : watch.findings((id) => state.grants.get(id)?.grant);
     const disclosed = disclosureFindings(state, providerOf, (c, d) => watch?.reads(c, d) ?? { count: 0, records: [] });
     return byTime([...findingsOfAll(state.requests.values(), now()), ...disclosed, ...fromLog]);
   };
