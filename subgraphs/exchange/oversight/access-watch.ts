@@ -57,6 +57,8 @@ interface Tally {
   readonly evidence: number[];
   /** A probe that reached the threshold (listed in `probing`). */
   reached: boolean;
+  /** Its finding, made once and read live ever after. */
+  found?: Found;
 }
 
 /** A finding in the shape of every finding (see findings.ts); its text and records are worked out when read. */
@@ -74,6 +76,45 @@ export interface AccessFinding {
 }
 
 const NO_SEQS: readonly number[] = Object.freeze([]);
+
+/** One finding of the watch; its description and records are made when read (no closure per finding). */
+class Found implements AccessFinding {
+  readonly requestId = null;
+  readonly evidence = NO_SEQS;
+  readonly agency: string;
+  readonly dataset: string;
+  constructor(
+    readonly id: string,
+    readonly kind: AccessFinding['kind'],
+    private readonly tally: Tally,
+    private readonly watch: AccessWatch,
+    /** The day (a purpose denied), the hour (probing, China Standard Time ISO), or the grant (widened use). */
+    private readonly when: string,
+    private readonly grant: Grant | null,
+  ) {
+    this.agency = tally.agency;
+    this.dataset = tally.dataset;
+  }
+  get at(): string {
+    return this.tally.first;
+  }
+  get recordCount(): number {
+    return this.tally.records;
+  }
+  get description(): string {
+    const t = this.tally;
+    if (this.kind === 'REPEATED_PROBING') {
+      return `${t.agency} was denied ${t.dataset} of ${t.provider} in ${t.requests} requests within the hour from ${this.when.slice(0, 10)} ${this.when.slice(11, 13)}:00 (China Standard Time); ${PROBE_THRESHOLD} in one hour is probing (R-40)`;
+    }
+    if (this.grant !== null) {
+      return `${t.agency} read ${t.dataset} of ${t.provider} under grant ${this.grant.id}, which names ${this.grant.purposes.join(', ')}, for the purpose "${t.purpose ?? ''}" in ${t.requests} request(s) from ${t.first} to ${t.last} (R-40: widened use)`;
+    }
+    return `${t.agency} asked for ${t.dataset} of ${t.provider} under the purpose "${t.purpose ?? ''}", which its grant does not name, in ${t.requests} request(s) on ${this.when}; the gateway denied them (R-24, R-40)`;
+  }
+  get records(): RecordRef[] {
+    return this.watch.refs(this.tally);
+  }
+}
 
 /** An agency's allowed reads of one dataset: how many, and the first and last. */
 export interface Reads {
@@ -142,7 +183,8 @@ export class AccessWatch {
     return t;
   }
 
-  private refs(t: Tally): RecordRef[] {
+  /** The record ids a tally keeps. */
+  refs(t: Tally): RecordRef[] {
     return t.evidence.map((n) => ({ chain: this.chains[Math.floor(n / SEQ_SPACE)]!, seq: n % SEQ_SPACE }));
   }
 
@@ -152,64 +194,21 @@ export class AccessWatch {
    */
   findings(grantOf: (id: string) => Grant | undefined): AccessFinding[] {
     const found: AccessFinding[] = [];
-    const refs = (t: Tally) => this.refs(t);
     for (const t of this.mismatches.values()) {
       const day = cstDate(new Date(t.first));
-      found.push({
-        id: `purpose-${t.agency}-${t.dataset}-${t.purpose ?? ''}-${compact(day)}`,
-        kind: 'PURPOSE_OUTSIDE_GRANT',
-        agency: t.agency,
-        dataset: t.dataset,
-        at: t.first,
-        requestId: null,
-        evidence: NO_SEQS,
-        get description() {
-          return `${t.agency} asked for ${t.dataset} of ${t.provider} under the purpose "${t.purpose ?? ''}", which its grant does not name, in ${t.requests} request(s) on ${day}; the gateway denied them (R-24, R-40)`;
-        },
-        get records() {
-          return refs(t);
-        },
-        recordCount: t.records,
-      });
+      found.push((t.found ??= new Found(`purpose-${t.agency}-${t.dataset}-${t.purpose ?? ''}-${compact(day)}`, 'PURPOSE_OUTSIDE_GRANT', t, this, day, null)));
     }
     for (const t of this.granted.values()) {
       const grant = grantOf(t.grantId!);
       if (grant === undefined || grant.purposes.includes('*') || (t.purpose !== null && grant.purposes.includes(t.purpose))) continue;
-      found.push({
-        id: `widened-${t.grantId}-${t.purpose ?? ''}`,
-        kind: 'PURPOSE_OUTSIDE_GRANT',
-        agency: t.agency,
-        dataset: t.dataset,
-        at: t.first,
-        requestId: null,
-        evidence: NO_SEQS,
-        get description() {
-          return `${t.agency} read ${t.dataset} of ${t.provider} under grant ${grant.id}, which names ${grant.purposes.join(', ')}, for the purpose "${t.purpose ?? ''}" in ${t.requests} request(s) from ${t.first} to ${t.last} (R-40: widened use)`;
-        },
-        get records() {
-          return refs(t);
-        },
-        recordCount: t.records,
-      });
+      found.push(new Found(`widened-${t.grantId}-${t.purpose ?? ''}`, 'PURPOSE_OUTSIDE_GRANT', t, this, '', grant));
     }
     for (const t of this.probing) {
-      const hour = new Date(Math.floor(Date.parse(t.first) / PROBE_WINDOW_MS) * PROBE_WINDOW_MS + 8 * PROBE_WINDOW_MS).toISOString();
-      found.push({
-        id: `probing-${t.agency}-${t.dataset}-${compact(hour.slice(0, 10))}${hour.slice(11, 13)}`,
-        kind: 'REPEATED_PROBING',
-        agency: t.agency,
-        dataset: t.dataset,
-        at: t.first,
-        requestId: null,
-        evidence: NO_SEQS,
-        get description() {
-          return `${t.agency} was denied ${t.dataset} of ${t.provider} in ${t.requests} requests within the hour from ${hour.slice(0, 10)} ${hour.slice(11, 13)}:00 (China Standard Time); ${PROBE_THRESHOLD} in one hour is probing (R-40)`;
-        },
-        get records() {
-          return refs(t);
-        },
-        recordCount: t.records,
-      });
+      if (t.found === undefined) {
+        const hour = new Date(Math.floor(Date.parse(t.first) / PROBE_WINDOW_MS) * PROBE_WINDOW_MS + 8 * PROBE_WINDOW_MS).toISOString();
+        t.found = new Found(`probing-${t.agency}-${t.dataset}-${compact(hour.slice(0, 10))}${hour.slice(11, 13)}`, 'REPEATED_PROBING', t, this, hour, null);
+      }
+      found.push(t.found);
     }
     return found;
   }
