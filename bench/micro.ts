@@ -8,6 +8,7 @@ import { cataloguedPurposes } from '../common/catalogued-purposes.ts';
 import { openSharingPolicy } from '../gateway/sharing/policy.ts';
 import type { Caller } from '../gateway/sharing/types.ts';
 import { runLedgerBench, type LedgerBench } from './ledger.ts';
+import { runOversightBench, type OversightBench } from './oversight.ts';
 
 export interface MicroResult {
   /** Decision rates are per second of this process's CPU time; reloadMs is CPU ms. */
@@ -23,6 +24,8 @@ export interface MicroResult {
   readonly auditBatches: number;
   readonly auditSyncs: number;
   readonly ledger: LedgerBench;
+  /** Usage statistics over 10 million access records, and what counting them adds per request. */
+  readonly oversight: OversightBench;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -142,7 +145,8 @@ m = r.consumer == p.consumer && r.dataset == p.dataset && (p.purpose == "*" || r
   const stats = store.stats();
   await store.close();
   const ledger = await runLedgerBench(dir, redisUrl);
-  return { cachedDecisionsPerSecond, coldDecisionsPerSecond, grantDecisionsPerSecond, linearScanDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs, ledger };
+  const oversight = await runOversightBench(path.join(dir, 'oversight'));
+  return { cachedDecisionsPerSecond, coldDecisionsPerSecond, grantDecisionsPerSecond, linearScanDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs, ledger, oversight };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

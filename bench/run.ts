@@ -12,6 +12,7 @@ import { signToken } from '../gateway/identity/token.ts';
 import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
 import { backupAndRestore, BENCH_BACKUP_KEY, type Throughput } from './backup.ts';
 import type { MicroResult } from './micro.ts';
+import { printOversightBench, runOversightBench } from './oversight.ts';
 
 /**
  * npm run bench: what governance costs, measured against the gateways users would pick instead
@@ -21,6 +22,7 @@ import type { MicroResult } from './micro.ts';
  *   npm run bench [-- --rounds 3 --duration 10 --quick --profile <dir>]
  *   npm run bench -- soak [--minutes 10]      the governed gateway's RSS under load
  *   npm run bench -- backup [--rounds 3]      backup and restore throughput, req/s with backups running vs without
+ *   npm run bench -- oversight [--records N]  usage statistics over N (10 million) access records, and their cost per request
  */
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,6 +32,7 @@ const { values: args, positionals } = parseArgs({
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     minutes: { type: 'string', default: '10' },
+    records: { type: 'string', default: '10000000' },
     /** Write a V8 CPU profile of the governed gateway (node --cpu-prof) into this directory. */
     profile: { type: 'string' },
     /** Only the joined-query rounds (and the profile): no fixed-rate, mixed, batch, Redis or micro scenarios. */
@@ -351,6 +354,18 @@ function report(results: LoadResult[], micro: MicroResult | null, ratios: Target
       { what: 'durable ledger events/s, file (64 recorders)', figure: Math.round(micro.ledger.fileEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
       { what: 'durable ledger events/s, Redis (64 recorders)', figure: micro.ledger.redisEventsPerSecond === null ? 'no Redis' : Math.round(micro.ledger.redisEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
     );
+    const o = micro.oversight;
+    const quarterly = o.queries[0]!;
+    const governedCpu = ratios === null ? null : find(results, '2 governed').cpuMicrosPerRequest ?? null;
+    targets.push(
+      { what: `usage statistics, one quarter's report over ${o.records.toLocaleString('en')} access records, p50 ms`, figure: quarterly.p50Ms.toFixed(1), pass: true, target: '(reported)' },
+      {
+        what: 'incremental statistics per request: CPU with / without the follower (8 durable records a request)',
+        figure: `${showCost(o.cost)}${governedCpu === null ? '' : `; +${o.cost.addedMicros.toFixed(0)} / ${governedCpu} \u00b5s governed = ${((o.cost.addedMicros / governedCpu) * 100).toFixed(1)} %`}`,
+        pass: true,
+        target: '(reported)',
+      },
+    );
   }
   if (backup !== null) {
     const t = (x: Throughput): string => `${x.megabytesPerSecond.toFixed(1)} MB/s, ${Math.round(x.recordsPerSecond).toLocaleString('en')} records/s (${(x.bytes / 1e6).toFixed(1)} MB, ${x.records.toLocaleString('en')} records)`;
@@ -460,7 +475,21 @@ async function soak(): Promise<void> {
   console.log(`samples (MiB): ${samples.map((s) => s.rssMiB).join(', ')}`);
 }
 
-(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : main()).catch(async (e: unknown) => {
+function showCost(c: MicroResult['oversight']['cost']): string {
+  return `${c.ratio.toFixed(2)}\u00d7 (+${c.addedMicros.toFixed(0)} \u00b5s; rounds off ${c.offMicros.map((x) => x.toFixed(0)).join(', ')}, on ${c.onMicros.map((x) => x.toFixed(0)).join(', ')})`;
+}
+
+/** npm run bench -- oversight [--records N]: the statistics and their per-request cost alone, in this process. */
+async function oversight(): Promise<void> {
+  const dir = path.join(tmp, 'oversight');
+  try {
+    printOversightBench(await runOversightBench(dir, { records: Number(args.records), rounds: ROUNDS }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : MODE === 'oversight' ? oversight() : main()).catch(async (e: unknown) => {
   console.error(`bench: ${(e as Error).message}`);
   for (const c of children) await stopProcess(c);
   process.exit(1);

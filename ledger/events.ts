@@ -126,6 +126,27 @@ export interface DemandTerms {
   readonly recordedAt: string;
 }
 
+/** Obtained data passed on to someone else (R-25), as the consumer records it or the provider or authority reports it. */
+export interface DisclosureTerms {
+  /** The agency that obtained the data through the exchange and passed it on. */
+  readonly consumer: string;
+  readonly dataset: string;
+  /** Who received it: an agency code, an organisation, or "public" for a publication. */
+  readonly recipient: string;
+  readonly description: string;
+  /** YYYY-MM-DD, China Standard Time. */
+  readonly disclosedOn: string;
+}
+
+/** A provider's consent that a consumer pass its data on to a recipient ('*': anyone) (R-25). */
+export interface ConsentTerms {
+  readonly provider: string;
+  readonly consumer: string;
+  readonly dataset: string;
+  readonly recipient: string;
+  readonly note: string;
+}
+
 /** Event type → its data. */
 export interface LedgerEventData {
   'request.filed': RequestTerms;
@@ -184,8 +205,20 @@ export interface LedgerEventData {
   'demand.matched': { readonly id: string; readonly provider: string; readonly datasets: readonly string[]; readonly note: string };
   /** No catalogued dataset meets it: the agency holding the data is to catalog it. */
   'demand.assigned': { readonly id: string; readonly holder: string; readonly note: string };
-  /** A violation case against an agency (R-40), on findings with their evidence (ledger seqs). */
-  'case.opened': { readonly agency: string; readonly findings: readonly string[]; readonly evidence: readonly number[]; readonly summary: string };
+  /** Onward disclosure of obtained data (R-25), with or without the provider's consent. */
+  'disclosure.recorded': { readonly disclosure: DisclosureTerms };
+  'consent.given': { readonly consent: ConsentTerms };
+  /**
+   * A violation case against an agency (R-40), on findings with their evidence: ledger seqs, and
+   * the access-log records (gateway instance chain and seq) of findings drawn from the access log.
+   */
+  'case.opened': {
+    readonly agency: string;
+    readonly findings: readonly string[];
+    readonly evidence: readonly number[];
+    readonly records?: readonly { readonly chain: string; readonly seq: number }[];
+    readonly summary: string;
+  };
   'case.ordered': { readonly id: string; readonly correction: string; readonly dueBy: string };
   'case.criticized': { readonly id: string; readonly notice: string };
   'case.closed': { readonly id: string; readonly reasons: string };
@@ -206,6 +239,8 @@ export interface EvaluationRow {
   readonly inconsistencyAnswered: number;
   readonly complaintsUpheld: number;
   readonly violationCases: number;
+  /** R-17; absent from versions published before it was counted. */
+  readonly datasetsOverdue?: number;
   readonly score: number;
   readonly result: 'GOOD' | 'FAIR' | 'POOR';
 }
@@ -243,4 +278,6 @@ export const ids = {
   demand: (seq: number): string => `dm-${seq}`,
   violationCase: (seq: number): string => `case-${seq}`,
   evaluation: (year: number, seq: number): string => `ev-${year}-${seq}`,
+  disclosure: (seq: number): string => `dc-${seq}`,
+  consent: (seq: number): string => `cn-${seq}`,
 };

@@ -97,6 +97,8 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'case.criticized':
     case 'case.closed':
     case 'evaluation.published':
+    case 'disclosure.recorded':
+    case 'consent.given':
       return [];
   }
 }

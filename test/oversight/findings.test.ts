@@ -53,4 +53,27 @@ describe("an agency's inbox", () => {
     expect(at('2026-03-24T02:00:00Z')).toMatchObject({ workingDaysLeft: 0, dueSoon: true, overdue: true });
     expect(inboxOf(s, 'amr', new Date('2026-03-16T02:00:00Z'))).toEqual([]);
   });
+
+  it("tells the consumer the answer to its request for 30 days, the authority's on escalation included", () => {
+    const s = fold([
+      { at: RECEIVED, event: filed('amr') },
+      { at: '2026-03-03T02:00:00.000Z', event: { type: 'request.refused', data: { id: id(1), reasons: '不予提供' } } },
+      { at: '2026-03-04T02:00:00.000Z', event: { type: 'request.escalated', data: { id: id(1), reasons: '理由不成立' } } },
+    ]);
+    expect(inboxOf(s, 'amr', new Date('2026-03-05T02:00:00Z'))).toEqual([expect.objectContaining({ kind: 'DECISION_RECEIVED', ref: id(1), from: 'tax', summary: 'tax refused your request for tax.credit-rating: 不予提供' })]);
+    applyOversight(s, { type: 'request.decided', data: { id: id(1), approve: true, reasons: '应予共享', grants: [] }, at: '2026-03-10T02:00:00.000Z', actor, seq: 4, hash: '' }, () => 'tax');
+    expect(inboxOf(s, 'amr', new Date('2026-03-11T02:00:00Z'))).toEqual([expect.objectContaining({ kind: 'DECISION_RECEIVED', from: 'itd', summary: expect.stringContaining('the authority approved your escalated request') })]);
+    expect(inboxOf(s, 'amr', new Date('2026-04-10T02:00:00Z'))).toEqual([]);
+  });
+
+  it('marks an order to correct past its date as overdue until the case is closed', () => {
+    const s = fold([
+      { at: RECEIVED, event: { type: 'case.opened', data: { agency: 'tax', findings: ['late-x'], evidence: [], summary: '拖延答复' } } },
+      { at: RECEIVED, event: { type: 'case.ordered', data: { id: ids.violationCase(1), correction: '十日内答复', dueBy: '2026-03-12' } } },
+    ]);
+    expect(inboxOf(s, 'tax', new Date('2026-03-11T02:00:00Z'))).toEqual([expect.objectContaining({ kind: 'ORDER_TO_CORRECT', dueBy: '2026-03-12', dueSoon: true, overdue: false })]);
+    expect(inboxOf(s, 'tax', new Date('2026-03-13T02:00:00Z'))).toEqual([expect.objectContaining({ kind: 'ORDER_TO_CORRECT', overdue: true })]);
+    applyOversight(s, { type: 'case.closed', data: { id: ids.violationCase(1), reasons: '已整改' }, at: '2026-03-14T02:00:00.000Z', actor, seq: 3, hash: '' }, () => 'tax');
+    expect(inboxOf(s, 'tax', new Date('2026-03-14T03:00:00Z'))).toEqual([]);
+  });
 });

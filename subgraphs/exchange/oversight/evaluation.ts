@@ -1,5 +1,7 @@
 import agencies from '../../../schema/agencies.json' with { type: 'json' };
+import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { EvaluationRow } from '../../../ledger/events.ts';
+import { freshness, type Frequency } from '../catalog/freshness.ts';
 import { cstDate } from '../workdays.ts';
 import { timeliness } from '../workflow/state.ts';
 import { findingsOfAll } from './findings.ts';
@@ -7,13 +9,35 @@ import type { OversightState } from './state.ts';
 
 /** How the result follows from the figures; published with every evaluation so it can be checked. */
 export const EVALUATION_METHOD =
-  'score = 100 − 5 × answers late − 10 × deadlines missed − 10 × refusals overturned − 10 × complaints upheld − 15 × violation cases − 5 × inconsistency reports unanswered, at least 0; GOOD from 90, FAIR from 70, else POOR (R-37)';
+  'score = 100 − 5 × answers late − 10 × deadlines missed − 10 × refusals overturned − 10 × complaints upheld − 15 × violation cases − 5 × inconsistency reports unanswered − 5 × datasets overdue (R-17, at the end of the year or now), at least 0; GOOD from 90, FAIR from 70, else POOR (R-37)';
+
+const catalog = metadata as unknown as Readonly<Record<string, { readonly frequency: Frequency; readonly lastUpdate: string | null }>>;
+
+/**
+ * How many of the agency's datasets are overdue per R-17 at `asOf`: the last update reported by
+ * then (the catalog's record, or a later report on the ledger) is older than the dataset's
+ * declared frequency allows, and at the least it was not updated in the quarter by the 10th day of
+ * its first month. A dataset never reported is not counted as overdue.
+ */
+function datasetsOverdue(s: OversightState, providers: ReadonlyMap<string, string>, agency: string, asOf: number): number {
+  let n = 0;
+  for (const [dataset, provider] of providers) {
+    const m = catalog[dataset];
+    if (provider !== agency || m === undefined) continue;
+    const times = [...(s.updates.get(dataset) ?? []), ...(m.lastUpdate === null ? [] : [m.lastUpdate])].map((t) => Date.parse(t)).filter((t) => t <= asOf);
+    const last = times.length === 0 ? null : Math.max(...times);
+    if (freshness(m.frequency, last, asOf) === 'OVERDUE') n++;
+  }
+  return n;
+}
 
 const inYear = (year: number, at: string): boolean => cstDate(new Date(at)).startsWith(`${year}-`);
 
-/** Every agency's figures for a year, from the ledger's fold, as of `now`. */
-export function evaluate(s: OversightState, year: number, now: Date): EvaluationRow[] {
+/** Every agency's figures for a year, from the ledger's fold, as of `now`; `providers` maps each catalogued dataset to its provider. */
+export function evaluate(s: OversightState, providers: ReadonlyMap<string, string>, year: number, now: Date): EvaluationRow[] {
   const findings = findingsOfAll(s.requests.values(), now);
+  const yearStart = Date.parse(`${year}-01-01T00:00:00+08:00`);
+  const asOf = Math.min(now.getTime(), Date.parse(`${year + 1}-01-01T00:00:00+08:00`) - 1);
   return Object.keys(agencies).sort().map((agency): EvaluationRow => {
     const received = [...s.requests.values()].filter((r) => r.provider === agency && inYear(year, r.receivedAt));
     const count = (t: string) => received.filter((r) => timeliness(r, now) === t).length;
@@ -30,6 +54,7 @@ export function evaluate(s: OversightState, year: number, now: Date): Evaluation
       inconsistencyAnswered: reports.filter((r) => r.answered).length,
       complaintsUpheld: [...s.complaints.values()].filter((c) => c.against === agency && c.decision?.upheld === true && inYear(year, c.decision.at)).length,
       violationCases: [...s.cases.values()].filter((k) => k.agency === agency && inYear(year, k.openedAt)).length,
+      datasetsOverdue: asOf < yearStart ? 0 : datasetsOverdue(s, providers, agency, asOf),
     };
     const score = Math.max(
       0,
@@ -39,7 +64,8 @@ export function evaluate(s: OversightState, year: number, now: Date): Evaluation
         10 * figures.refusalsOverturned -
         10 * figures.complaintsUpheld -
         15 * figures.violationCases -
-        5 * (figures.inconsistencyReports - figures.inconsistencyAnswered),
+        5 * (figures.inconsistencyReports - figures.inconsistencyAnswered) -
+        5 * figures.datasetsOverdue,
     );
     return { ...figures, score, result: score >= 90 ? 'GOOD' : score >= 70 ? 'FAIR' : 'POOR' };
   });

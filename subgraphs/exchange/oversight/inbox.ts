@@ -45,6 +45,17 @@ export function inboxOf(s: OversightState, agency: string, now: Date): InboxItem
     if (r.provider === agency && r.phase === 'PENDING') {
       items.push(item(now, { kind: 'REQUEST_TO_ANSWER', ref: r.id, summary: `${r.consumer} asks for ${r.datasets.join(', ')} for ${r.purposes.join(', ')}`, from: r.consumer, at: r.receivedAt, dueBy: r.dueBy }));
     }
+    // The answer to the agency's own request: the provider's, or the authority's on escalation.
+    const answer = r.consumer === agency ? [...r.history].reverse().find((e) => e.type === 'request.approved' || e.type === 'request.refused' || e.type === 'request.decided') : undefined;
+    if (answer !== undefined && recent(answer.at)) {
+      const what =
+        answer.type === 'request.decided'
+          ? `the authority ${answer.data.approve ? 'approved' : 'refused'} your escalated request to ${r.provider}: ${answer.data.reasons}`
+          : answer.type === 'request.refused'
+            ? `${r.provider} refused your request for ${r.datasets.join(', ')}: ${answer.data.reasons}`
+            : `${r.provider} approved your request for ${r.datasets.join(', ')}`;
+      items.push(item(now, { kind: 'DECISION_RECEIVED', ref: r.id, summary: what, from: answer.type === 'request.decided' ? AUTHORITY : r.provider, at: answer.at, dueBy: null }));
+    }
     if (agency === AUTHORITY && r.phase === 'ESCALATED') {
       const escalated = r.history.find((e) => e.type === 'request.escalated');
       items.push(item(now, { kind: 'ESCALATION_TO_DECIDE', ref: r.id, summary: `${r.consumer} escalated its request to ${r.provider}`, from: r.consumer, at: escalated?.at ?? r.receivedAt, dueBy: null }));

@@ -1,5 +1,4 @@
-import { LEDGER_CHAIN, ledgerReader, parseRecorded } from '../../../ledger/ledger.ts';
-import { applyOversight, emptyState } from './state.ts';
+import { csvCell, readOversightState, type StorageAt } from './read-state.ts';
 import { quarterSpan, type UsageRow } from './usage.ts';
 import { followUsage } from './usage-follower.ts';
 
@@ -14,7 +13,7 @@ export interface QuarterlyReport {
   readonly demands: { readonly recorded: number; readonly matched: number; readonly assigned: number; readonly open: number };
 }
 
-export async function quarterlyReport(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, year: number, quarter: number): Promise<QuarterlyReport> {
+export async function quarterlyReport(at: StorageAt, year: number, quarter: number): Promise<QuarterlyReport> {
   const { from, to } = quarterSpan(year, quarter);
   const usage = followUsage(at, (l) => process.stderr.write(`${l}\n`));
   let rows: UsageRow[];
@@ -24,18 +23,7 @@ export async function quarterlyReport(at: { dataDir: string; redisUrl: string | 
   } finally {
     await usage.close();
   }
-  const state = emptyState();
-  const reader = ledgerReader({ dataDir: at.dataDir, redisUrl: at.redisUrl, redisPrefix: at.redisPrefix });
-  try {
-    for (let after = 0; ; ) {
-      const batch = await reader.read(LEDGER_CHAIN, after, 10_000);
-      if (batch.length === 0) break;
-      for (const r of batch) applyOversight(state, parseRecorded(r.line), () => null);
-      after = batch[batch.length - 1]!.seq;
-    }
-  } finally {
-    await reader.close();
-  }
+  const state = await readOversightState(at, new Map());
   // Needs recorded up to the quarter's end, in the state they had reached by then.
   const end = Date.parse(`${to}T23:59:59.999+08:00`);
   const needs = [...state.demands.values()].filter((d) => Date.parse(d.recordedAt) <= end);
@@ -51,11 +39,6 @@ export async function quarterlyReport(at: { dataDir: string; redisUrl: string | 
     totals: { allowed: rows.reduce((n, r) => n + r.allowed, 0), denied: rows.reduce((n, r) => n + r.denied, 0) },
     demands: { recorded: needs.length, matched, assigned, open: needs.length - matched - assigned },
   };
-}
-
-function csvCell(v: string | number | null): string {
-  const s = v === null ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** The usage rows as CSV, one header line. */

@@ -5,11 +5,11 @@ import { ids } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { cstDate, workingDaysLeft } from '../workdays.ts';
 import { evaluate, EVALUATION_METHOD } from './evaluation.ts';
-import { findingsOfAll, type Finding } from './findings.ts';
+import { byTime, disclosureFindings, findingsOfAll, type Finding } from './findings.ts';
 import { inboxOf } from './inbox.ts';
 import { agreementMatches, agreementState, grantMatches, grantState, requestMatches, type ListingFilter } from './listings.ts';
 import { page } from './paging.ts';
-import { bad, forbidden, isoDate, requireCoordinator, seesAll, written } from './scope.ts';
+import { bad, forbidden, isCoordinator, isoDate, requireCoordinator, seesAll, written } from './scope.ts';
 import { applyOversight, emptyState, type Complaint, type Demand, type ViolationCase } from './state.ts';
 import type { UsageDimension } from './usage.ts';
 import type { UsageFollower } from './usage-follower.ts';
@@ -120,7 +120,15 @@ export async function oversight(deps: OversightDeps) {
     if (d.slice(0, 10) < cstDate(now())) throw bad(argument, `${argument} must not be in the past, got "${text}"`);
     return d;
   };
-  const findings = (): Finding[] => findingsOfAll(state.requests.values(), now());
+  /** Every finding now: from the ledger, and from the access log as far as it is counted. */
+  const findings = async (): Promise<Finding[]> => {
+    await projection.sync();
+    if (deps.usage !== undefined) await deps.usage.sync();
+    const watch = deps.usage?.watch;
+    const fromLog = watch === undefined ? [] : watch.findings((id) => state.grants.get(id)?.grant);
+    const disclosed = disclosureFindings(state, providerOf, (c, d) => watch?.reads(c, d) ?? { count: 0, records: [] });
+    return byTime([...findingsOfAll(state.requests.values(), now()), ...disclosed, ...fromLog]);
+  };
 
   return {
     close(): void {
@@ -203,8 +211,7 @@ export async function oversight(deps: OversightDeps) {
       },
       violationFindings: async (_: unknown, args: { agency?: string | null }, ctx: SubgraphContext) => {
         const f = scoped(ctx, 'Query.violationFindings', { agency: args.agency ?? null });
-        await projection.sync();
-        return findings().filter((x) => !f.agency || x.agency === f.agency);
+        return (await findings()).filter((x) => !f.agency || x.agency === f.agency);
       },
       usageStatistics: async (_: unknown, args: { from: string; to: string; groupBy: UsageDimension[] }, ctx: SubgraphContext) => {
         const from = isoDate('from', args.from)!.slice(0, 10);
@@ -221,7 +228,7 @@ export async function oversight(deps: OversightDeps) {
         const mine = (rows: readonly { agency: string }[]) => (seesAll(ctx) ? rows : rows.filter((r) => r.agency === ctx.caller.agency));
         const versions = [...state.evaluations.values()].filter((v) => v.year === args.year).map((v) => ({ ...v, rows: mine(v.rows) }));
         const current = versions.find((v) => v.correctedBy === null) ?? null;
-        return { year: args.year, method: EVALUATION_METHOD, draft: mine(evaluate(state, args.year, now())), published: current, versions };
+        return { year: args.year, method: EVALUATION_METHOD, draft: mine(evaluate(state, deps.providers, args.year, now())), published: current, versions };
       },
       violationCases: async (_: unknown, args: PageArgs, ctx: SubgraphContext) => {
         const f = scoped(ctx, 'Query.violationCases', args.filter);
@@ -313,13 +320,36 @@ export async function oversight(deps: OversightDeps) {
         });
         return demandView(state.demands.get(args.id)!);
       },
+      recordDisclosure: async (_: unknown, args: { dataset: string; recipient: string; description: string; disclosedOn: string; consumer?: string | null }, ctx: SubgraphContext) => {
+        const provider = providerOf(args.dataset);
+        if (provider === null) throw bad('dataset', `unknown dataset "${args.dataset}"`);
+        const consumer = agency('consumer', args.consumer ?? ctx.caller.agency);
+        // An agency records its own disclosures; the provider or the authority reports one it found.
+        if (consumer !== ctx.caller.agency && ctx.caller.agency !== provider && !isCoordinator(ctx)) {
+          throw forbidden('Mutation.recordDisclosure', `your agency (${ctx.caller.agency}) records its own disclosures, not ${consumer}'s; ${provider}, the provider, or the authority reports others.`, 'Tell the provider or the authority (itd).');
+        }
+        if (consumer === provider) throw bad('consumer', `${consumer} provides ${args.dataset}: passing on its own data needs no consent`);
+        const disclosedOn = isoDate('disclosedOn', args.disclosedOn)!.slice(0, 10);
+        if (disclosedOn > cstDate(now())) throw bad('disclosedOn', `disclosedOn must not be in the future, got "${args.disclosedOn}"`);
+        const disclosure = { consumer, dataset: args.dataset, recipient: written('recipient', args.recipient), description: written('description', args.description), disclosedOn };
+        const e = await ledger.record({ type: 'disclosure.recorded', data: { disclosure } }, actorOf(ctx));
+        return state.disclosures.get(ids.disclosure(e.seq))!;
+      },
+      giveConsent: async (_: unknown, args: { consumer: string; dataset: string; recipient: string; note: string }, ctx: SubgraphContext) => {
+        const provider = providerOf(args.dataset);
+        if (provider === null) throw bad('dataset', `unknown dataset "${args.dataset}"`);
+        if (ctx.caller.agency !== provider) throw forbidden('Mutation.giveConsent', `only ${provider}, the provider of ${args.dataset}, consents to passing it on.`, `Ask ${provider} for its consent.`);
+        const consent = { provider, consumer: agency('consumer', args.consumer), dataset: args.dataset, recipient: written('recipient', args.recipient), note: written('note', args.note) };
+        const e = await ledger.record({ type: 'consent.given', data: { consent } }, actorOf(ctx));
+        return state.consents.get(ids.consent(e.seq))!;
+      },
       openCase: async (_: unknown, args: { agency: string; findings: string[]; summary: string }, ctx: SubgraphContext) => {
         requireCoordinator(ctx, 'Mutation.openCase');
         const offender = agency('agency', args.agency);
         const summary = written('summary', args.summary);
         if (args.findings.length === 0) throw bad('findings', 'a case rests on at least one finding (see violationFindings)');
+        const known = new Map((await findings()).map((x) => [x.id, x]));
         const e = await decide(ctx, () => {
-          const known = new Map(findings().map((x) => [x.id, x]));
           const chosen = args.findings.map((id) => {
             const x = known.get(id);
             if (x === undefined) throw bad('findings', `no finding ${id} (see violationFindings)`);
@@ -327,7 +357,8 @@ export async function oversight(deps: OversightDeps) {
             return x;
           });
           const evidence = [...new Set(chosen.flatMap((x) => x.evidence))].sort((a, b) => a - b);
-          return { type: 'case.opened', data: { agency: offender, findings: chosen.map((x) => x.id), evidence, summary } };
+          const records = chosen.flatMap((x) => x.records);
+          return { type: 'case.opened', data: { agency: offender, findings: chosen.map((x) => x.id), evidence, ...(records.length > 0 ? { records } : {}), summary } };
         });
         return caseView(state.cases.get(ids.violationCase(e.seq))!);
       },
@@ -377,7 +408,7 @@ export async function oversight(deps: OversightDeps) {
           if (current !== undefined && corrects !== current.id) throw bad('corrects', `the ${args.year} evaluation is published as ${current.id}; publish a correction with corrects: "${current.id}" and a note`);
           if (current === undefined && corrects !== null) throw bad('corrects', `no published ${args.year} evaluation ${corrects} to correct`);
           const note = corrects === null ? (args.note?.trim() ?? '') : written('note', args.note);
-          return { type: 'evaluation.published', data: { year: args.year, method: EVALUATION_METHOD, rows: evaluate(state, args.year, now()), corrects, note } };
+          return { type: 'evaluation.published', data: { year: args.year, method: EVALUATION_METHOD, rows: evaluate(state, deps.providers, args.year, now()), corrects, note } };
         });
         return state.evaluations.get(ids.evaluation(args.year, e.seq))!;
       },

@@ -1,6 +1,6 @@
 import type { AgreementRecord as AgreementLife } from '../../../ledger/agreements.ts';
 import { grantChanges } from '../../../ledger/grants.ts';
-import { ids, type Agreement, type ComplaintGround, type EvaluationRow, type Grant, type Recorded } from '../../../ledger/events.ts';
+import { ids, type Agreement, type ComplaintGround, type ConsentTerms, type DisclosureTerms, type EvaluationRow, type Grant, type Recorded } from '../../../ledger/events.ts';
 import { apply as applyRequest, type SharingRequest } from '../workflow/state.ts';
 import { addWorkingDays } from '../workdays.ts';
 
@@ -69,6 +69,8 @@ export interface ViolationCase {
   readonly agency: string;
   readonly findings: readonly string[];
   readonly evidence: readonly number[];
+  /** Access-log records of findings drawn from the access log. */
+  readonly records: readonly { readonly chain: string; readonly seq: number }[];
   readonly summary: string;
   readonly openedAt: string;
   readonly orders: readonly CaseOrder[];
@@ -106,6 +108,20 @@ export interface PublishedEvaluation {
   readonly correctedBy: string | null;
 }
 
+export interface Disclosure extends DisclosureTerms {
+  readonly id: string;
+  readonly seq: number;
+  /** The agency that recorded it (the consumer itself, the provider, or the authority). */
+  readonly recordedBy: string | null;
+  readonly recordedAt: string;
+}
+
+export interface Consent extends ConsentTerms {
+  readonly id: string;
+  readonly seq: number;
+  readonly at: string;
+}
+
 /** Everything the authority's oversight reads, as one fold of the ledger. */
 export interface OversightState {
   readonly requests: Map<string, SharingRequest>;
@@ -119,10 +135,14 @@ export interface OversightState {
   readonly evaluations: Map<string, PublishedEvaluation>;
   /** Each agreement's life (proposed, countersigned, filed, revoked), which decides when it is in force. */
   readonly agreementLives: Map<string, AgreementLife>;
+  readonly disclosures: Map<string, Disclosure>;
+  readonly consents: Map<string, Consent>;
+  /** Every update each dataset's provider reported, in ledger order. */
+  readonly updates: Map<string, string[]>;
 }
 
 export function emptyState(): OversightState {
-  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map(), agreementLives: new Map() };
+  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map(), agreementLives: new Map(), disclosures: new Map(), consents: new Map(), updates: new Map() };
 }
 
 function update<T>(map: Map<string, T>, id: string, change: (t: T) => T): void {
@@ -166,13 +186,20 @@ export function applyOversight(s: OversightState, e: Recorded, providerOf: (data
   if (e.type === 'demand.assigned') update(s.demands, e.data.id, (d) => ({ ...d, outcome: { kind: 'ASSIGNED' as const, holder: e.data.holder, note: e.data.note, at: e.at } }));
   if (e.type === 'case.opened') {
     const id = ids.violationCase(e.seq);
-    s.cases.set(id, { ...e.data, id, seq: e.seq, openedAt: e.at, orders: [], notices: [], suspensions: [], closed: null });
+    s.cases.set(id, { ...e.data, records: e.data.records ?? [], id, seq: e.seq, openedAt: e.at, orders: [], notices: [], suspensions: [], closed: null });
   }
   if (e.type === 'case.ordered') update(s.cases, e.data.id, (c) => ({ ...c, orders: [...c.orders, { correction: e.data.correction, dueBy: e.data.dueBy, at: e.at, seq: e.seq }] }));
   if (e.type === 'case.criticized') update(s.cases, e.data.id, (c) => ({ ...c, notices: [...c.notices, { notice: e.data.notice, at: e.at, seq: e.seq }] }));
   if (e.type === 'case.closed') update(s.cases, e.data.id, (c) => ({ ...c, closed: { reasons: e.data.reasons, at: e.at } }));
   if (e.type === 'inconsistency.reported') s.inconsistencies.set(ids.inconsistency(e.seq), { provider: providerOf(e.data.report.dataset), reportedAt: e.data.report.reportedAt, answered: false });
   if (e.type === 'inconsistency.answered') update(s.inconsistencies, e.data.id, (r) => ({ ...r, answered: true }));
+  if (e.type === 'disclosure.recorded') s.disclosures.set(ids.disclosure(e.seq), { ...e.data.disclosure, id: ids.disclosure(e.seq), seq: e.seq, recordedBy: e.actor?.agency ?? null, recordedAt: e.at });
+  if (e.type === 'consent.given') s.consents.set(ids.consent(e.seq), { ...e.data.consent, id: ids.consent(e.seq), seq: e.seq, at: e.at });
+  if (e.type === 'dataset.updated') {
+    const list = s.updates.get(e.data.dataset) ?? [];
+    list.push(e.data.asOf);
+    s.updates.set(e.data.dataset, list);
+  }
   if (e.type === 'evaluation.published') {
     const id = ids.evaluation(e.data.year, e.seq);
     s.evaluations.set(id, { ...e.data, id, publishedAt: e.at, correctedBy: null });

@@ -2,6 +2,7 @@ import { fileLogReader } from '../../../ledger/log/file-log.ts';
 import { follow, type Follower } from '../../../ledger/log/follow.ts';
 import type { LogReader } from '../../../ledger/log/log.ts';
 import { redisLogReader } from '../../../ledger/log/redis-log.ts';
+import { AccessWatch, type WatchedFacts } from './access-watch.ts';
 import { UsageCounts, type AccessFacts } from './usage.ts';
 
 /** The access log's name in the append-only log (one chain per gateway instance). */
@@ -11,13 +12,16 @@ export interface UsageFollower {
   /** Resolves once every record of every chain present when called is counted. */
   sync(): Promise<void>;
   readonly counts: UsageCounts;
+  /** Conduct the access log shows, tallied on the same pass. */
+  readonly watch: AccessWatch;
   close(): Promise<void>;
 }
 
-/** Follows every chain of the access log, counting each record once as it is appended. */
+/** Follows every chain of the access log, counting each record once as it is appended (statistics and findings on one pass). */
 export function followUsage(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, warn: (line: string) => void): UsageFollower {
   const reader: LogReader = at.redisUrl === null ? fileLogReader(at.dataDir, AUDIT_LOG) : redisLogReader({ url: at.redisUrl, prefix: at.redisPrefix, log: AUDIT_LOG });
   const counts = new UsageCounts();
+  const watch = new AccessWatch();
   const followers = new Map<string, Follower>();
   let lastError = '';
   const onError = (e: Error): void => {
@@ -27,6 +31,7 @@ export function followUsage(at: { dataDir: string; redisUrl: string | null; redi
   };
   return {
     counts,
+    watch,
     async sync() {
       // A gateway started since the last question has a chain of its own.
       for (const chain of await reader.chains()) {
@@ -36,7 +41,9 @@ export function followUsage(at: { dataDir: string; redisUrl: string | null; redi
           follow(reader, chain, 0, (records) => {
             for (const r of records) {
               try {
-                counts.add(JSON.parse(r.line) as AccessFacts);
+                const facts = JSON.parse(r.line) as AccessFacts & WatchedFacts;
+                counts.add(facts);
+                watch.add(chain, r.seq, facts);
               } catch {
                 // A torn line is verify's business; it is never counted.
               }

@@ -38,6 +38,25 @@ interface Cell {
   denied: number;
 }
 
+/**
+ * The China Standard Time day of an access record's time, worked out once per clock hour of
+ * records: the log's times are ISO UTC (…Z), and every record of one UTC hour falls on one day.
+ */
+export class DayOf {
+  private hour = '';
+  private day = '';
+  of(ts: string): string {
+    const hour = ts.length === 24 && ts.endsWith('Z') ? ts.slice(0, 13) : null;
+    if (hour !== null && hour === this.hour) return this.day;
+    const day = cstDate(new Date(ts));
+    if (hour !== null) {
+      this.hour = hour;
+      this.day = day;
+    }
+    return day;
+  }
+}
+
 /** 2026-05-03 → 2026-Q2 (days in China Standard Time). */
 export function quarterOf(day: string): string {
   return `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
@@ -52,16 +71,29 @@ export function quarterSpan(year: number, quarter: number): { from: string; to: 
 
 export class UsageCounts {
   private readonly cells = new Map<string, Cell>();
+  /** The cells of each day, so a question visits only the days it covers. */
+  private readonly days = new Map<string, Cell[]>();
+  private readonly day = new DayOf();
 
   /** Counts one record; a field with no dataset (entity keys, __typename) is not a use of data. */
   add(r: AccessFacts): void {
     if (r.dataset === null) return;
-    const day = cstDate(new Date(r.ts));
+    const day = this.day.of(r.ts);
     const key = `${day}\u0000${r.provider ?? ''}\u0000${r.agency}\u0000${r.dataset}\u0000${r.purpose ?? ''}`;
     let cell = this.cells.get(key);
-    if (cell === undefined) this.cells.set(key, (cell = { day, provider: r.provider ?? '', consumer: r.agency, dataset: r.dataset, purpose: r.purpose, allowed: 0, denied: 0 }));
+    if (cell === undefined) {
+      this.cells.set(key, (cell = { day, provider: r.provider ?? '', consumer: r.agency, dataset: r.dataset, purpose: r.purpose, allowed: 0, denied: 0 }));
+      let list = this.days.get(day);
+      if (list === undefined) this.days.set(day, (list = []));
+      list.push(cell);
+    }
     if (r.decision === 'ALLOW') cell.allowed++;
     else cell.denied++;
+  }
+
+  /** How many distinct (day, provider, consumer, dataset, purpose) counts are kept. */
+  get size(): number {
+    return this.cells.size;
   }
 
   /**
@@ -70,23 +102,23 @@ export class UsageCounts {
    */
   rows(opts: { from: string; to: string; groupBy: readonly UsageDimension[]; agency: string | null }): UsageRow[] {
     const by = new Set(opts.groupBy);
+    const [provider, consumer, dataset, purpose, quarter] = (['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE', 'QUARTER'] as const).map((d) => by.has(d));
     const out = new Map<string, { row: Omit<UsageRow, 'allowed' | 'denied'>; allowed: number; denied: number }>();
-    for (const c of this.cells.values()) {
-      if (c.day < opts.from || c.day > opts.to) continue;
-      if (opts.agency !== null && c.provider !== opts.agency && c.consumer !== opts.agency) continue;
-      const row = {
-        provider: by.has('PROVIDER') ? c.provider : null,
-        consumer: by.has('CONSUMER') ? c.consumer : null,
-        dataset: by.has('DATASET') ? c.dataset : null,
-        purpose: by.has('PURPOSE') ? c.purpose : null,
-        quarter: by.has('QUARTER') ? quarterOf(c.day) : null,
-      };
-      const key = JSON.stringify(row);
-      let sum = out.get(key);
-      if (sum === undefined) out.set(key, (sum = { row, allowed: 0, denied: 0 }));
-      sum.allowed += c.allowed;
-      sum.denied += c.denied;
+    for (const [day, cells] of this.days) {
+      if (day < opts.from || day > opts.to) continue;
+      const q = quarter ? quarterOf(day) : '';
+      for (const c of cells) {
+        if (opts.agency !== null && c.provider !== opts.agency && c.consumer !== opts.agency) continue;
+        const key = `${provider ? c.provider : ''}\u0000${consumer ? c.consumer : ''}\u0000${dataset ? c.dataset : ''}\u0000${purpose ? (c.purpose ?? '\u0001') : ''}\u0000${q}`;
+        let sum = out.get(key);
+        if (sum === undefined) {
+          const row = { provider: provider ? c.provider : null, consumer: consumer ? c.consumer : null, dataset: dataset ? c.dataset : null, purpose: purpose ? c.purpose : null, quarter: quarter ? q : null };
+          out.set(key, (sum = { row, allowed: 0, denied: 0 }));
+        }
+        sum.allowed += c.allowed;
+        sum.denied += c.denied;
+      }
     }
-    return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, s]) => ({ ...s.row, allowed: s.allowed, denied: s.denied }));
+    return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => ({ ...s.row, allowed: s.allowed, denied: s.denied }));
   }
 }

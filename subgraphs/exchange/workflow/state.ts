@@ -127,6 +127,8 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'case.criticized':
     case 'case.closed':
     case 'evaluation.published':
+    case 'disclosure.recorded':
+    case 'consent.given':
       return;
   }
 }

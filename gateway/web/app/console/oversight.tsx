@@ -165,7 +165,7 @@ export interface Finding {
   id: string;
   kind: string;
   agency: string;
-  requestId: string;
+  requestId: string | null;
   at: string;
   description: string;
 }
@@ -177,7 +177,7 @@ export function Findings({ session, config, findings, caseOf, onDone }: { sessio
   const all = findings.data?.violationFindings ?? [];
   const agencyOf = new Map(all.map((f) => [f.id, f.agency]));
   return (
-    <Section id="findings" zh="违规线索（账本所示）" en="Findings (from the ledger)">
+    <Section id="findings" zh="违规线索（账本与访问日志所示）" en="Findings (from the ledger and the access log)">
       <Errors errors={findings.errors} />
       <ActionForm
         session={session}
