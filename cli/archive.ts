@@ -8,11 +8,13 @@ import { ensurePartitions, ensureSchema, monthOf } from '../ledger/archive/schem
 import { seededAccess, seededEntityKey } from '../ledger/archive/seed.ts';
 import { archivedLogReaders } from '../ledger/archive/start.ts';
 import { archiveStatus } from '../ledger/archive/status.ts';
+import { applyRetention } from '../ledger/archive/retention.ts';
+import { logPublicKey } from '../ledger/log/witness.ts';
 import { chainLine, type LogRecord } from '../ledger/log/chain.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
 import { commandArgs, type Options } from './args.ts';
 
-/** npm run archive -- status | seed | measure: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
+/** npm run archive -- status | seed | measure | retain: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
 const HELP: Readonly<Record<string, string>> = {
   status: `npm run archive -- status [--json]
   Per chain: the last archived seq, when, and how many records of the log are not archived yet
@@ -21,6 +23,10 @@ const HELP: Readonly<Record<string, string>> = {
   Writes a deterministic access history of N records (K chains named seed-1..K, spread over D days
   from 2025-01-01, over E entity keys) straight into the archive, for measuring it; prints the
   ingestion rate. Seed an empty archive: the times of the history depend on N.`,
+  retain: `npm run archive -- retain [--years N] [--dry-run]
+  Detaches and drops each month partition older than N years (default ARCHIVE_RETENTION_YEARS)
+  once a backup in BACKUP_DIR or OFFSITE_DIR that verifies holds every record in it; any other is
+  kept, with the reason. Exit 1 when a partition past retention had to be kept.`,
   measure: `npm run archive -- measure [--samples S]
   Against a seeded archive: access history of one entity key (p50, p99 over S keys) and one
   quarter's statistics for one provider.`,
@@ -83,6 +89,24 @@ async function status(rest: string[]): Promise<void> {
     console.log(`${s.partitions.length} partition(s), ${mb(s.partitions.reduce((n, p) => n + p.bytes, 0))} in all`);
   } finally {
     for (const r of readers) await r.close();
+    await pool.end();
+  }
+}
+
+async function retain(rest: string[]): Promise<void> {
+  const a = args('retain', rest, { years: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  const c = config();
+  const years = a['years'] !== undefined ? positive('years', a['years'], null) : c.archiveRetentionYears;
+  if (years === null) fail('no retention configured: set ARCHIVE_RETENTION_YEARS or pass --years N', 1);
+  const pool = openArchivePool(c.archiveUrl, 2);
+  try {
+    await reach(pool);
+    const verdicts = await applyRetention(pool, { years, backupDirs: [c.backup.dir, c.backup.offsiteDir], trustedPublicKeyPem: logPublicKey(c.dataDir), dryRun: a['dry-run'] === true });
+    for (const v of verdicts) console.log(`${v.partition}: ${v.dropped ? 'detached and dropped' : 'kept'}: ${v.reason}`);
+    const kept = verdicts.filter((v) => !v.dropped && a['dry-run'] !== true);
+    console.log(`${verdicts.filter((v) => v.dropped).length} partition(s) dropped, ${kept.length} past ${years} year(s) kept`);
+    if (kept.length > 0) process.exitCode = 1;
+  } finally {
     await pool.end();
   }
 }
@@ -176,6 +200,9 @@ switch (command) {
     break;
   case 'measure':
     await measure(rest);
+    break;
+  case 'retain':
+    await retain(rest);
     break;
   case '--help':
   case '-h':

@@ -114,7 +114,7 @@ async function ginWithoutPendingList(c: PoolClient): Promise<void> {
 }
 
 /** One lock for every change of the archive's shape, so two shippers starting together do not race DDL. */
-const SHAPE_LOCK = 7_180_818_001;
+export const SHAPE_LOCK = 7_180_818_001;
 
 async function inTransaction<T>(pool: Pool, work: (c: PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
