@@ -102,7 +102,7 @@ async function retain(rest: string[]): Promise<void> {
   try {
     await reach(pool);
     const verdicts = await applyRetention(pool, { years, backupDirs: [c.backup.dir, c.backup.offsiteDir], trustedPublicKeyPem: logPublicKey(c.dataDir), dryRun: a['dry-run'] === true });
-    for (const v of verdicts) console.log(`${v.partition}: ${v.dropped ? 'detached and dropped' : 'kept'}: ${v.reason}`);
+    for (const v of verdicts) console.log(`${v.partition}: ${v.dropped ? 'detached and dropped: ' : a['dry-run'] === true ? '' : 'kept: '}${v.reason}`);
     const kept = verdicts.filter((v) => !v.dropped && a['dry-run'] !== true);
     console.log(`${verdicts.filter((v) => v.dropped).length} partition(s) dropped, ${kept.length} past ${years} year(s) kept`);
     if (kept.length > 0) process.exitCode = 1;
