@@ -10,7 +10,7 @@ import { openLedger } from '../../ledger/ledger.ts';
 import type { PolicyHistoryEntry } from '../../ledger/policy-history.ts';
 import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
-import { followUsage } from './oversight/usage-follower.ts';
+import { usageSource } from './oversight/usage-archive.ts';
 
 /** Auditor-only fields (R-31): anyone else gets FORBIDDEN, and the gateway records the refusal. */
 function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
@@ -50,8 +50,7 @@ export const create: SubgraphFactory = async (env) => {
   });
   await policyProjection.sync();
   const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
-  const usage = followUsage(env, (l) => process.stderr.write(`${l}\n`));
-  await usage.sync();
+  const usage = await usageSource(env);
   const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {

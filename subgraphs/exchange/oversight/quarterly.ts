@@ -1,7 +1,7 @@
 import { LEDGER_CHAIN, ledgerReader, parseRecorded } from '../../../ledger/ledger.ts';
 import { applyOversight, emptyState } from './state.ts';
 import { quarterSpan, type UsageRow } from './usage.ts';
-import { followUsage } from './usage-follower.ts';
+import { usageSource } from './usage-archive.ts';
 
 /** The authority's quarterly report (R-26): reads by provider, consumer, dataset and purpose, and the demand register's needs met and unmet. */
 export interface QuarterlyReport {
@@ -14,13 +14,12 @@ export interface QuarterlyReport {
   readonly demands: { readonly recorded: number; readonly matched: number; readonly assigned: number; readonly open: number };
 }
 
-export async function quarterlyReport(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, year: number, quarter: number): Promise<QuarterlyReport> {
+export async function quarterlyReport(at: { dataDir: string; redisUrl: string | null; redisPrefix: string; archiveUrl?: string | null }, year: number, quarter: number): Promise<QuarterlyReport> {
   const { from, to } = quarterSpan(year, quarter);
-  const usage = followUsage(at, (l) => process.stderr.write(`${l}\n`));
+  const usage = await usageSource(at);
   let rows: UsageRow[];
   try {
-    await usage.sync();
-    rows = usage.counts.rows({ from, to, groupBy: ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE'], agency: null });
+    rows = await usage.rows({ from, to, groupBy: ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE'], agency: null });
   } finally {
     await usage.close();
   }

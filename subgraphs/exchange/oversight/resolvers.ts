@@ -11,8 +11,7 @@ import { agreementMatches, agreementState, grantMatches, grantState, requestMatc
 import { page } from './paging.ts';
 import { bad, forbidden, isoDate, requireCoordinator, seesAll, written } from './scope.ts';
 import { applyOversight, emptyState, type Complaint, type Demand, type ViolationCase } from './state.ts';
-import type { UsageDimension } from './usage.ts';
-import type { UsageFollower } from './usage-follower.ts';
+import type { UsageDimension, UsageSource } from './usage.ts';
 
 export interface OversightDeps {
   readonly ledger: Ledger;
@@ -22,7 +21,7 @@ export interface OversightDeps {
   readonly sharingRequest: (parent: unknown, args: { id: string }, ctx: SubgraphContext) => unknown;
   readonly sharingRequests: (parent: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) => readonly { id: string }[];
   /** The access log's running counts (R-26); absent where no access log is reachable. */
-  readonly usage?: UsageFollower;
+  readonly usage?: UsageSource;
   readonly now?: () => Date;
 }
 
@@ -212,8 +211,7 @@ export async function oversight(deps: OversightDeps) {
         if (from > to) throw bad('to', `to (${to}) is before from (${from})`);
         for (const d of args.groupBy) if (!DIMENSIONS.includes(d)) throw bad('groupBy', `groupBy takes ${DIMENSIONS.join(', ')}`);
         if (deps.usage === undefined) return [];
-        await deps.usage.sync();
-        return deps.usage.counts.rows({ from, to, groupBy: args.groupBy, agency: seesAll(ctx) ? null : ctx.caller.agency });
+        return deps.usage.rows({ from, to, groupBy: args.groupBy, agency: seesAll(ctx) ? null : ctx.caller.agency });
       },
       annualEvaluation: async (_: unknown, args: { year: number }, ctx: SubgraphContext) => {
         if (!Number.isInteger(args.year) || args.year < 2000 || args.year > 2100) throw bad('year', `year must be a year, got ${args.year}`);

@@ -50,6 +50,19 @@ export function quarterSpan(year: number, quarter: number): { from: string; to: 
   return { from: `${year}-${String(m).padStart(2, '0')}-01`, to: `${year}-${String(m + 2).padStart(2, '0')}-${last}` };
 }
 
+export interface UsageQuery {
+  readonly from: string;
+  readonly to: string;
+  readonly groupBy: readonly UsageDimension[];
+  readonly agency: string | null;
+}
+
+/** Where the statistics come from: the access log followed in memory, or the PostgreSQL archive's daily counts. */
+export interface UsageSource {
+  rows(q: UsageQuery): Promise<UsageRow[]>;
+  close(): Promise<void>;
+}
+
 export class UsageCounts {
   private readonly cells = new Map<string, Cell>();
 
@@ -64,11 +77,20 @@ export class UsageCounts {
     else cell.denied++;
   }
 
+  /** Adds one day's counts as the archive keeps them (provider '' when none, like a record's). */
+  addDay(d: { day: string; provider: string; consumer: string; dataset: string; purpose: string | null; allowed: number; denied: number }): void {
+    const key = `${d.day}\u0000${d.provider}\u0000${d.consumer}\u0000${d.dataset}\u0000${d.purpose ?? ''}`;
+    let cell = this.cells.get(key);
+    if (cell === undefined) this.cells.set(key, (cell = { day: d.day, provider: d.provider, consumer: d.consumer, dataset: d.dataset, purpose: d.purpose, allowed: 0, denied: 0 }));
+    cell.allowed += d.allowed;
+    cell.denied += d.denied;
+  }
+
   /**
    * Sums the counts of days from..to (inclusive, YYYY-MM-DD), seen by `agency` (null: everything;
    * otherwise only rows where it is the provider or the consumer), grouped by the given dimensions.
    */
-  rows(opts: { from: string; to: string; groupBy: readonly UsageDimension[]; agency: string | null }): UsageRow[] {
+  rows(opts: UsageQuery): UsageRow[] {
     const by = new Set(opts.groupBy);
     const out = new Map<string, { row: Omit<UsageRow, 'allowed' | 'denied'>; allowed: number; denied: number }>();
     for (const c of this.cells.values()) {
