@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { auditBody } from '../gateway/audit/record.ts';
 import { chainLine, type LogRecord } from '../ledger/log/chain.ts';
 import { archivedHead, shipBatch } from '../ledger/archive/insert.ts';
@@ -13,6 +13,17 @@ import { dailyUsage } from '../ledger/archive/usage.ts';
  */
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** ANALYZE of the records on a connection of its own, without the pool's query timeout (minutes on millions of rows). */
+export async function analyze(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('ANALYZE access_records');
+  } finally {
+    await c.end();
+  }
 }
 
 /** Records seeded by archive -- seed (chains seed-1..K): the archived heads, without counting rows. */

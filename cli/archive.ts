@@ -6,7 +6,7 @@ import { archivedLogReaders } from '../ledger/archive/start.ts';
 import { archiveStatus } from '../ledger/archive/status.ts';
 import { applyRetention } from '../ledger/archive/retention.ts';
 import { logPublicKey } from '../ledger/log/witness.ts';
-import { entityHistory, ingestionRate, quarterStatistics, seededCount, seedHistory } from './archive-measure.ts';
+import { analyze, entityHistory, ingestionRate, quarterStatistics, seededCount, seedHistory } from './archive-measure.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
 import { commandArgs, type Options } from './args.ts';
 
@@ -125,7 +125,8 @@ async function seed(rest: string[]): Promise<void> {
     const written = await seedHistory(pool, { total, chains, spanDays, entities });
     const seconds = (performance.now() - started) / 1000;
     console.log(`seeded ${written} record(s) in ${chains} chain(s) in ${seconds.toFixed(1)} s: ${Math.round(written / Math.max(seconds, 0.001))} records/s`);
-    await pool.query('ANALYZE access_records');
+    // Statistics for the planner over millions of rows take longer than the pool's query timeout.
+    await analyze(c.archiveUrl);
   } finally {
     await pool.end();
   }
