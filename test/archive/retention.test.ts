@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +51,12 @@ describe('archive retention', () => {
     expect(none.map((v) => [v.partition, v.dropped])).toEqual([['access_records_2019_01', false], ['access_records_2019_02', false]]);
     expect(none[0]!.reason).toContain('no verified backup holds its records (audit gw-1 to seq');
     expect(none[0]!.reason).toContain('npm run backup -- create');
+    expect(await count('access_records')).toBe(400);
+    // The operator's command says the same and exits 1 (the real clock: 2019 is past five years too).
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'cli/archive.ts', 'retain', '--years', '5'], { cwd: ROOT, env: { ...process.env, ARCHIVE_URL: db.url(), DATA_DIR: dataDir, BACKUP_DIR: backupDir }, encoding: 'utf8', timeout: 60_000 });
+    expect(cli.status, cli.stderr).toBe(1);
+    expect(cli.stdout).toContain('access_records_2019_01: kept: no verified backup holds its records (audit gw-1 to seq');
+    expect(cli.stdout).toContain('0 partition(s) dropped, 2 past 5 year(s) kept');
     expect(await count('access_records')).toBe(400);
 
     // A backup made before the last February 2019 records arrived holds January, not February.

@@ -54,6 +54,12 @@ describe('usage statistics read from the archive', () => {
       expect(expected.length, what).toBeGreaterThan(0);
       expect(await fromArchive.rows(q), what).toEqual(expected);
     }
+    // Entity searches never read a GIN pending list: every partition's index has fast update off.
+    const gin = await db.pool().query<{ name: string; options: string[] | null }>(`
+      SELECT c.relname AS name, c.reloptions AS options FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+      JOIN pg_inherits h ON h.inhrelid = i.indrelid WHERE a.amname = 'gin' AND h.inhparent = 'access_records'::regclass`);
+    expect(gin.rows.length).toBeGreaterThanOrEqual(12);
+    expect(gin.rows.filter((r) => !(r.options ?? []).includes('fastupdate=off'))).toEqual([]);
     // Every record counted once: the last hours of 2025 in UTC are 2026-01-01 in China Standard Time.
     const [total] = await fromArchive.rows({ from: '2025-01-01', to: '2026-01-01', groupBy: [], agency: null });
     expect(total!.allowed + total!.denied).toBe(TOTAL);
