@@ -525,19 +525,21 @@ async function archiveBench(): Promise<void> {
   // The archive lag under the governed load, on a database of its own (dropped afterwards).
   await createDb(lagDb);
   const lagUrl = admin(lagDb);
-  const config = loadConfig(baseEnv);
+  // The baseline gateway and the subgraphs run without any archive, whatever ARCHIVE_URL this run was given.
+  const plainEnv = Object.fromEntries(Object.entries(baseEnv).filter(([k]) => k !== 'ARCHIVE_URL'));
+  const config = loadConfig(plainEnv);
   const token = signToken(verificationKey(config), { agency: 'tax', ttlSeconds: 3600, sub: 'bench' }, { issuer: config.jwtIssuer, audience: config.jwtAudience });
   const tax = { authorization: `Bearer ${token}`, 'x-purpose': 'tax-collection' };
-  const sub = await startProcess('subgraphs', baseEnv);
+  const sub = await startProcess('subgraphs', plainEnv);
   const urlEnv: Record<string, string> = {};
   for (const [name, u] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = u;
   const lagPool = openArchivePool(lagUrl, 1);
   try {
-    const without = await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-no-archive' });
+    const without = await startProcess('governed', { ...plainEnv, ...urlEnv, INSTANCE_ID: 'bench-no-archive' });
     const base = await load('governed, no archive', without.info['url'] as string, JOINED, tax, { gateway: without.child });
     await stopProcess(without.child);
     const chain = 'bench-archive';
-    const gw = await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: chain, ARCHIVE_URL: lagUrl });
+    const gw = await startProcess('governed', { ...plainEnv, ...urlEnv, INSTANCE_ID: chain, ARCHIVE_URL: lagUrl });
     const reader = fileLogReader(baseEnv['DATA_DIR']!, 'audit');
     const seen: { seq: number; at: number }[] = [];
     const lags: number[] = [];
