@@ -7,6 +7,10 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../gateway/config.ts';
+import { openArchivePool } from '../ledger/archive/pool.ts';
+import { ensureSchema } from '../ledger/archive/schema.ts';
+import { fileLogReader } from '../ledger/log/file-log.ts';
+import { analyze, entityHistory, ingestionRate, percentile, quarterStatistics, seededCount, seedHistory } from '../cli/archive-measure.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { signToken } from '../gateway/identity/token.ts';
 import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
@@ -23,6 +27,7 @@ import { printOversightBench, runOversightBench } from './oversight.ts';
  *   npm run bench -- soak [--minutes 10]      the governed gateway's RSS under load
  *   npm run bench -- backup [--rounds 3]      backup and restore throughput, req/s with backups running vs without
  *   npm run bench -- oversight [--records N]  usage statistics over N (10 million) access records, and their cost per request
+ *   npm run bench -- archive [--records 10000000] [--samples 200]   the PostgreSQL archive (see below)
  */
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,11 +37,14 @@ const { values: args, positionals } = parseArgs({
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     minutes: { type: 'string', default: '10' },
-    records: { type: 'string', default: '10000000' },
     /** Write a V8 CPU profile of the governed gateway (node --cpu-prof) into this directory. */
     profile: { type: 'string' },
     /** Only the joined-query rounds (and the profile): no fixed-rate, mixed, batch, Redis or micro scenarios. */
     quick: { type: 'boolean', default: false },
+    /** oversight and archive modes: the generated history's size; archive: entity keys sampled, records for the ingestion rate. */
+    records: { type: 'string', default: '10000000' },
+    samples: { type: 'string', default: '200' },
+    ingest: { type: 'string', default: '100000' },
   },
 });
 const MODE = positionals[0] ?? 'run';
@@ -489,7 +497,139 @@ async function oversight(): Promise<void> {
   }
 }
 
-(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : MODE === 'oversight' ? oversight() : main()).catch(async (e: unknown) => {
+/**
+ * npm run bench -- archive: the PostgreSQL archive on a seeded history of --records records
+ * (default 10,000,000) in ARCHIVE_URL (default: database archive_bench on the local
+ * PostgreSQL, created when missing and kept, so the seeding is paid once): the access history of
+ * one entity key (p50, p99), one quarter's statistics for one agency, the ingestion rate of the
+ * shipper's write path, and, under the joined query's load, the archive lag (how long a record is
+ * in the log before it is in the archive) and the governed gateway's requests/s with the archive
+ * against without it, in the same run. Results go to bench/archive-results.json.
+ */
+async function archiveBench(): Promise<void> {
+  const records = Number(args.records);
+  const samples = Number(args.samples);
+  const url = process.env['ARCHIVE_URL'] ?? `postgres://postgres@127.0.0.1:5432/archive_bench`;
+  const admin = (name: string): string => Object.assign(new URL(url), { pathname: `/${name}` }).toString();
+  const dbName = new URL(url).pathname.slice(1);
+  const lagDb = `${dbName}_lag_${process.pid}`;
+  const createDb = async (name: string): Promise<void> => {
+    const c = openArchivePool(admin('postgres'), 1);
+    try {
+      const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await c.end();
+    }
+  };
+  await createDb(dbName);
+  const pool = openArchivePool(url, 6);
+  const out: Record<string, unknown> = { records };
+  try {
+    await ensureSchema(pool);
+    const have = await seededCount(pool);
+    if (have > records) throw new Error(`ARCHIVE_URL already holds ${have} seeded records, more than --records ${records}: use another database`);
+    if (have < records) {
+      console.log(`seeding ${records - have} record(s) (of ${records}) into ${dbName}; this is paid once`);
+      const t = performance.now();
+      const n = await seedHistory(pool, { total: records, chains: 4, spanDays: 365, entities: Math.max(1, Math.floor(records / 200)) });
+      console.log(`seeded ${n} record(s) at ${Math.round(n / ((performance.now() - t) / 1000))} records/s (generation and hashing included)`);
+      // Statistics for the planner over millions of rows take longer than the pool's query timeout.
+    await analyze(url);
+    }
+    const size = await pool.query<{ bytes: string; index: string; parts: string }>(`
+      SELECT sum(pg_total_relation_size(c.oid)) AS bytes, sum(pg_indexes_size(c.oid)) AS index, count(*) AS parts
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'access_records'::regclass`);
+    out['bytes'] = Number(size.rows[0]!.bytes);
+    out['indexBytes'] = Number(size.rows[0]!.index);
+    out['partitions'] = Number(size.rows[0]!.parts);
+    out['entity'] = await entityHistory(pool, { samples, entities: Math.max(1, Math.floor(records / 200)) });
+    out['quarter'] = await quarterStatistics(pool, { from: '2025-04-01', to: '2025-06-30', agency: 'tax' });
+    out['ingestion'] = await ingestionRate(pool, { records: Number(args.ingest), chains: 4 });
+  } finally {
+    await pool.end();
+  }
+
+  // The archive lag under the governed load, on a database of its own (dropped afterwards).
+  await createDb(lagDb);
+  const lagUrl = admin(lagDb);
+  // The baseline gateway and the subgraphs run without any archive, whatever ARCHIVE_URL this run was given.
+  const plainEnv = Object.fromEntries(Object.entries(baseEnv).filter(([k]) => k !== 'ARCHIVE_URL'));
+  const config = loadConfig(plainEnv);
+  const token = signToken(verificationKey(config), { agency: 'tax', ttlSeconds: 3600, sub: 'bench' }, { issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const tax = { authorization: `Bearer ${token}`, 'x-purpose': 'tax-collection' };
+  const sub = await startProcess('subgraphs', plainEnv);
+  const urlEnv: Record<string, string> = {};
+  for (const [name, u] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = u;
+  const lagPool = openArchivePool(lagUrl, 1);
+  try {
+    const without = await startProcess('governed', { ...plainEnv, ...urlEnv, INSTANCE_ID: 'bench-no-archive' });
+    const base = await load('governed, no archive', without.info['url'] as string, JOINED, tax, { gateway: without.child });
+    await stopProcess(without.child);
+    const chain = 'bench-archive';
+    const gw = await startProcess('governed', { ...plainEnv, ...urlEnv, INSTANCE_ID: chain, ARCHIVE_URL: lagUrl });
+    const reader = fileLogReader(baseEnv['DATA_DIR']!, 'audit');
+    const seen: { seq: number; at: number }[] = [];
+    const lags: number[] = [];
+    let logHead = 0;
+    let maxBehind = 0;
+    let sampling = true;
+    const sample = async (): Promise<void> => {
+      while (sampling) {
+        const now = performance.now();
+        for (;;) {
+          const batch = await reader.read(chain, logHead, 100_000);
+          if (batch.length === 0) break;
+          logHead = batch[batch.length - 1]!.seq;
+        }
+        if (seen.length === 0 || seen[seen.length - 1]!.seq < logHead) seen.push({ seq: logHead, at: now });
+        let archived = 0;
+        try {
+          archived = Number((await lagPool.query<{ seq: string }>(`SELECT seq FROM archive_chains WHERE log = 'audit' AND instance = $1`, [chain])).rows[0]?.seq ?? 0);
+        } catch {
+          // the shipper has not made its tables yet
+        }
+        maxBehind = Math.max(maxBehind, logHead - archived);
+        while (seen.length > 0 && seen[0]!.seq <= archived) lags.push(performance.now() - seen.shift()!.at);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const sampler = sample();
+    const withArchive = await load('governed, archive shipping', gw.info['url'] as string, JOINED, tax, { gateway: gw.child });
+    // The records of the last requests: wait until they are archived too (at most 30 s).
+    for (let i = 0; i < 300 && seen.length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    sampling = false;
+    await sampler;
+    await reader.close();
+    await stopProcess(gw.child);
+    lags.sort((x, y) => x - y);
+    out['lag'] = { p50: Math.round(percentile(lags, 50)), p99: Math.round(percentile(lags, 99)), max: Math.round(lags[lags.length - 1] ?? NaN), maxRecordsBehind: maxBehind, unarchivedAtEnd: seen.length, recordsLogged: logHead };
+    out['load'] = { without: base, with: withArchive, ratio: withArchive.requestsPerSecond / base.requestsPerSecond };
+  } finally {
+    await lagPool.end();
+    for (const c of children) await stopProcess(c);
+    const c = openArchivePool(admin('postgres'), 1);
+    await c.query(`DROP DATABASE IF EXISTS ${lagDb} WITH (FORCE)`).finally(() => c.end());
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  writeFileSync(path.join(ROOT, 'bench/archive-results.json'), `${JSON.stringify(out, null, 2)}\n`);
+  const e = out['entity'] as { p50: number; p99: number; recordsPerKey: number };
+  const q = out['quarter'] as { ms: number; rows: number; reads: number };
+  const ing = out['ingestion'] as { perSecond: number };
+  const lag = out['lag'] as { p50: number; p99: number; max: number; maxRecordsBehind: number; unarchivedAtEnd: number; recordsLogged: number };
+  const ld = out['load'] as { without: LoadResult; with: LoadResult; ratio: number };
+  const mb = (b: unknown): string => `${((b as number) / 1048576).toFixed(0)} MB`;
+  console.log(`\narchive of ${records} seeded records: ${out['partitions'] as number} partitions, ${mb(out['bytes'])} with indexes (indexes ${mb(out['indexBytes'])})`);
+  console.log('| figure | measured | target | |');
+  console.log('|---|---:|---|---|');
+  console.log(`| entity history p50 / p99 (${e.recordsPerKey} records a key, ${samples} keys) | ${e.p50.toFixed(1)} / ${e.p99.toFixed(1)} ms | p99 < 100 ms | ${e.p99 < 100 ? 'PASS' : 'MISS'} |`);
+  console.log(`| one quarter's statistics for one agency (${q.rows} daily counts, ${q.reads} reads) | ${q.ms.toFixed(0)} ms | < 1 s | ${q.ms < 1000 ? 'PASS' : 'MISS'} |`);
+  console.log(`| ingestion, shipper's write path, 4 chains | ${ing.perSecond} records/s | >= 50,000 | ${ing.perSecond >= 50_000 ? 'PASS' : 'MISS'} |`);
+  console.log(`| archive lag under the joined query's load, p50 / p99 / max (${lag.recordsLogged} records logged, at most ${lag.maxRecordsBehind} behind) | ${lag.p50} / ${lag.p99} / ${lag.max} ms | within 1 s | ${lag.p99 <= 1000 && lag.unarchivedAtEnd === 0 ? 'PASS' : 'MISS'} |`);
+  console.log(`| governed requests/s with the archive / without, same run | ${ld.with.requestsPerSecond} / ${ld.without.requestsPerSecond} = ${ld.ratio.toFixed(2)}\u00d7 | | |`);
+}
+
+(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : MODE === 'oversight' ? oversight() : MODE === 'archive' ? archiveBench() : main()).catch(async (e: unknown) => {
   console.error(`bench: ${(e as Error).message}`);
   for (const c of children) await stopProcess(c);
   process.exit(1);

@@ -1,18 +1,16 @@
 import type { Pool } from 'pg';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
-import { auditBody } from '../gateway/audit/record.ts';
-import { archivedHead, shipBatch } from '../ledger/archive/insert.ts';
 import { openArchivePool } from '../ledger/archive/pool.ts';
-import { queryArchive } from '../ledger/archive/query.ts';
 import { ensurePartitions, ensureSchema, monthOf } from '../ledger/archive/schema.ts';
-import { seededAccess, seededEntityKey } from '../ledger/archive/seed.ts';
 import { archivedLogReaders } from '../ledger/archive/start.ts';
 import { archiveStatus } from '../ledger/archive/status.ts';
-import { chainLine, type LogRecord } from '../ledger/log/chain.ts';
+import { applyRetention } from '../ledger/archive/retention.ts';
+import { logPublicKey } from '../ledger/log/witness.ts';
+import { analyze, entityHistory, ingestionRate, quarterStatistics, seededCount, seedHistory } from './archive-measure.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
 import { commandArgs, type Options } from './args.ts';
 
-/** npm run archive -- status | seed | measure: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
+/** npm run archive -- status | seed | measure | retain: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
 const HELP: Readonly<Record<string, string>> = {
   status: `npm run archive -- status [--json]
   Per chain: the last archived seq, when, and how many records of the log are not archived yet
@@ -21,9 +19,14 @@ const HELP: Readonly<Record<string, string>> = {
   Writes a deterministic access history of N records (K chains named seed-1..K, spread over D days
   from 2025-01-01, over E entity keys) straight into the archive, for measuring it; prints the
   ingestion rate. Seed an empty archive: the times of the history depend on N.`,
-  measure: `npm run archive -- measure [--samples S]
+  retain: `npm run archive -- retain [--years N] [--dry-run]
+  Detaches and drops each month partition older than N years (default ARCHIVE_RETENTION_YEARS)
+  once a backup in BACKUP_DIR or OFFSITE_DIR that verifies holds every record in it; any other is
+  kept, with the reason. Exit 1 when a partition past retention had to be kept.`,
+  measure: `npm run archive -- measure [--samples S] [--ingest N]
   Against a seeded archive: access history of one entity key (p50, p99 over S keys) and one
-  quarter's statistics for one provider.`,
+  quarter's statistics for one agency; with --ingest, the rate at which the shipper's write path
+  takes N more records (written to a scratch month, then removed).`,
 };
 const USAGE = `usage:\n${Object.values(HELP).map((h) => `  ${h.split('\n')[0]}`).join('\n')}`;
 
@@ -87,6 +90,24 @@ async function status(rest: string[]): Promise<void> {
   }
 }
 
+async function retain(rest: string[]): Promise<void> {
+  const a = args('retain', rest, { years: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  const c = config();
+  const years = a['years'] !== undefined ? positive('years', a['years'], null) : c.archiveRetentionYears;
+  if (years === null) fail('no retention configured: set ARCHIVE_RETENTION_YEARS or pass --years N', 1);
+  const pool = openArchivePool(c.archiveUrl, 2);
+  try {
+    await reach(pool);
+    const verdicts = await applyRetention(pool, { years, backupDirs: [c.backup.dir, c.backup.offsiteDir], trustedPublicKeyPem: logPublicKey(c.dataDir), dryRun: a['dry-run'] === true });
+    for (const v of verdicts) console.log(`${v.partition}: ${v.dropped ? 'detached and dropped: ' : a['dry-run'] === true ? '' : 'kept: '}${v.reason}`);
+    const kept = verdicts.filter((v) => !v.dropped && a['dry-run'] !== true);
+    console.log(`${verdicts.filter((v) => v.dropped).length} partition(s) dropped, ${kept.length} past ${years} year(s) kept`);
+    if (kept.length > 0) process.exitCode = 1;
+  } finally {
+    await pool.end();
+  }
+}
+
 async function seed(rest: string[]): Promise<void> {
   const a = args('seed', rest, { records: { type: 'string' }, chains: { type: 'string' }, days: { type: 'string' }, entities: { type: 'string' } });
   const total = positive('records', a['records'], null);
@@ -101,65 +122,35 @@ async function seed(rest: string[]): Promise<void> {
     for (let d = 0; d <= spanDays; d += 10) months.add(monthOf(new Date(Date.parse('2025-01-01T00:00:00Z') + d * 86_400_000).toISOString()));
     await ensurePartitions(pool, 'access_records', months);
     const started = performance.now();
-    let written = 0;
-    // Record i belongs to chain i % chains; each chain is a real hash chain, continued where the archive ends.
-    await Promise.all(
-      Array.from({ length: chains }, async (_, k) => {
-        const chain = `seed-${k + 1}`;
-        let { head } = await archivedHead(pool, 'audit', chain);
-        const BATCH = 10_000;
-        for (let seq = head.seq + 1; ; ) {
-          const i0 = (seq - 1) * chains + k;
-          if (i0 >= total) break;
-          const from = head;
-          const batch: LogRecord[] = [];
-          for (let i = i0; i < total && batch.length < BATCH; i += chains, seq++) {
-            const { line, hash } = chainLine(auditBody(seededAccess(i, { total, spanDays, entities })), chain, seq, head.hash);
-            batch.push({ chain, seq, hash, line, where: 'seed' });
-            head = { seq, hash };
-          }
-          await shipBatch(pool, 'audit', chain, from, batch);
-          written += batch.length;
-        }
-      }),
-    );
+    const written = await seedHistory(pool, { total, chains, spanDays, entities });
     const seconds = (performance.now() - started) / 1000;
     console.log(`seeded ${written} record(s) in ${chains} chain(s) in ${seconds.toFixed(1)} s: ${Math.round(written / Math.max(seconds, 0.001))} records/s`);
-    await pool.query('ANALYZE access_records');
+    // Statistics for the planner over millions of rows take longer than the pool's query timeout.
+    await analyze(c.archiveUrl);
   } finally {
     await pool.end();
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 async function measure(rest: string[]): Promise<void> {
-  const a = args('measure', rest, { samples: { type: 'string' } });
+  const a = args('measure', rest, { samples: { type: 'string' }, ingest: { type: 'string' } });
   const samples = positive('samples', a['samples'], 200);
+  const ingest = a['ingest'] === undefined ? 0 : positive('ingest', a['ingest'], null);
   const c = config();
-  const pool = openArchivePool(c.archiveUrl, 2);
+  const pool = openArchivePool(c.archiveUrl, 5);
   try {
     await reach(pool);
-    const n = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM access_records WHERE instance LIKE 'seed-%'`)).rows[0]!.n);
+    const n = await seededCount(pool);
     if (n === 0) fail('no seeded history: run npm run archive -- seed --records N first', 1);
-    const entities = Math.max(1, Math.floor(n / 200));
-    const times: number[] = [];
-    let found = 0;
-    for (let s = 0; s < samples; s++) {
-      const key = seededEntityKey((s * 7919) % entities);
-      const t = performance.now();
-      found += (await queryArchive(pool, { entityKey: key }, { first: 1000 })).records.length;
-      times.push(performance.now() - t);
-    }
-    times.sort((x, y) => x - y);
-    const q = performance.now();
-    const stats = await pool.query(`SELECT consumer, dataset, decision, count(*) FROM (SELECT agency AS consumer, dataset, decision FROM access_records WHERE provider = 'tax' AND ts >= '2025-04-01T00:00:00Z' AND ts < '2025-07-01T00:00:00Z') x GROUP BY 1, 2, 3`);
-    const quarterMs = performance.now() - q;
+    const e = await entityHistory(pool, { samples, entities: Math.max(1, Math.floor(n / 200)) });
+    const q = await quarterStatistics(pool, { from: '2025-04-01', to: '2025-06-30', agency: 'tax' });
     console.log(`archive of ${n} seeded record(s)`);
-    console.log(`entity history (${samples} keys, ${Math.round(found / samples)} records each on average): p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
-    console.log(`quarterly statistics for provider tax (2025 Q2, ${stats.rowCount} groups): ${quarterMs.toFixed(0)} ms`);
+    console.log(`entity history (${samples} keys, ${e.recordsPerKey} records each on average): p50 ${e.p50.toFixed(1)} ms, p99 ${e.p99.toFixed(1)} ms`);
+    console.log(`statistics of 2025 Q2 for tax (provider or consumer; ${q.rows} daily counts summing ${q.reads} reads): ${q.ms.toFixed(0)} ms`);
+    if (ingest > 0) {
+      const r = await ingestionRate(pool, { records: ingest, chains: 4 });
+      console.log(`ingestion through the shipper's write path (${ingest} records, 4 chains in parallel): ${r.perSecond} records/s`);
+    }
   } finally {
     await pool.end();
   }
@@ -176,6 +167,9 @@ switch (command) {
     break;
   case 'measure':
     await measure(rest);
+    break;
+  case 'retain':
+    await retain(rest);
     break;
   case '--help':
   case '-h':

@@ -1,6 +1,5 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { commandArgs } from './args.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
@@ -16,7 +15,7 @@ import { runBackup } from '../ledger/backup/run.ts';
 import type { BackupSource } from '../ledger/backup/sources.ts';
 import { BackupBusyError, watchBackups } from '../ledger/backup/state.ts';
 import { openLedger } from '../ledger/ledger.ts';
-import { LOG_KEY_FILE } from '../ledger/log/witness.ts';
+import { logPublicKey } from '../ledger/log/witness.ts';
 
 /** npm run backup -- create | list | verify <archive> | restore <archive> (CONTRACT §9). */
 const USAGE = `usage:
@@ -67,13 +66,6 @@ function readable(file: string): void {
   } catch (e) {
     fail(`cannot read archive ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-}
-
-/** This exchange's log key, when DATA_DIR has one: an archive must then be signed with it. */
-function trustedKey(c: Config): string | null {
-  const file = path.join(c.dataDir, 'keys', LOG_KEY_FILE);
-  if (!existsSync(file)) return null;
-  return createPublicKey(createPrivateKey(readFileSync(file, 'utf8'))).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 function count(flag: string, raw: string | undefined, fallback: number): number {
@@ -131,7 +123,7 @@ async function verify(c: Config, arg: string | undefined): Promise<void> {
   const file = archivePath(c, arg);
   readable(file);
   const members = await lineage(c, file, 'archive DAMAGED: ');
-  const checked = await checkLineage(members, { backupKey: c.backup.key, trustedPublicKeyPem: trustedKey(c) });
+  const checked = await checkLineage(members, { backupKey: c.backup.key, trustedPublicKeyPem: logPublicKey(c.dataDir) });
   if ('problem' in checked) {
     // A wrong BACKUP_KEY is not damage: the archive may be fine, the key is not the one it was made with.
     console.log(`archive ${checked.wrongKey ? 'NOT OPENED' : 'DAMAGED'}: ${path.basename(file)}: ${checked.problem}`);

@@ -45,6 +45,8 @@ export interface Config {
   readonly rateLimitPerMinute: number | null;
   /** ARCHIVE_URL: the PostgreSQL archive of the access log and the ledger (CONTRACT §10); null = none. */
   readonly archiveUrl: string | null;
+  /** ARCHIVE_RETENTION_YEARS: month partitions older than this are dropped once a verified backup holds them; null = kept for ever. */
+  readonly archiveRetentionYears: number | null;
   /** Backups (CONTRACT §9): where archives are written, copied off-site, and how many are kept. */
   readonly backup: BackupConfig;
 }
@@ -205,6 +207,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     else problems.push(`ARCHIVE_URL ${problem}`);
   }
 
+  const rawRetention = str('ARCHIVE_RETENTION_YEARS');
+  const archiveRetentionYears = rawRetention === undefined ? null : intIn('ARCHIVE_RETENTION_YEARS', rawRetention, 0, 1, 100, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -226,6 +231,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitPerMinute,
     archiveUrl,
+    archiveRetentionYears,
     backup,
   });
 }

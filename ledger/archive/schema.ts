@@ -72,10 +72,49 @@ CREATE TABLE IF NOT EXISTS ledger_events (
 ) PARTITION BY RANGE (at);
 CREATE INDEX IF NOT EXISTS ledger_events_at ON ledger_events (at);
 CREATE INDEX IF NOT EXISTS ledger_events_type ON ledger_events (type, at);
+CREATE TABLE IF NOT EXISTS access_daily (
+  day date NOT NULL,
+  provider text COLLATE "C" NOT NULL,
+  consumer text COLLATE "C" NOT NULL,
+  dataset text COLLATE "C" NOT NULL,
+  purpose text COLLATE "C" NOT NULL,
+  allowed bigint NOT NULL,
+  denied bigint NOT NULL,
+  PRIMARY KEY (day, provider, consumer, dataset, purpose)
+);
 `;
 
+/**
+ * The usage statistics' daily counts, rebuilt from the records: for an archive made before
+ * \`access_daily\` existed. Days are China Standard Time (UTC+8 all year); '' stands for no
+ * provider or purpose.
+ */
+const BACKFILL_DAILY = `
+INSERT INTO access_daily (day, provider, consumer, dataset, purpose, allowed, denied)
+SELECT ((ts AT TIME ZONE 'UTC') + interval '8 hours')::date, coalesce(provider, ''), agency, dataset, coalesce(purpose, ''),
+  count(*) FILTER (WHERE decision = 'ALLOW'), count(*) FILTER (WHERE decision <> 'ALLOW')
+FROM access_records WHERE dataset IS NOT NULL GROUP BY 1, 2, 3, 4, 5`;
+
+/**
+ * GIN's fast update keeps new entries in a pending list that every search reads in full until a
+ * vacuum merges it: at archive rates that list is always megabytes long, and it made the entity
+ * history slow (p99 in the hundreds of milliseconds). Each partition's index is switched off it
+ * (a partitioned index cannot carry the option itself), and what is pending is merged.
+ */
+const GIN_PENDING = `
+SELECT c.oid::regclass::text AS name FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam JOIN pg_inherits h ON h.inhrelid = i.indrelid
+WHERE a.amname = 'gin' AND h.inhparent = 'access_records'::regclass AND NOT coalesce(c.reloptions @> '{fastupdate=off}', false)`;
+
+async function ginWithoutPendingList(c: PoolClient): Promise<void> {
+  for (const { name } of (await c.query<{ name: string }>(GIN_PENDING)).rows) {
+    await c.query(`ALTER INDEX ${name} SET (fastupdate = off)`);
+    await c.query('SELECT gin_clean_pending_list($1::regclass)', [name]);
+  }
+}
+
 /** One lock for every change of the archive's shape, so two shippers starting together do not race DDL. */
-const SHAPE_LOCK = 7_180_818_001;
+export const SHAPE_LOCK = 7_180_818_001;
 
 async function inTransaction<T>(pool: Pool, work: (c: PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
@@ -96,7 +135,10 @@ async function inTransaction<T>(pool: Pool, work: (c: PoolClient) => Promise<T>)
 export async function ensureSchema(pool: Pool): Promise<void> {
   await inTransaction(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [SHAPE_LOCK]);
+    const before = await c.query<{ daily: string | null; records: string | null }>(`SELECT to_regclass('access_daily') AS daily, to_regclass('access_records') AS records`);
     await c.query(DDL);
+    if (before.rows[0]!.daily === null && before.rows[0]!.records !== null) await c.query(BACKFILL_DAILY);
+    await ginWithoutPendingList(c);
   });
 }
 
@@ -127,5 +169,6 @@ export async function ensurePartitions(pool: Pool, table: ArchiveTable, months: 
       const p = partitionOf(table, month);
       await c.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF ${table} FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
     }
+    if (table === 'access_records') await ginWithoutPendingList(c);
   });
 }

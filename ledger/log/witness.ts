@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { readOrCreateKey } from '../../common/keys.ts';
@@ -27,6 +27,13 @@ export const LOG_KEY_FILE = 'log-ed25519.pem';
 
 function payload(c: Omit<Checkpoint, 'sig'>): Buffer {
   return Buffer.from(JSON.stringify({ instance: c.instance, seq: c.seq, hash: c.hash, ts: c.ts }));
+}
+
+/** The public half of DATA_DIR's log key (what backups and checkpoints must verify with), or null when DATA_DIR has none. */
+export function logPublicKey(dataDir: string): string | null {
+  const file = path.join(dataDir, 'keys', LOG_KEY_FILE);
+  if (!existsSync(file)) return null;
+  return createPublicKey(createPrivateKey(readFileSync(file, 'utf8'))).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** The exchange's Ed25519 log key, made in DATA_DIR/keys on first use. */

@@ -10,6 +10,7 @@ import { openLedger } from '../../ledger/ledger.ts';
 import type { PolicyHistoryEntry } from '../../ledger/policy-history.ts';
 import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
+import { archiveUsage } from './oversight/usage-archive.ts';
 import { followUsage } from './oversight/usage-follower.ts';
 
 /** Auditor-only fields (R-31): anyone else gets FORBIDDEN, and the gateway records the refusal. */
@@ -50,15 +51,19 @@ export const create: SubgraphFactory = async (env) => {
   });
   await policyProjection.sync();
   const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
-  const usage = followUsage(env, (l) => process.stderr.write(`${l}\n`));
-  await usage.sync();
-  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage });
+  // The access log is followed here for the findings it shows (R-40), and for the statistics
+  // unless the archive (ARCHIVE_URL) answers those.
+  const accessLog = followUsage(env, (l) => process.stderr.write(`${l}\n`));
+  await accessLog.sync();
+  const usage = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveUsage(env.archiveUrl) : accessLog;
+  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
       policyProjection.stop();
       watch.close();
-      await usage.close();
+      if (usage !== accessLog) await usage.close();
+      await accessLog.close();
       await flow.close();
       await ledger.close();
     },

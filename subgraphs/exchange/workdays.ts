@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { CST_OFFSET_MS, cstDate } from '../../common/cst-date.ts';
 
 /**
  * Working days on the official calendar (R-22): weekends and public holidays off, make-up days
@@ -24,13 +25,9 @@ const HOLIDAYS = new Set(CALENDARS.flatMap((c) => c.holidays.flatMap((h) => h.da
 const MAKEUP = new Set(CALENDARS.flatMap((c) => c.makeupWorkdays.map((m) => m.date)));
 const OFFICIAL_YEARS = new Set(CALENDARS.filter((c) => c.provisional === undefined).map((c) => c.year));
 
-const CST_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 86_400_000;
 
-/** The calendar date (YYYY-MM-DD) of an instant in China Standard Time. */
-export function cstDate(t: Date): string {
-  return new Date(t.getTime() + CST_OFFSET_MS).toISOString().slice(0, 10);
-}
+export { cstDate };
 
 function nextDate(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);

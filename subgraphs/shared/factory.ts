@@ -15,6 +15,8 @@ export interface SubgraphEnv {
   readonly supergraphPath: string;
   /** The access log, for the authority's auditor queries; absent where no log is reachable. */
   readonly auditReader?: AuditReader;
+  /** ARCHIVE_URL: when set, the usage statistics read the PostgreSQL archive instead of following the log. */
+  readonly archiveUrl?: string | null;
 }
 
 /** Each agency's resolvers.ts exports `create` of this type. */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cstDate } from '../../common/cst-date.ts';
 import { filterRecords } from '../../gateway/audit/store-types.ts';
+import { UsageCounts } from '../../subgraphs/exchange/oversight/usage.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { until } from '../reliability/processes.ts';
@@ -56,6 +58,19 @@ describe('auditors through GraphQL when the access log is archived', () => {
     expect(records).toEqual(logged.map((r) => ({ agency: r.agency, provider: r.provider, coordinate: r.coordinate })));
     expect(records.length).toBeGreaterThan(0);
     expect(records.every((r) => r.provider === 'psb')).toBe(true);
+  });
+
+  it("answers the authority's usage statistics from the archive with the figures of the log", async () => {
+    const span = { f: cstDate(new Date(Date.now() - 86_400_000)), t: cstDate(new Date(Date.now() + 86_400_000)) };
+    const groupBy = ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE'] as const;
+    const counts = new UsageCounts();
+    for (const r of await fileAuditRecords(ex.config.dataDir)) counts.add(r);
+    // The statistics question is itself a read by itd, archived or not by the time it is answered: left out on both sides.
+    const expected = counts.rows({ from: span.f, to: span.t, groupBy, agency: null }).filter((r) => r.consumer !== 'itd');
+    const res = await ex.query('query($f: String!, $t: String!, $g: [UsageDimension!]!) { usageStatistics(from: $f, to: $t, groupBy: $g) { provider consumer dataset purpose quarter allowed denied } }', { agency: 'itd', roles: ['coordinator'], variables: { ...span, g: groupBy } });
+    expect(res.body.errors).toBeUndefined();
+    expect((res.body.data!['usageStatistics'] as { consumer: string }[]).filter((r) => r.consumer !== 'itd')).toEqual(expected);
+    expect(expected.map((r) => r.consumer)).toEqual(expect.arrayContaining(['amr', 'tax']));
   });
 
   it('refuses the access log to a caller without role auditor, as without the archive', async () => {

@@ -28,3 +28,14 @@ describe('ARCHIVE_URL', () => {
     expect(problem('mysql://archiver:s3cret@h/db')).not.toContain('s3cret');
   });
 });
+
+describe('ARCHIVE_RETENTION_YEARS', () => {
+  it('is unset (keep every partition) by default and a whole number of years when set', () => {
+    expect(loadConfig({}).archiveRetentionYears).toBeNull();
+    expect(loadConfig({ ARCHIVE_RETENTION_YEARS: '6' }).archiveRetentionYears).toBe(6);
+  });
+
+  it.each(['0', '2.5', 'six'])('refuses %s with a line naming the variable', (v) => {
+    expect(() => loadConfig({ ARCHIVE_RETENTION_YEARS: v })).toThrow(`ARCHIVE_RETENTION_YEARS must be an integer from 1 to 100, got "${v}"`);
+  });
+});

@@ -122,6 +122,10 @@ describe('shipping under load through a gateway crash and a PostgreSQL outage', 
     const archived = (await db.pool().query<{ line: string }>('SELECT line FROM access_records ORDER BY instance, seq')).rows.map((r) => r.line);
     expect(archived).toEqual(logged);
     expect(await discontinuities(db, 'access_records')).toBe(0);
+    // The statistics' daily counts went in with their records: every counted record counted once.
+    const daily = await db.pool().query<{ counted: string; records: string }>(`SELECT (SELECT coalesce(sum(allowed + denied), 0) FROM access_daily) AS counted, (SELECT count(*) FROM access_records WHERE dataset IS NOT NULL) AS records`);
+    expect(Number(daily.rows[0]!.counted)).toBe(Number(daily.rows[0]!.records));
+    expect(Number(daily.rows[0]!.records)).toBeGreaterThan(0);
     const ledger = ledgerReader({ dataDir, redisUrl: null });
     cleanups.push(() => ledger.close());
     const ledgerLines = await logLines(ledger);

@@ -1,6 +1,6 @@
 import { csvCell, readOversightState, type StorageAt } from './read-state.ts';
 import { quarterSpan, type UsageRow } from './usage.ts';
-import { followUsage } from './usage-follower.ts';
+import { usageSource } from './usage-archive.ts';
 
 /** The authority's quarterly report (R-26): reads by provider, consumer, dataset and purpose, and the demand register's needs met and unmet. */
 export interface QuarterlyReport {
@@ -15,11 +15,10 @@ export interface QuarterlyReport {
 
 export async function quarterlyReport(at: StorageAt, year: number, quarter: number): Promise<QuarterlyReport> {
   const { from, to } = quarterSpan(year, quarter);
-  const usage = followUsage(at, (l) => process.stderr.write(`${l}\n`));
+  const usage = await usageSource(at);
   let rows: UsageRow[];
   try {
-    await usage.sync();
-    rows = usage.counts.rows({ from, to, groupBy: ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE'], agency: null });
+    rows = await usage.rows({ from, to, groupBy: ['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE'], agency: null });
   } finally {
     await usage.close();
   }

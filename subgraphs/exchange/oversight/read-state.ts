@@ -6,6 +6,8 @@ export interface StorageAt {
   readonly dataDir: string;
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
+  /** The PostgreSQL archive (ARCHIVE_URL), where the usage statistics are read when it is set. */
+  readonly archiveUrl?: string | null;
 }
 
 /** The oversight's fold of the whole ledger, read once (for the reports, which run outside the exchange). */

@@ -11,7 +11,7 @@ import { agreementMatches, agreementState, grantMatches, grantState, requestMatc
 import { page } from './paging.ts';
 import { bad, forbidden, isCoordinator, isoDate, requireCoordinator, seesAll, written } from './scope.ts';
 import { applyOversight, emptyState, type Complaint, type Demand, type ViolationCase } from './state.ts';
-import type { UsageDimension } from './usage.ts';
+import type { UsageDimension, UsageSource } from './usage.ts';
 import type { UsageFollower } from './usage-follower.ts';
 
 export interface OversightDeps {
@@ -21,8 +21,10 @@ export interface OversightDeps {
   /** The workflow's own resolvers: a listing shows each request exactly as the workflow does. */
   readonly sharingRequest: (parent: unknown, args: { id: string }, ctx: SubgraphContext) => unknown;
   readonly sharingRequests: (parent: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) => readonly { id: string }[];
-  /** The access log's running counts (R-26); absent where no access log is reachable. */
-  readonly usage?: UsageFollower;
+  /** Where the usage statistics (R-26) come from: the access log's running counts, or the archive. */
+  readonly usage?: UsageSource;
+  /** The access log followed in this process: the conduct it shows (R-40) for the findings. */
+  readonly accessLog?: Pick<UsageFollower, 'sync' | 'watch'>;
   readonly now?: () => Date;
 }
 
@@ -123,8 +125,8 @@ export async function oversight(deps: OversightDeps) {
   /** Every finding now: from the ledger, and from the access log as far as it is counted. */
   const findings = async (): Promise<Finding[]> => {
     await projection.sync();
-    if (deps.usage !== undefined) await deps.usage.sync();
-    const watch = deps.usage?.watch;
+    if (deps.accessLog !== undefined) await deps.accessLog.sync();
+    const watch = deps.accessLog?.watch;
     const fromLog = watch === undefined ? [] : watch.findings((id) => state.grants.get(id)?.grant);
     const disclosed = disclosureFindings(state, providerOf, (c, d) => watch?.reads(c, d) ?? { count: 0, records: [] });
     return byTime([...findingsOfAll(state.requests.values(), now()), ...disclosed, ...fromLog]);
@@ -219,8 +221,7 @@ export async function oversight(deps: OversightDeps) {
         if (from > to) throw bad('to', `to (${to}) is before from (${from})`);
         for (const d of args.groupBy) if (!DIMENSIONS.includes(d)) throw bad('groupBy', `groupBy takes ${DIMENSIONS.join(', ')}`);
         if (deps.usage === undefined) return [];
-        await deps.usage.sync();
-        return deps.usage.counts.rows({ from, to, groupBy: args.groupBy, agency: seesAll(ctx) ? null : ctx.caller.agency });
+        return deps.usage.rows({ from, to, groupBy: args.groupBy, agency: seesAll(ctx) ? null : ctx.caller.agency });
       },
       annualEvaluation: async (_: unknown, args: { year: number }, ctx: SubgraphContext) => {
         if (!Number.isInteger(args.year) || args.year < 2000 || args.year > 2100) throw bad('year', `year must be a year, got ${args.year}`);

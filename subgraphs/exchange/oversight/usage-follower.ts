@@ -3,12 +3,12 @@ import { follow, type Follower } from '../../../ledger/log/follow.ts';
 import type { LogReader } from '../../../ledger/log/log.ts';
 import { redisLogReader } from '../../../ledger/log/redis-log.ts';
 import { AccessWatch, type WatchedFacts } from './access-watch.ts';
-import { UsageCounts, type AccessFacts } from './usage.ts';
+import { UsageCounts, type AccessFacts, type UsageSource } from './usage.ts';
 
 /** The access log's name in the append-only log (one chain per gateway instance). */
 const AUDIT_LOG = 'audit';
 
-export interface UsageFollower {
+export interface UsageFollower extends UsageSource {
   /** Resolves once every record of every chain present when called is counted. */
   sync(): Promise<void>;
   readonly counts: UsageCounts;
@@ -29,29 +29,34 @@ export function followUsage(at: { dataDir: string; redisUrl: string | null; redi
     lastError = e.message;
     warn(`usage statistics: cannot read the access log, retrying: ${e.message}`);
   };
+  const sync = async (): Promise<void> => {
+    // A gateway started since the last question has a chain of its own.
+    for (const chain of await reader.chains()) {
+      if (followers.has(chain)) continue;
+      followers.set(
+        chain,
+        follow(reader, chain, 0, (records) => {
+          for (const r of records) {
+            try {
+              const facts = JSON.parse(r.line) as AccessFacts & WatchedFacts;
+              counts.add(facts);
+              watch.add(chain, r.seq, facts);
+            } catch {
+              // A torn line is verify's business; it is never counted.
+            }
+          }
+        }, onError),
+      );
+    }
+    await Promise.all([...followers.values()].map((f) => f.sync()));
+  };
   return {
     counts,
     watch,
-    async sync() {
-      // A gateway started since the last question has a chain of its own.
-      for (const chain of await reader.chains()) {
-        if (followers.has(chain)) continue;
-        followers.set(
-          chain,
-          follow(reader, chain, 0, (records) => {
-            for (const r of records) {
-              try {
-                const facts = JSON.parse(r.line) as AccessFacts & WatchedFacts;
-                counts.add(facts);
-                watch.add(chain, r.seq, facts);
-              } catch {
-                // A torn line is verify's business; it is never counted.
-              }
-            }
-          }, onError),
-        );
-      }
-      await Promise.all([...followers.values()].map((f) => f.sync()));
+    sync,
+    async rows(q) {
+      await sync();
+      return counts.rows(q);
     },
     async close() {
       for (const f of followers.values()) f.stop();

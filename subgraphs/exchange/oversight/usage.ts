@@ -69,6 +69,19 @@ export function quarterSpan(year: number, quarter: number): { from: string; to: 
   return { from: `${year}-${String(m).padStart(2, '0')}-01`, to: `${year}-${String(m + 2).padStart(2, '0')}-${last}` };
 }
 
+export interface UsageQuery {
+  readonly from: string;
+  readonly to: string;
+  readonly groupBy: readonly UsageDimension[];
+  readonly agency: string | null;
+}
+
+/** Where the statistics come from: the access log followed in memory, or the PostgreSQL archive's daily counts. */
+export interface UsageSource {
+  rows(q: UsageQuery): Promise<UsageRow[]>;
+  close(): Promise<void>;
+}
+
 export class UsageCounts {
   private readonly cells = new Map<string, Cell>();
   /** The cells of each day, so a question visits only the days it covers. */
@@ -78,17 +91,16 @@ export class UsageCounts {
   /** Counts one record; a field with no dataset (entity keys, __typename) is not a use of data. */
   add(r: AccessFacts): void {
     if (r.dataset === null) return;
-    const day = this.day.of(r.ts);
-    const key = `${day}\u0000${r.provider ?? ''}\u0000${r.agency}\u0000${r.dataset}\u0000${r.purpose ?? ''}`;
-    let cell = this.cells.get(key);
-    if (cell === undefined) {
-      this.cells.set(key, (cell = { day, provider: r.provider ?? '', consumer: r.agency, dataset: r.dataset, purpose: r.purpose, allowed: 0, denied: 0 }));
-      let list = this.days.get(day);
-      if (list === undefined) this.days.set(day, (list = []));
-      list.push(cell);
-    }
+    const cell = this.cellOf(this.day.of(r.ts), r.provider ?? '', r.agency, r.dataset, r.purpose);
     if (r.decision === 'ALLOW') cell.allowed++;
     else cell.denied++;
+  }
+
+  /** Adds one day's counts as the archive keeps them (provider '' when none, like a record's). */
+  addDay(d: { day: string; provider: string; consumer: string; dataset: string; purpose: string | null; allowed: number; denied: number }): void {
+    const cell = this.cellOf(d.day, d.provider, d.consumer, d.dataset, d.purpose);
+    cell.allowed += d.allowed;
+    cell.denied += d.denied;
   }
 
   /** How many distinct (day, provider, consumer, dataset, purpose) counts are kept. */
@@ -96,11 +108,23 @@ export class UsageCounts {
     return this.cells.size;
   }
 
+  private cellOf(day: string, provider: string, consumer: string, dataset: string, purpose: string | null): Cell {
+    const key = `${day}\u0000${provider}\u0000${consumer}\u0000${dataset}\u0000${purpose ?? ''}`;
+    let cell = this.cells.get(key);
+    if (cell === undefined) {
+      this.cells.set(key, (cell = { day, provider, consumer, dataset, purpose, allowed: 0, denied: 0 }));
+      let list = this.days.get(day);
+      if (list === undefined) this.days.set(day, (list = []));
+      list.push(cell);
+    }
+    return cell;
+  }
+
   /**
    * Sums the counts of days from..to (inclusive, YYYY-MM-DD), seen by `agency` (null: everything;
    * otherwise only rows where it is the provider or the consumer), grouped by the given dimensions.
    */
-  rows(opts: { from: string; to: string; groupBy: readonly UsageDimension[]; agency: string | null }): UsageRow[] {
+  rows(opts: UsageQuery): UsageRow[] {
     const by = new Set(opts.groupBy);
     const [provider, consumer, dataset, purpose, quarter] = (['PROVIDER', 'CONSUMER', 'DATASET', 'PURPOSE', 'QUARTER'] as const).map((d) => by.has(d));
     const out = new Map<string, { row: Omit<UsageRow, 'allowed' | 'denied'>; allowed: number; denied: number }>();
