@@ -11,7 +11,7 @@ import { runLedgerBench, type LedgerBench } from './ledger.ts';
 import { runOversightBench, type OversightBench } from './oversight.ts';
 
 export interface MicroResult {
-  /** Decision rates are per second of this process's CPU time; reloadMs is CPU ms. */
+  /** Decision rates are per second of this process's CPU time; reloadMs is wall-clock ms. */
   readonly cachedDecisionsPerSecond: number;
   readonly coldDecisionsPerSecond: number;
   /** One uncached decision (tax reads hrss.enterprise-insurance under its grant) through the gateway's enforcer. */
@@ -32,16 +32,16 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const GRANT_LINES = 100_000;
 
 /**
- * This process's CPU time so far, in ms. Decisions and the policy load are timed by the CPU they
- * take rather than by the wall clock, which on a shared machine measures the other work as well;
- * it counts the garbage collector's threads too, so it errs on the slow side.
+ * This process's CPU time so far, in ms. Decisions are timed by the CPU they take rather than by
+ * the wall clock, which on a shared machine measures the other work as well; it counts the garbage
+ * collector's threads too, so it errs on the slow side.
  */
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
-/** In-process micro benchmarks: decisions and policy load at 100,000 grant lines (CPU time), durable audit records. */
+/** In-process micro benchmarks: decisions (CPU time) and policy load at 100,000 grant lines, durable audit records. */
 export async function runMicro(dir: string, redisUrl: string | null): Promise<MicroResult> {
   const catalog = readCatalog(readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8'));
   const policyDir = path.join(dir, 'policies');
@@ -59,9 +59,11 @@ export async function runMicro(dir: string, redisUrl: string | null): Promise<Mi
   }
   writeFileSync(path.join(policyDir, 'bench-grants.csv'), `${lines.join('\n')}\n`);
 
-  let started = cpuMs();
+  // The load is timed by the wall clock, as its target is stated: files, parsing, Casbin, the index
+  // and the revision record, with the garbage collector's threads working beside it.
+  let started = performance.now();
   const policy = await openSharingPolicy({ catalog, policyDir, dataDir: path.join(dir, 'data'), redisUrl: null, unclassified: 'deny' });
-  const reloadMs = cpuMs() - started;
+  const reloadMs = performance.now() - started;
 
   const callers: Caller[] = agencies.map((agency) => ({ sub: 'bench', agency, roles: [], purpose: 'tax-collection' }));
   const coordinates = [...catalog.byCoordinate.keys()];

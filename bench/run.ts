@@ -357,7 +357,7 @@ function report(results: LoadResult[], micro: MicroResult | null, ratios: Target
       { what: 'uncached Casbin decisions per CPU second, every caller and field (100,000 grant lines)', figure: Math.round(micro.coldDecisionsPerSecond).toLocaleString('en'), pass: micro.coldDecisionsPerSecond >= 100_000, target: '>= 100,000' },
       { what: 'uncached grant decisions per CPU second (100,000 grant lines)', figure: Math.round(micro.grantDecisionsPerSecond).toLocaleString('en'), pass: micro.grantDecisionsPerSecond >= 100_000, target: '>= 100,000' },
       { what: 'same decision, plain newEnforcer linear scan: ratio', figure: `${Math.round(micro.linearScanDecisionsPerSecond).toLocaleString('en')}/s, ${(micro.grantDecisionsPerSecond / micro.linearScanDecisionsPerSecond).toFixed(0)}x`, pass: true, target: '(reported)' },
-      { what: 'policy load, 100,000 grant lines (CPU ms)', figure: micro.reloadMs.toFixed(0), pass: micro.reloadMs < 1000, target: '< 1000 ms' },
+      { what: 'policy load, 100,000 grant lines (ms)', figure: micro.reloadMs.toFixed(0), pass: micro.reloadMs < 1000, target: '< 1000 ms' },
       { what: 'durable audit records/s, file store', figure: Math.round(micro.auditRecordsPerSecond).toLocaleString('en'), pass: micro.auditRecordsPerSecond >= 50_000, target: '>= 50,000' },
       { what: 'durable ledger events/s, file (64 recorders)', figure: Math.round(micro.ledger.fileEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },
       { what: 'durable ledger events/s, Redis (64 recorders)', figure: micro.ledger.redisEventsPerSecond === null ? 'no Redis' : Math.round(micro.ledger.redisEventsPerSecond).toLocaleString('en'), pass: true, target: '(reported)' },

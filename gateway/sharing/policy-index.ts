@@ -14,43 +14,62 @@ interface GrantLine {
  */
 class GrantBucket {
   readonly lines: GrantLine[] = [];
-  private spans: number[] | null = null;
+  /** The lines by valid-from, and the union of their validity as sorted, disjoint spans. */
+  private sorted: { lines: GrantLine[]; spans: number[] } | null = null;
 
   add(line: GrantLine): void {
     this.lines.push(line);
-    this.spans = null;
+    this.sorted = null;
   }
 
   remove(rule: readonly string[]): void {
     const i = this.lines.findIndex((l) => l.rule === rule || l.rule.join('\u0000') === rule.join('\u0000'));
     if (i >= 0) this.lines.splice(i, 1);
-    this.spans = null;
+    this.sorted = null;
   }
 
   inForce(now: number): boolean {
-    if (this.spans === null) {
-      const sorted = [...this.lines].sort((a, b) => a.from - b.from);
+    const { spans } = this.order();
+    const found = lastAtOrBefore(spans.length / 2, (i) => spans[i * 2]!, now);
+    return found >= 0 && now < spans[found * 2 + 1]!;
+  }
+
+  /** A line in force at `now`: of the lines started by then, the latest-starting one that has not ended. */
+  lineAt(now: number): GrantLine | undefined {
+    const { lines } = this.order();
+    for (let i = lastAtOrBefore(lines.length, (k) => lines[k]!.from, now); i >= 0; i--) {
+      if (now < lines[i]!.until) return lines[i];
+    }
+    return undefined;
+  }
+
+  private order(): { lines: GrantLine[]; spans: number[] } {
+    if (this.sorted === null) {
+      const lines = [...this.lines].sort((a, b) => a.from - b.from);
       const spans: number[] = [];
-      for (const l of sorted) {
+      for (const l of lines) {
         if (spans.length > 0 && l.from <= spans[spans.length - 1]!) spans[spans.length - 1] = Math.max(spans[spans.length - 1]!, l.until);
         else spans.push(l.from, l.until);
       }
-      this.spans = spans;
+      this.sorted = { lines, spans };
     }
-    const spans = this.spans;
-    // The last span starting at or before now.
-    let lo = 0;
-    let hi = spans.length / 2 - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (spans[mid * 2]! <= now) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found >= 0 && now < spans[found * 2 + 1]!;
+    return this.sorted;
   }
+}
+
+/** The last index i < n whose key(i) <= at (keys ascending), or -1. */
+function lastAtOrBefore(n: number, key: (i: number) => number, at: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(mid) <= at) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
 
 /** The grants of one (consumer, dataset), by purpose ('*' for lines naming every catalogued purpose). */
@@ -193,8 +212,7 @@ export class PolicyIndex {
   /** The grant line in force for this read, if any (one that `grants.inForce` found). */
   grantInForce(agency: string, dataset: string, purpose: string, now: number): readonly string[] | undefined {
     for (const b of this.buckets(agency, dataset, purpose)) {
-      if (!b.inForce(now)) continue;
-      const line = b.lines.find((g) => now >= g.from && now < g.until);
+      const line = b.lineAt(now);
       if (line !== undefined) return line.rule;
     }
     return undefined;
