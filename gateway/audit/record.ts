@@ -1,31 +1,6 @@
-/** One field coordinate read or denied by one request (CONTRACT §5). */
-export interface AuditEntry {
-  readonly ts: string;
-  readonly requestId: string;
-  readonly operationName: string | null;
-  readonly operationHash: string;
-  readonly sub: string;
-  readonly agency: string;
-  readonly roles: readonly string[];
-  readonly purpose: string | null;
-  readonly coordinate: string;
-  readonly dataset: string | null;
-  readonly provider: string | null;
-  readonly class: string | null;
-  readonly decision: 'ALLOW' | 'DENY';
-  readonly reason: string | null;
-  readonly grantId: string | null;
-  readonly entityKeys: readonly string[];
-  readonly count: number;
-}
+import type { AuditEntry } from '../../common/access-record.ts';
 
-/** An entry placed in its instance's hash chain (the chain fields the append-only log adds). */
-export interface AuditRecord extends AuditEntry {
-  readonly instance: string;
-  readonly seq: number;
-  readonly prev: string;
-  readonly hash: string;
-}
+export type { AuditEntry, AuditRecord } from '../../common/access-record.ts';
 
 /**
  * The record's body as the log stores it: every field in this fixed order, as compact JSON; the

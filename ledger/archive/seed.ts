@@ -1,27 +1,11 @@
+import type { AuditEntry } from '../../common/access-record.ts';
+
 /**
  * A deterministic access history for measuring and testing the archive: the same `i` always gives
  * the same record, spread over agencies, datasets, decisions, entity keys and months. The fields
  * are those of an access record, in the order the access log stores them.
  */
-export interface SeededAccess {
-  readonly ts: string;
-  readonly requestId: string;
-  readonly operationName: string | null;
-  readonly operationHash: string;
-  readonly sub: string;
-  readonly agency: string;
-  readonly roles: readonly string[];
-  readonly purpose: string | null;
-  readonly coordinate: string;
-  readonly dataset: string | null;
-  readonly provider: string | null;
-  readonly class: string | null;
-  readonly decision: 'ALLOW' | 'DENY';
-  readonly reason: string | null;
-  readonly grantId: string | null;
-  readonly entityKeys: readonly string[];
-  readonly count: number;
-}
+export type SeededAccess = AuditEntry;
 
 const AGENCIES = ['amr', 'tax', 'hrss', 'eeb', 'psb', 'civil', 'itd'];
 const FIELDS: readonly { coordinate: string; dataset: string; provider: string; class: string }[] = [

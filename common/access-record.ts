@@ -1,0 +1,28 @@
+/** One field coordinate read or denied by one request: the access record every part reads and writes. */
+export interface AuditEntry {
+  readonly ts: string;
+  readonly requestId: string;
+  readonly operationName: string | null;
+  readonly operationHash: string;
+  readonly sub: string;
+  readonly agency: string;
+  readonly roles: readonly string[];
+  readonly purpose: string | null;
+  readonly coordinate: string;
+  readonly dataset: string | null;
+  readonly provider: string | null;
+  readonly class: string | null;
+  readonly decision: 'ALLOW' | 'DENY';
+  readonly reason: string | null;
+  readonly grantId: string | null;
+  readonly entityKeys: readonly string[];
+  readonly count: number;
+}
+
+/** An entry placed in its instance's hash chain (the chain fields the append-only log adds). */
+export interface AuditRecord extends AuditEntry {
+  readonly instance: string;
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+}
