@@ -98,11 +98,7 @@ describe('the sharing-request workflow through the gateway', () => {
     expect(reason(await emissions())).toBe('GRANT_EXPIRED');
 
     const history = async () => (await ex.query('query($id: ID!) { sharingRequest(id: $id) { history { type detail } } }', { agency: 'tax', variables: { id } })).body.data?.['sharingRequest'] as { history: { type: string; detail: string | null }[] };
-    let h = await history();
-    for (let i = 0; i < 40 && h.history.length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      h = await history();
-    }
+    const h = await answerWhen(history, (x) => x.history.length >= 3);
     expect(h.history.map((e) => e.type)).toEqual(['request.filed', 'request.approved', 'grant.expired']);
     expect(h.history[2]!.detail).toBe(`grant g-${id}-1 ended at ${until}`);
   });
