@@ -8,7 +8,7 @@ import { applyRetention } from '../ledger/archive/retention.ts';
 import { logPublicKey } from '../ledger/log/witness.ts';
 import { analyze, entityHistory, ingestionRate, quarterStatistics, seededCount, seedHistory } from './archive-measure.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
-import { commandArgs, type Options } from './args.ts';
+import { commandArgs, type Options, otherCommand } from './args.ts';
 
 /** npm run archive -- status | seed | measure | retain: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
 const HELP: Readonly<Record<string, string>> = {
@@ -171,12 +171,7 @@ switch (command) {
   case 'retain':
     await retain(rest);
     break;
-  case '--help':
-  case '-h':
-  case 'help':
-    console.log(USAGE);
-    break;
   case undefined:
   default:
-    fail(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
+    otherCommand(command, USAGE, fail);
 }

@@ -19,3 +19,12 @@ export function commandArgs(rest: string[], options: Options, help: string, fail
   }
   return values;
 }
+
+/**
+ * The end of each CLI's command switch: `--help`, `-h` or `help` prints the usage; no command, or
+ * one the CLI does not have, fails with the usage (naming the unknown command).
+ */
+export function otherCommand(command: string | undefined, usage: string, fail: (message: string) => never): void {
+  if (command === '--help' || command === '-h' || command === 'help') console.log(usage);
+  else fail(command === undefined ? usage : `unknown command "${command}"\n${usage}`);
+}

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { bearerVerifier } from '../gateway/identity/jwt.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
-import { commandArgs, type Options } from './args.ts';
+import { commandArgs, type Options, otherCommand } from './args.ts';
 
 /** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */
 const HELP: Readonly<Record<string, string>> = {
@@ -197,12 +197,7 @@ switch (command) {
     console.log(`exported ${n} record(s) from ${bundle.instances.length} chain(s) to ${a['out']}`);
     break;
   }
-  case '--help':
-  case '-h':
-  case 'help':
-    console.log(`${USAGE}`);
-    break;
   case undefined:
   default:
-    fail(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
+    otherCommand(command, USAGE, fail);
 }

@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { commandArgs } from './args.ts';
+import { commandArgs, otherCommand } from './args.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { ARCHIVE_EXT } from '../ledger/backup/archive.ts';
 import { listArchives } from '../ledger/backup/catalog.ts';
@@ -161,14 +161,9 @@ try {
     case 'restore':
       await restore(config(), rest[0]);
       break;
-    case '--help':
-    case '-h':
-    case 'help':
-      console.log(USAGE);
-      break;
     case undefined:
     default:
-      fail(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
+      otherCommand(command, USAGE, fail);
   }
 } catch (e) {
   if (e instanceof BackupRefusedError || e instanceof BackupBusyError || e instanceof BrokenChainError || e instanceof RestoreRefusedError || e instanceof OffsiteCopyError) fail(e.message);

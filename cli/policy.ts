@@ -10,6 +10,7 @@ import { readPolicyDir } from '../gateway/sharing/policy-files.ts';
 import { openSharingPolicy, type SharingPolicy } from '../gateway/sharing/policy.ts';
 import { readPolicyHistory } from '../ledger/policy-history.ts';
 import type { Catalog } from '../gateway/sharing/types.ts';
+import { otherCommand } from './args.ts';
 
 /** npm run policy -- check | explain | test: the policy maintainers' tools (CONTRACT §4). */
 const USAGE = `usage:
@@ -170,12 +171,7 @@ switch (command) {
     }
     break;
   }
-  case '--help':
-  case '-h':
-  case 'help':
-    console.log(USAGE);
-    break;
   case undefined:
   default:
-    fail(USAGE);
+    otherCommand(command, USAGE, fail);
 }

@@ -26,3 +26,16 @@ export interface AuditRecord extends AuditEntry {
   readonly prev: string;
   readonly hash: string;
 }
+
+/** What an auditor may ask of the access log, whichever store answers (the log or the archive). */
+export interface AuditFilter {
+  readonly agency?: string;
+  readonly dataset?: string;
+  readonly entityKey?: string;
+  readonly coordinate?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly decision?: 'ALLOW' | 'DENY';
+  /** An auditor's scope: only records where this agency is the consumer or the provider. */
+  readonly party?: string;
+}

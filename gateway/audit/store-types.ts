@@ -1,17 +1,8 @@
 import { withinParty } from '../../common/auditor-scope.ts';
+import type { AuditFilter } from '../../common/access-record.ts';
 import type { AuditEntry, AuditRecord } from './record.ts';
 
-export interface AuditFilter {
-  readonly agency?: string;
-  readonly dataset?: string;
-  readonly entityKey?: string;
-  readonly coordinate?: string;
-  readonly since?: string;
-  readonly until?: string;
-  readonly decision?: 'ALLOW' | 'DENY';
-  /** An auditor's scope: only records where this agency is the consumer or the provider. */
-  readonly party?: string;
-}
+export type { AuditFilter } from '../../common/access-record.ts';
 
 export interface StoreStats {
   appends: number;

@@ -1,16 +1,8 @@
 import type { Pool } from 'pg';
+import type { AuditFilter } from '../../common/access-record.ts';
 
-/** What an auditor may ask of the access log: the fields of the log reader's filter, scope (`party`) included. */
-export interface ArchiveFilter {
-  readonly agency?: string;
-  readonly dataset?: string;
-  readonly entityKey?: string;
-  readonly coordinate?: string;
-  readonly since?: string;
-  readonly until?: string;
-  readonly decision?: 'ALLOW' | 'DENY';
-  readonly party?: string;
-}
+/** What an auditor may ask of the access log: the log reader's filter, scope (`party`) included. */
+export type ArchiveFilter = AuditFilter;
 
 export interface ArchivePage {
   readonly first: number;
