@@ -545,7 +545,7 @@ async function archiveBench(): Promise<void> {
     out['partitions'] = Number(size.rows[0]!.parts);
     out['entity'] = await entityHistory(pool, { samples, entities: Math.max(1, Math.floor(records / 200)) });
     out['quarter'] = await quarterStatistics(pool, { from: '2025-04-01', to: '2025-06-30', agency: 'tax' });
-    out['ingestion'] = await ingestionRate(pool, { records: Number(args.ingest), chains: 4 });
+    out['ingestion'] = await ingestionRate(url, { records: Number(args.ingest), chains: 4 });
   } finally {
     await pool.end();
   }

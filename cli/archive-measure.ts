@@ -1,10 +1,11 @@
 import pg, { type Pool } from 'pg';
 import { auditBody } from '../gateway/audit/record.ts';
-import { chainLine, type LogRecord } from '../ledger/log/chain.ts';
-import { archivedHead, shipBatch } from '../ledger/archive/insert.ts';
+import { chainLine, EMPTY_HEAD, type LogRecord } from '../ledger/log/chain.ts';
+import { archivedHead, prepareBatch, shipBatch } from '../ledger/archive/insert.ts';
 import { queryArchive } from '../ledger/archive/query.ts';
 import { seededAccess, seededEntityKey } from '../ledger/archive/seed.ts';
 import { dailyUsage } from '../ledger/archive/usage.ts';
+import { openArchivePool, SHIP_CONNECTIONS } from '../ledger/archive/pool.ts';
 
 /**
  * The archive's figures on a seeded history (npm run archive -- measure, npm run bench -- archive):
@@ -52,7 +53,7 @@ export async function seedHistory(pool: Pool, opts: { total: number; chains: num
           batch.push({ chain, seq, hash, line, where: 'seed' });
           head = { seq, hash };
         }
-        await shipBatch(pool, 'audit', chain, from, batch);
+        await shipBatch(pool, await prepareBatch('audit', chain, from, batch));
         written += batch.length;
       }
     }),
@@ -86,11 +87,14 @@ export async function quarterStatistics(pool: Pool, q: { from: string; to: strin
 const SCRATCH_MONTH = { start: '2031-01-01T00:00:00.000Z', partition: 'access_records_2031_01', days: ['2031-01-01', '2031-02-01'] };
 
 /**
- * The ingestion rate of the shipper's write path (COPY + chain head + daily counts, one transaction
- * per batch of 5,000, `chains` chains in parallel) into the archive as it is: the records are made
- * before the clock starts, then removed with their partition, chains and counts.
+ * The ingestion rate of the shipper's path from stored lines to archived rows (each line parsed and
+ * checked to link, COPY, chain head and daily counts in one transaction per batch of 5,000,
+ * `chains` chains in parallel over the shipper's connections) into the archive at `url` as it is:
+ * the records are made before the clock starts, then removed with their partition, chains and
+ * counts.
  */
-export async function ingestionRate(pool: Pool, opts: { records: number; chains: number }): Promise<{ perSecond: number; seconds: number }> {
+export async function ingestionRate(url: string, opts: { records: number; chains: number }): Promise<{ perSecond: number; seconds: number }> {
+  const pool = openArchivePool(url, SHIP_CONNECTIONS);
   const prefix = `ingest-${process.pid}-`;
   const per = Math.ceil(opts.records / opts.chains);
   const chains = Array.from({ length: opts.chains }, (_, k) => {
@@ -105,19 +109,20 @@ export async function ingestionRate(pool: Pool, opts: { records: number; chains:
     }
     return { chain, batches };
   });
-  for (const c of chains) await archivedHead(pool, 'audit', c.chain);
-  // The partition is made first, as the shipper's would be for the current month.
-  await shipBatch(pool, 'audit', chains[0]!.chain, { seq: 0, hash: '0'.repeat(64) }, chains[0]!.batches.shift()!);
-  const t = performance.now();
-  let n = 0;
   try {
+    for (const c of chains) await archivedHead(pool, 'audit', c.chain);
+    // The partition is made first, as the shipper's would be for the current month.
+    await shipBatch(pool, await prepareBatch('audit', chains[0]!.chain, EMPTY_HEAD, chains[0]!.batches.shift()!));
+    const t = performance.now();
+    let n = 0;
     await Promise.all(
       chains.map(async (c) => {
         let head = (await archivedHead(pool, 'audit', c.chain)).head;
         for (const b of c.batches) {
-          await shipBatch(pool, 'audit', c.chain, head, b);
-          head = { seq: b[b.length - 1]!.seq, hash: b[b.length - 1]!.hash };
-          n += b.length;
+          const batch = await prepareBatch('audit', c.chain, head, b);
+          await shipBatch(pool, batch);
+          head = batch.to;
+          n += batch.records.length;
         }
       }),
     );
@@ -127,5 +132,6 @@ export async function ingestionRate(pool: Pool, opts: { records: number; chains:
     await pool.query(`DROP TABLE IF EXISTS ${SCRATCH_MONTH.partition}`);
     await pool.query('DELETE FROM access_daily WHERE day BETWEEN $1 AND $2', SCRATCH_MONTH.days);
     await pool.query('DELETE FROM archive_chains WHERE instance LIKE $1', [`${prefix}%`]);
+    await pool.end();
   }
 }

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
-import { openArchivePool } from '../ledger/archive/pool.ts';
+import { openArchivePool, SHIP_CONNECTIONS } from '../ledger/archive/pool.ts';
 import { ensurePartitions, ensureSchema, monthOf } from '../ledger/archive/schema.ts';
 import { archivedLogReaders } from '../ledger/archive/start.ts';
 import { archiveStatus } from '../ledger/archive/status.ts';
@@ -115,7 +115,7 @@ async function seed(rest: string[]): Promise<void> {
   const spanDays = positive('days', a['days'], 365);
   const entities = positive('entities', a['entities'], Math.max(1, Math.floor(total / 200)));
   const c = config();
-  const pool = openArchivePool(c.archiveUrl, chains + 1);
+  const pool = openArchivePool(c.archiveUrl, Math.min(chains, SHIP_CONNECTIONS) + 1);
   try {
     await reach(pool);
     const months = new Set<string>();
@@ -148,7 +148,7 @@ async function measure(rest: string[]): Promise<void> {
     console.log(`entity history (${samples} keys, ${e.recordsPerKey} records each on average): p50 ${e.p50.toFixed(1)} ms, p99 ${e.p99.toFixed(1)} ms`);
     console.log(`statistics of 2025 Q2 for tax (provider or consumer; ${q.rows} daily counts summing ${q.reads} reads): ${q.ms.toFixed(0)} ms`);
     if (ingest > 0) {
-      const r = await ingestionRate(pool, { records: ingest, chains: 4 });
+      const r = await ingestionRate(c.archiveUrl, { records: ingest, chains: 4 });
       console.log(`ingestion through the shipper's write path (${ingest} records, 4 chains in parallel): ${r.perSecond} records/s`);
     }
   } finally {

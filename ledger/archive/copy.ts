@@ -30,10 +30,10 @@ class CopyIn extends pg.Query {
   }
 }
 
-/** Runs `COPY <table> (<columns>) FROM STDIN` with `rows` (text format, see copyRow) on `client`. */
-export function copyIn(client: pg.PoolClient, table: string, columns: readonly string[], rows: string): Promise<void> {
+/** Runs `COPY <table> (<columns>) FROM STDIN` with `rows` (UTF-8, one line of tab-separated copyValue texts each) on `client`. */
+export function copyIn(client: pg.PoolClient, table: string, columns: readonly string[], rows: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.query(new CopyIn(`COPY ${table} (${columns.join(', ')}) FROM STDIN`, Buffer.from(rows, 'utf8'), (e) => (e instanceof Error ? reject(e) : resolve())));
+    client.query(new CopyIn(`COPY ${table} (${columns.join(', ')}) FROM STDIN`, rows, (e) => (e instanceof Error ? reject(e) : resolve())));
   });
 }
 
@@ -48,9 +48,4 @@ export function copyValue(v: string | number | null | undefined): string {
 export function copyArray(items: readonly unknown[] | null | undefined): string {
   const list = (items ?? []).map((x) => `"${String(x).replace(/[\\"]/g, (c) => `\\${c}`)}"`);
   return copyValue(`{${list.join(',')}}`);
-}
-
-/** One row: the values joined by tabs, ended by a newline. */
-export function copyRow(values: readonly string[]): string {
-  return `${values.join('\t')}\n`;
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import type { ChainHead, LogRecord } from '../log/chain.ts';
+import { parsedLinkProblem, type ChainHead, type LogRecord } from '../log/chain.ts';
 import { cstDate } from '../../common/cst-date.ts';
-import { copyArray, copyIn, copyRow, copyValue } from './copy.ts';
+import { copyArray, copyIn, copyValue } from './copy.ts';
 import { ARCHIVED_LOGS, ensurePartitions, monthOf, type ArchiveTable } from './schema.ts';
 
 /** The archive's head of the chain moved while a batch was prepared (another shipper got there first). */
@@ -11,35 +11,23 @@ export class ArchiveConflictError extends Error {
 
 type Parsed = Record<string, unknown>;
 
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+/** A field as one COPY text value: \N when absent, objects as their JSON. */
+const v = (x: unknown): string => (x === null || x === undefined ? '\\N' : copyValue(typeof x === 'string' ? x : typeof x === 'number' ? String(x) : JSON.stringify(x)));
+const str = (x: unknown): string | null => (x === null || x === undefined ? null : typeof x === 'string' ? x : JSON.stringify(x));
 
 /**
- * How a table's rows are made from the stored lines: the columns, and each line's values in COPY's
- * text format. Node parses each line once (a few microseconds); PostgreSQL then only converts
- * text, with no JSON and no SQL per row.
+ * How a table's rows are made from the stored lines: the columns, and each line's row in COPY's
+ * text format. Node parses each line once; PostgreSQL then only converts text, with no JSON and no
+ * SQL per row.
  */
-const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; values(r: Parsed, line: string): string[] }>> = {
+const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; row(r: Parsed, line: string): string }>> = {
   access_records: {
-    columns: ['ts', 'instance', 'seq', 'prev', 'hash', 'request_id', 'operation_name', 'sub', 'agency', 'roles', 'purpose', 'coordinate', 'dataset', 'provider', 'class', 'decision', 'reason', 'grant_id', 'entity_keys', 'count', 'line'],
-    values: (r, line) => [
-      ...['ts', 'instance', 'seq', 'prev', 'hash', 'requestId', 'operationName', 'sub', 'agency'].map((k) => copyValue(k === 'seq' ? num(r[k]) : str(r[k]))),
-      copyArray(r['roles'] as unknown[] | undefined),
-      ...['purpose', 'coordinate', 'dataset', 'provider', 'class', 'decision', 'reason', 'grantId'].map((k) => copyValue(str(r[k]))),
-      copyArray(r['entityKeys'] as unknown[] | undefined),
-      copyValue(num(r['count'])),
-      copyValue(line),
-    ],
+    columns: ['ts', 'instance', 'seq', 'prev', 'hash', 'agency', 'purpose', 'coordinate', 'dataset', 'provider', 'decision', 'entity_keys', 'line'],
+    row: (r, line) => `${v(r['ts'])}\t${v(r['instance'])}\t${v(r['seq'])}\t${v(r['prev'])}\t${v(r['hash'])}\t${v(r['agency'])}\t${v(r['purpose'])}\t${v(r['coordinate'])}\t${v(r['dataset'])}\t${v(r['provider'])}\t${v(r['decision'])}\t${copyArray(r['entityKeys'] as unknown[] | undefined)}\t${copyValue(line)}\n`,
   },
   ledger_events: {
     columns: ['at', 'instance', 'seq', 'prev', 'hash', 'type', 'actor_agency', 'line'],
-    values: (r, line) => [
-      ...['at', 'instance'].map((k) => copyValue(str(r[k]))),
-      copyValue(num(r['seq'])),
-      ...['prev', 'hash', 'type'].map((k) => copyValue(str(r[k]))),
-      copyValue(str((r['actor'] as Parsed | null | undefined)?.['agency'])),
-      copyValue(line),
-    ],
+    row: (r, line) => `${v(r['at'])}\t${v(r['instance'])}\t${v(r['seq'])}\t${v(r['prev'])}\t${v(r['hash'])}\t${v(r['type'])}\t${v((r['actor'] as Parsed | null | undefined)?.['agency'])}\t${copyValue(line)}\n`,
   },
 };
 
@@ -48,22 +36,57 @@ const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; values(r
  * Standard Time day, provider, consumer, dataset and purpose, with its ALLOW and DENY counts. A
  * record without a dataset (an entity key, __typename) is not a use of data and is not counted.
  */
-function dailyCounts(records: readonly Parsed[]): { day: string[]; provider: string[]; consumer: string[]; dataset: string[]; purpose: string[]; allowed: number[]; denied: number[] } {
-  const cells = new Map<string, { k: string[]; allowed: number; denied: number }>();
-  for (const r of records) {
+class DailyTally {
+  private readonly cells = new Map<string, { k: string[]; allowed: number; denied: number }>();
+  /** The CST day of each UTC hour seen ("2026-11-25T17" → "2026-11-26"): one Date per hour, not per record. */
+  private readonly days = new Map<string, string>();
+
+  add(r: Parsed): void {
     const dataset = str(r['dataset']);
     const ts = str(r['ts']);
-    if (dataset === null || ts === null) continue;
-    const k = [cstDate(new Date(ts)), str(r['provider']) ?? '', str(r['agency']) ?? '', dataset, str(r['purpose']) ?? ''];
+    if (dataset === null || ts === null) return;
+    const hour = ts.slice(0, 13);
+    let day = this.days.get(hour);
+    if (day === undefined) this.days.set(hour, (day = cstDate(new Date(ts))));
+    const k = [day, str(r['provider']) ?? '', str(r['agency']) ?? '', dataset, str(r['purpose']) ?? ''];
     const key = k.join('\u0000');
-    let c = cells.get(key);
-    if (c === undefined) cells.set(key, (c = { k, allowed: 0, denied: 0 }));
+    let c = this.cells.get(key);
+    if (c === undefined) this.cells.set(key, (c = { k, allowed: 0, denied: 0 }));
     if (r['decision'] === 'ALLOW') c.allowed++;
     else c.denied++;
   }
-  // Sorted, so concurrent batches lock the same rows in the same order (no deadlock between chains).
-  const sorted = [...cells.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
-  return { day: sorted.map((c) => c.k[0]!), provider: sorted.map((c) => c.k[1]!), consumer: sorted.map((c) => c.k[2]!), dataset: sorted.map((c) => c.k[3]!), purpose: sorted.map((c) => c.k[4]!), allowed: sorted.map((c) => c.allowed), denied: sorted.map((c) => c.denied) };
+
+  /** ADD_DAILY's parameters, or null when nothing was counted. */
+  parameters(): unknown[] | null {
+    if (this.cells.size === 0) return null;
+    // Sorted, so concurrent batches lock the same rows in the same order (no deadlock between chains).
+    const sorted = [...this.cells.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+    return [...[0, 1, 2, 3, 4].map((i) => sorted.map((c) => c.k[i]!)), sorted.map((c) => c.allowed), sorted.map((c) => c.denied)];
+  }
+}
+
+/** COPY's input, written row by row into one growing buffer: no batch-sized string is ever built. */
+class RowBuffer {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(expected: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(expected, 4096));
+  }
+
+  push(row: string): void {
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    if (this.length + row.length * 3 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + row.length * 3));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.length += this.buf.write(row, this.length, 'utf8');
+  }
+
+  data(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 const ADD_DAILY = `
@@ -90,51 +113,95 @@ export async function reportProblem(pool: Pool, log: string, chain: string, prob
   await pool.query('UPDATE archive_chains SET problem = $3 WHERE log = $1 AND instance = $2', [log, chain, problem]);
 }
 
+/** A chain's next records made ready for the archive: checked to link, as COPY rows, with their daily counts. */
+export interface PreparedBatch {
+  readonly log: string;
+  readonly chain: string;
+  readonly from: ChainHead;
+  /** The head after the batch's last record (`from` when the batch is empty). */
+  readonly to: ChainHead;
+  readonly records: readonly LogRecord[];
+  readonly rows: Buffer;
+  readonly counts: unknown[] | null;
+  /** Why the record after the batch does not link (the batch stops before it), or null. */
+  readonly problem: string | null;
+}
+
 /**
- * Archives `records` (the chain's next ones after `from`, already checked to link) in one
- * transaction together with the chain's new head. Rejects with ArchiveConflictError when the
- * archive's head is no longer `from`; nothing is written then.
+ * Takes up to `max` of the chain's records after `from`, each parsed once: checked to link to the
+ * one before (a gap or an edit ends the batch and is its `problem`, never papered over), turned into
+ * its COPY row and counted into the daily usage.
  */
-export async function shipBatch(pool: Pool, log: string, chain: string, from: ChainHead, records: readonly LogRecord[]): Promise<void> {
-  if (records.length === 0) return;
+export async function prepareBatch(log: string, chain: string, from: ChainHead, records: readonly LogRecord[], max = records.length): Promise<PreparedBatch> {
   const spec = ARCHIVED_LOGS[log];
   if (spec === undefined) throw new Error(`no archive table for log "${log}"`);
-  const last = records[records.length - 1]!;
   const rows = ROWS[spec.table];
-  const parsed: Parsed[] = [];
-  let text = '';
-  for (const [i, r] of records.entries()) {
+  const n = Math.min(max, records.length);
+  const out = new RowBuffer(n * 1024);
+  const daily = spec.table === 'access_records' ? new DailyTally() : null;
+  let to = from;
+  let problem: string | null = null;
+  let i = 0;
+  for (; i < n; i++) {
     // Parsing is the shipper's one CPU cost in the gateway's process: a pause every few hundred
     // records keeps a batch of thousands from holding up the requests in between.
     if (i > 0 && i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-    const p = JSON.parse(r.line) as Parsed;
-    parsed.push(p);
-    text += copyRow(rows.values(p, r.line));
+    const r = records[i]!;
+    let p: Parsed | null = null;
+    try {
+      p = JSON.parse(r.line) as Parsed;
+    } catch {
+      // torn or corrupted: parsedLinkProblem names it
+    }
+    const why = parsedLinkProblem(r.line, p, chain, to);
+    if (why !== null || p === null) {
+      problem = `after seq ${to.seq}: ${why ?? 'not a JSON record'} (${r.where})`;
+      break;
+    }
+    out.push(rows.row(p, r.line));
+    daily?.add(p);
+    to = { seq: r.seq, hash: r.hash };
   }
-  const daily = spec.table === 'access_records' ? dailyCounts(parsed) : null;
+  return { log, chain, from, to, records: records.slice(0, i), rows: out.data(), counts: daily?.parameters() ?? null, problem };
+}
+
+/**
+ * Archives a prepared batch in one transaction together with the chain's new head. Rejects with
+ * ArchiveConflictError when the archive's head is no longer the batch's `from`; nothing is written
+ * then.
+ */
+export async function shipBatch(pool: Pool, batch: PreparedBatch): Promise<void> {
+  const { log, chain, from, to, records } = batch;
+  if (records.length === 0) return;
+  const spec = ARCHIVED_LOGS[log]!;
+  const rows = ROWS[spec.table];
   let partitioned = false;
   for (let attempt = 0; ; attempt++) {
     const c = await pool.connect();
     let failed = false;
+    let failure: unknown;
     try {
       await c.query('BEGIN');
-      const moved = await c.query('UPDATE archive_chains SET seq = $3, hash = $4, shipped_at = now(), problem = NULL WHERE log = $1 AND instance = $2 AND seq = $5 AND hash = $6', [log, chain, last.seq, last.hash, from.seq, from.hash]);
+      const moved = await c.query('UPDATE archive_chains SET seq = $3, hash = $4, shipped_at = now(), problem = NULL WHERE log = $1 AND instance = $2 AND seq = $5 AND hash = $6', [log, chain, to.seq, to.hash, from.seq, from.hash]);
       if (moved.rowCount !== 1) throw new ArchiveConflictError(`the archive of ${log}/${chain} no longer ends at seq ${from.seq}`);
-      await copyIn(c, spec.table, rows.columns, text);
-      if (daily !== null && daily.day.length > 0) await c.query(ADD_DAILY, [daily.day, daily.provider, daily.consumer, daily.dataset, daily.purpose, daily.allowed, daily.denied]);
+      await copyIn(c, spec.table, rows.columns, batch.rows);
+      if (batch.counts !== null) await c.query(ADD_DAILY, batch.counts);
       await c.query('COMMIT');
       return;
     } catch (e) {
       failed = true;
+      failure = e;
       await c.query('ROLLBACK').catch(() => undefined);
-      const code = (e as { code?: string }).code;
-      if (code !== undefined && RETRY.has(code) && attempt < 5) continue;
-      if (code !== NO_PARTITION || partitioned) throw e;
-      partitioned = true;
-      await ensurePartitions(pool, spec.table, parsed.map((r) => monthOf(str(r[spec.timeField]) ?? '')));
     } finally {
       // After a failure the connection may be the broken one: never hand it out again.
       c.release(failed);
     }
+    const code = (failure as { code?: string }).code;
+    if (code !== undefined && RETRY.has(code) && attempt < 5) continue;
+    if (code !== NO_PARTITION || partitioned) throw failure;
+    partitioned = true;
+    // Rare (a new month), and on a connection of its own once this one is back in the pool: the
+    // lines are read again rather than kept parsed.
+    await ensurePartitions(pool, spec.table, records.map((r) => monthOf(str((JSON.parse(r.line) as Parsed)[spec.timeField]) ?? '')));
   }
 }

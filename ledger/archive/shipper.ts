@@ -1,8 +1,8 @@
-import { linkProblem, type ChainHead, type LogRecord } from '../log/chain.ts';
+import type { ChainHead, LogRecord } from '../log/chain.ts';
 import { follow, type Follower } from '../log/follow.ts';
 import type { LogReader, LogSink } from '../log/log.ts';
-import { openArchivePool } from './pool.ts';
-import { ArchiveConflictError, archivedHead, reportProblem, shipBatch } from './insert.ts';
+import { openArchivePool, SHIP_CONNECTIONS } from './pool.ts';
+import { ArchiveConflictError, archivedHead, prepareBatch, reportProblem, shipBatch } from './insert.ts';
 import { ARCHIVED_LOGS, ensurePartitions, ensureSchema } from './schema.ts';
 
 export interface ShipperOptions {
@@ -45,7 +45,7 @@ const READ_AHEAD = 50_000;
 export function startShipper(opts: ShipperOptions): ArchiveShipper {
   const batchSize = opts.batch ?? 5_000;
   const everyMs = opts.everyMs ?? 1_000;
-  const pool = openArchivePool(opts.url);
+  const pool = openArchivePool(opts.url, SHIP_CONNECTIONS);
   const shippers = new Map<string, ChainShipper>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -118,22 +118,9 @@ export function startShipper(opts: ShipperOptions): ArchiveShipper {
 
     private async drain(): Promise<void> {
       while (!stopped && this.queue.length > 0 && this.problem === null && this.head !== null) {
-        const from = this.head;
-        const batch: LogRecord[] = [];
-        let at = from;
-        let bad: string | null = null;
-        for (const r of this.queue) {
-          if (batch.length >= batchSize) break;
-          const why = linkProblem(r.line, this.chain, at);
-          if (why !== null) {
-            bad = `after seq ${at.seq}: ${why} (${r.where})`;
-            break;
-          }
-          batch.push(r);
-          at = { seq: r.seq, hash: r.hash };
-        }
+        const batch = await prepareBatch(this.reader.log, this.chain, this.head, this.queue, batchSize);
         try {
-          await shipBatch(pool, this.reader.log, this.chain, from, batch);
+          await shipBatch(pool, batch);
           back();
         } catch (e) {
           if (e instanceof ArchiveConflictError) {
@@ -142,16 +129,16 @@ export function startShipper(opts: ShipperOptions): ArchiveShipper {
             return;
           }
           outage(e);
-          return; // the tick retries the same batch
+          return; // the tick retries the same records
         }
-        this.head = at;
-        this.queue.splice(0, batch.length);
-        if (bad !== null) {
-          this.problem = bad;
+        this.head = batch.to;
+        this.queue.splice(0, batch.records.length);
+        if (batch.problem !== null) {
+          this.problem = batch.problem;
           this.pause();
           this.queue = [];
-          opts.sink.warn(`archive: chain ${this.reader.log}/${this.chain} is not continuous ${bad}; shipping of this chain stopped (run npm run audit -- verify)`);
-          await reportProblem(pool, this.reader.log, this.chain, bad).catch(outage);
+          opts.sink.warn(`archive: chain ${this.reader.log}/${this.chain} is not continuous ${batch.problem}; shipping of this chain stopped (run npm run audit -- verify)`);
+          await reportProblem(pool, this.reader.log, this.chain, batch.problem).catch(outage);
           return;
         }
       }

@@ -59,23 +59,37 @@ export function chainBatch(batch: readonly (readonly string[])[], chain: string,
   return { lines, firsts, head: { seq, hash: prev } };
 }
 
-/** The chain fields of a stored line, or null when the line is not a whole chained record. */
-export function chainFields(line: string): { instance: string; seq: number; prev: string; hash: string } | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    return null;
-  }
+/** The chain fields of a parsed record, or null when it lacks them. */
+function fieldsOf(parsed: unknown): { instance: string; seq: number; prev: string; hash: string } | null {
   if (typeof parsed !== 'object' || parsed === null) return null;
   const r = parsed as Record<string, unknown>;
   if (typeof r.instance !== 'string' || typeof r.seq !== 'number' || typeof r.prev !== 'string' || typeof r.hash !== 'string') return null;
   return { instance: r.instance, seq: r.seq, prev: r.prev, hash: r.hash };
 }
 
+/** The chain fields of a stored line, or null when the line is not a whole chained record. */
+export function chainFields(line: string): { instance: string; seq: number; prev: string; hash: string } | null {
+  try {
+    return fieldsOf(JSON.parse(line));
+  } catch {
+    return null;
+  }
+}
+
 /** Why `line` does not follow `before` in chain `chain`, or null when it does. */
 export function linkProblem(line: string, chain: string, before: ChainHead): string | null {
-  const f = chainFields(line);
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    // torn: parsedLinkProblem says so
+  }
+  return parsedLinkProblem(line, parsed, chain, before);
+}
+
+/** linkProblem for a line its caller has already parsed (`parsed`: what JSON.parse gave, or null when it threw). */
+export function parsedLinkProblem(line: string, parsed: unknown, chain: string, before: ChainHead): string | null {
+  const f = fieldsOf(parsed);
   if (f === null) return 'not a JSON record with chain fields (torn or corrupted line)';
   if (f.instance !== chain) return `record belongs to chain ${f.instance}`;
   if (f.seq !== before.seq + 1) return f.seq > before.seq + 1 ? `records ${before.seq + 1}..${f.seq - 1} are missing (sequence gap)` : `sequence goes back: expected seq ${before.seq + 1}, found ${f.seq}`;
