@@ -6,8 +6,8 @@ import pg from 'pg';
  * listens on idle connections only, so every connection also gets a listener of its own, for the
  * moments it is checked out between two queries of a transaction.
  */
-export function openArchivePool(url: string, max = 3): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, query_timeout: 30_000, idleTimeoutMillis: 30_000 });
+export function openArchivePool(url: string, max = 3, opts: { asyncCommit?: boolean } = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, query_timeout: 30_000, idleTimeoutMillis: 30_000, ...(opts.asyncCommit === true ? { options: '-c synchronous_commit=off' } : {}) });
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', () => undefined);

@@ -31,6 +31,9 @@ export interface ArchiveShipper {
   stop(): Promise<void>;
 }
 
+/** The log is read at most every 200 ms: a few large batches a second, well within the 1 s the archive may lag. */
+const READ_SPACING_MS = 200;
+
 /** Most records read ahead of the archive per chain: during an outage the log, not memory, holds the rest. */
 const READ_AHEAD = 50_000;
 
@@ -45,7 +48,7 @@ const READ_AHEAD = 50_000;
 export function startShipper(opts: ShipperOptions): ArchiveShipper {
   const batchSize = opts.batch ?? 5_000;
   const everyMs = opts.everyMs ?? 1_000;
-  const pool = openArchivePool(opts.url, SHIP_CONNECTIONS);
+  const pool = openArchivePool(opts.url, SHIP_CONNECTIONS, { asyncCommit: true });
   const shippers = new Map<string, ChainShipper>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -92,7 +95,7 @@ export function startShipper(opts: ShipperOptions): ArchiveShipper {
 
     private resume(): void {
       if (stopped || this.follower !== null || this.problem !== null) return;
-      this.follower = follow(this.reader, this.chain, this.queuedTo, (records) => this.deliver(records), (e) => opts.sink.warn(`archive: reading ${this.reader.log}/${this.chain}: ${e.message}`));
+      this.follower = follow(this.reader, this.chain, this.queuedTo, (records) => this.deliver(records), (e) => opts.sink.warn(`archive: reading ${this.reader.log}/${this.chain}: ${e.message}`), { spacingMs: READ_SPACING_MS });
       void this.follower.sync();
     }
 
