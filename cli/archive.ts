@@ -4,7 +4,8 @@ import { openArchivePool, SHIP_CONNECTIONS } from '../ledger/archive/pool.ts';
 import { ensurePartitions, ensureSchema, monthOf } from '../ledger/archive/schema.ts';
 import { archivedLogReaders } from '../ledger/archive/start.ts';
 import { archiveStatus } from '../ledger/archive/status.ts';
-import { applyRetention } from '../ledger/archive/retention.ts';
+import { applyRetention, type PartitionVerdict } from '../ledger/archive/retention.ts';
+import { openLedger } from '../ledger/ledger.ts';
 import { logPublicKey } from '../ledger/log/witness.ts';
 import { analyze, entityHistory, ingestionRate, quarterStatistics, seededCount, seedHistory } from './archive-measure.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
@@ -98,7 +99,21 @@ async function retain(rest: string[]): Promise<void> {
   const pool = openArchivePool(c.archiveUrl, 2);
   try {
     await reach(pool);
-    const verdicts = await applyRetention(pool, { years, backupDirs: [c.backup.dir, c.backup.offsiteDir], trustedPublicKeyPem: logPublicKey(c.dataDir), dryRun: a['dry-run'] === true });
+    const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix });
+    let verdicts: PartitionVerdict[];
+    try {
+      verdicts = await applyRetention(pool, {
+        years,
+        backupDirs: [c.backup.dir, c.backup.offsiteDir],
+        trustedPublicKeyPem: logPublicKey(c.dataDir),
+        dryRun: a['dry-run'] === true,
+        record: async (drop) => {
+          await ledger.record({ type: 'archive.partition.dropped', data: drop }, null);
+        },
+      });
+    } finally {
+      await ledger.close();
+    }
     for (const v of verdicts) console.log(`${v.partition}: ${v.dropped ? 'detached and dropped: ' : a['dry-run'] === true ? '' : 'kept: '}${v.reason}`);
     const kept = verdicts.filter((v) => !v.dropped && a['dry-run'] !== true);
     console.log(`${verdicts.filter((v) => v.dropped).length} partition(s) dropped, ${kept.length} past ${years} year(s) kept`);

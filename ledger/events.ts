@@ -197,6 +197,18 @@ export interface LedgerEventData {
   };
   /** A claimed backup made no usable archive; `reason` is the one line the operator would see. */
   'backup.failed': { readonly by: string; readonly reason: string };
+  /**
+   * Retention removed a month partition from the PostgreSQL archive (CONTRACT §10): which, the
+   * backup that holds its records, and per chain the last record it held (seq and hash, equal in
+   * that backup). Recorded in the same step as the drop, so no removal goes unrecorded.
+   */
+  'archive.partition.dropped': {
+    readonly table: string;
+    readonly partition: string;
+    readonly month: string;
+    readonly backup: string | null;
+    readonly chains: readonly { readonly chain: string; readonly seq: number; readonly hash: string }[];
+  };
   'complaint.filed': { readonly complaint: ComplaintTerms };
   'complaint.answered': { readonly id: string; readonly answer: string };
   'complaint.decided': { readonly id: string; readonly upheld: boolean; readonly reasons: string };

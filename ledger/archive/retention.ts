@@ -24,6 +24,12 @@ export interface RetentionOptions {
   readonly trustedPublicKeyPem: string | null;
   /** Only say what would be dropped. */
   readonly dryRun?: boolean;
+  /**
+   * Records a drop in the ledger (an `archive.partition.dropped` event). Called inside the drop's
+   * transaction, before it commits: a drop whose record fails is rolled back, and a record whose
+   * commit then fails names a partition still there (retention drops it again, recording again).
+   */
+  readonly record: (drop: PartitionDrop) => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -36,6 +42,15 @@ export interface PartitionVerdict {
   readonly backup: string | null;
   /** Why it was kept, or what was checked before dropping it. */
   readonly reason: string;
+}
+
+/** What `record` is told of a drop. */
+export interface PartitionDrop {
+  readonly table: ArchiveTable;
+  readonly partition: string;
+  readonly month: string;
+  readonly backup: string | null;
+  readonly chains: readonly { readonly chain: string; readonly seq: number; readonly hash: string }[];
 }
 
 interface ChainEnd {
@@ -152,14 +167,14 @@ export async function applyRetention(pool: Pool, opts: RetentionOptions): Promis
       verdicts.push({ table, partition, month, dropped: false, backup: holder?.name ?? null, reason: `would be dropped: ${reason}` });
       continue;
     }
-    await dropPartition(pool, table, partition, ends);
+    await dropPartition(pool, table, partition, ends, () => opts.record({ table, partition, month, backup: holder?.name ?? null, chains: ends.map((e) => ({ chain: e.instance, seq: e.seq, hash: e.hash })) }));
     verdicts.push({ table, partition, month, dropped: true, backup: holder?.name ?? null, reason });
   }
   return verdicts;
 }
 
-/** Detach and drop in one transaction, after checking under the table's lock that nothing was added since the check. */
-async function dropPartition(pool: Pool, table: ArchiveTable, partition: string, checked: readonly ChainEnd[]): Promise<void> {
+/** Detach, drop and record in one transaction, after checking under the table's lock that nothing was added since the check. */
+async function dropPartition(pool: Pool, table: ArchiveTable, partition: string, checked: readonly ChainEnd[], record: () => Promise<void>): Promise<void> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
@@ -169,6 +184,7 @@ async function dropPartition(pool: Pool, table: ArchiveTable, partition: string,
     if (JSON.stringify(now) !== JSON.stringify(checked)) throw new Error(`${partition} received records while retention checked it; run retention again`);
     await c.query(`ALTER TABLE ${table} DETACH PARTITION ${partition}`);
     await c.query(`DROP TABLE ${partition}`);
+    await record();
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);

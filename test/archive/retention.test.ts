@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../../gateway/audit/store.ts';
 import { seededAccess } from '../../ledger/archive/seed.ts';
 import { startArchiving } from '../../ledger/archive/start.ts';
-import { applyRetention } from '../../ledger/archive/retention.ts';
+import { applyRetention, type PartitionDrop } from '../../ledger/archive/retention.ts';
+import type { Recorded } from '../../ledger/events.ts';
+import { openLedger } from '../../ledger/ledger.ts';
 import { createBackup } from '../../ledger/backup/create.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { ROOT } from '../helpers/root.ts';
@@ -44,7 +46,17 @@ describe('archive retention', () => {
     const pool = db.pool();
     const count = async (table: string) => Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
     const partitions = async () => (await pool.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'access_records'::regclass ORDER BY 1`)).rows.map((r) => r.name);
-    const retain = () => applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, now: () => NOW });
+    const ledger = await openLedger({ dataDir, redisUrl: null });
+    cleanups.push(() => ledger.close());
+    const drops: Recorded[] = [];
+    const projection = ledger.project((e) => {
+      if (e.type === 'archive.partition.dropped') drops.push(e);
+    });
+    cleanups.push(() => projection.stop());
+    const record = async (drop: PartitionDrop) => {
+      await ledger.record({ type: 'archive.partition.dropped', data: drop }, null);
+    };
+    const retain = () => applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, now: () => NOW, record });
 
     // No backup at all: both 2019 partitions are kept, and the verdict says what to do.
     const none = await retain();
@@ -68,8 +80,9 @@ describe('archive retention', () => {
       ['access_records_2019_02', false, null],
     ]);
 
-    // A newer backup that holds them but was damaged does not count either.
-    const newer = await createBackup({ source, backupDir, backupKey: null, withoutKeys: true, now: () => new Date('2026-06-14T11:00:00Z') });
+    // A newer, incremental backup (on the first) that holds them but was damaged does not count either.
+    const newer = await createBackup({ source, backupDir, backupKey: null, withoutKeys: true, mode: 'incremental', now: () => new Date('2026-06-14T11:00:00Z') });
+    expect(newer.manifest.parent).not.toBeNull();
     const intact = readFileSync(newer.file);
     const damaged = Buffer.from(intact);
     damaged[damaged.length - 10] = damaged[damaged.length - 10]! ^ 0x01;
@@ -77,11 +90,22 @@ describe('archive retention', () => {
     expect((await retain()).map((v) => [v.partition, v.dropped])).toEqual([['access_records_2019_02', false]]);
     expect(await partitions()).toContain('access_records_2019_02');
 
-    // Intact, it holds every record: February is detached and dropped too, 2026 untouched.
+    // When the ledger cannot record the drop, nothing is dropped.
     writeFileSync(newer.file, intact);
+    await expect(applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, now: () => NOW, record: () => Promise.reject(new Error('ledger unavailable')) })).rejects.toThrow('ledger unavailable');
+    expect(await partitions()).toContain('access_records_2019_02');
+
+    // Intact, the incremental backup with the one it adds to holds every record: February is detached and dropped too, 2026 untouched.
     expect((await retain()).map((v) => [v.partition, v.dropped, v.backup])).toEqual([['access_records_2019_02', true, path.basename(newer.file)]]);
     expect((await partitions()).filter((p) => p.startsWith('access_records_2019'))).toEqual([]);
     expect(await count('access_records')).toBe(100);
     expect(await retain()).toEqual([]);
+
+    // Each removal is in the ledger: the partition, the backup that holds it, and where each chain ended in it.
+    await projection.sync();
+    expect(drops.map((e) => e.data)).toEqual([
+      { table: 'access_records', partition: 'access_records_2019_01', month: '2019-01', backup: path.basename(first.file), chains: [{ chain: 'gw-1', seq: expect.any(Number) as number, hash: expect.stringMatching(/^[0-9a-f]{64}$/) as string }] },
+      { table: 'access_records', partition: 'access_records_2019_02', month: '2019-02', backup: path.basename(newer.file), chains: [{ chain: 'gw-1', seq: 500, hash: expect.stringMatching(/^[0-9a-f]{64}$/) as string }] },
+    ]);
   });
 });

@@ -17,10 +17,10 @@ export interface UsageFollower extends UsageSource {
   close(): Promise<void>;
 }
 
-/** Follows every chain of the access log, counting each record once as it is appended (statistics and findings on one pass). */
 /** Questions read the rest of the log first (sync), so between them the log is read at most once a second. */
 const READ_SPACING_MS = 1_000;
 
+/** Follows every chain of the access log, counting each record once as it is appended (statistics and findings on one pass). */
 export function followUsage(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, warn: (line: string) => void): UsageFollower {
   const reader: LogReader = at.redisUrl === null ? fileLogReader(at.dataDir, AUDIT_LOG) : redisLogReader({ url: at.redisUrl, prefix: at.redisPrefix, log: AUDIT_LOG });
   const counts = new UsageCounts();

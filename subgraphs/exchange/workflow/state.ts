@@ -116,6 +116,7 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'backup.started':
     case 'backup.created':
     case 'backup.failed':
+    case 'archive.partition.dropped':
     case 'complaint.filed':
     case 'complaint.answered':
     case 'complaint.decided':
