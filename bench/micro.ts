@@ -150,7 +150,7 @@ m = r.consumer == p.consumer && r.dataset == p.dataset && (p.purpose == "*" || r
   const stats = store.stats();
   await store.close();
   const ledger = await runLedgerBench(dir, redisUrl);
-  const oversight = await runOversightBench(path.join(dir, 'oversight'));
+  const oversight = runOversightBench();
   return { cachedDecisionsPerSecond, coldDecisionsPerSecond, grantDecisionsPerSecond, linearScanDecisionsPerSecond, reloadMs, grantLines: lines.length, auditRecordsPerSecond, auditBatches: stats.appends, auditSyncs: stats.syncs, ledger, oversight };
 }
 

@@ -1,13 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { AuditEntry } from '../gateway/audit/record.ts';
-import { openAuditStore } from '../gateway/audit/store.ts';
 import { seededAccess } from '../ledger/archive/seed.ts';
 import { AccessWatch } from '../subgraphs/exchange/oversight/access-watch.ts';
 import { UsageCounts, type UsageDimension } from '../subgraphs/exchange/oversight/usage.ts';
-import { followUsage } from '../subgraphs/exchange/oversight/usage-follower.ts';
 
 export interface QueryLatency {
   readonly what: string;
@@ -24,8 +19,6 @@ export interface OversightBench {
   /** Heap in use after a full garbage collection, with the counts and tallies of every record. */
   readonly heapMiB: number;
   readonly queries: readonly QueryLatency[];
-  /** CPU µs per request writing 8 access records, without and with the follower counting them, per round. */
-  readonly cost: { readonly offMicros: number[]; readonly onMicros: number[]; readonly ratio: number; readonly addedMicros: number };
 }
 
 const SHAPES = 4096;
@@ -43,7 +36,7 @@ function median(xs: readonly number[]): number {
  * archive's seeded history (agencies, datasets, purposes, decisions), each with its own time and
  * request; one object is reused, so generation costs little beside the counting.
  */
-function statistics(total: number): Omit<OversightBench, 'cost'> {
+function statistics(total: number): OversightBench {
   const shapes = Array.from({ length: SHAPES }, (_, i) => seededAccess(i, { total: SHAPES }));
   const counts = new UsageCounts();
   const watch = new AccessWatch();
@@ -88,49 +81,9 @@ function statistics(total: number): Omit<OversightBench, 'cost'> {
   return { records: total, ingestMicrosPerRecord, cells: counts.size, heapMiB, queries };
 }
 
-/**
- * What the incremental statistics add to each request: 32 writers append 8-record requests to a
- * durable file access log, with and without a follower counting them in the same process (it
- * reads, parses and counts every record, as the exchange does), alternated; CPU time of the
- * process per request, the follower's counting included (the run waits until it has counted all).
- */
-async function perRequestCost(dir: string, rounds: number, requests: number): Promise<OversightBench['cost']> {
-  const shapes = Array.from({ length: 64 }, (_, i) => seededAccess(i, { total: 64 }));
-  const offMicros: number[] = [];
-  const onMicros: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const on of [false, true]) {
-      const dataDir = path.join(dir, `cost-${round}-${on ? 'on' : 'off'}`);
-      mkdirSync(dataDir, { recursive: true });
-      const store = await openAuditStore({ dataDir, redisUrl: null, instance: 'bench' });
-      const follower = on ? followUsage({ dataDir, redisUrl: null, redisPrefix: '' }, () => {}) : null;
-      await follower?.sync();
-      let sent = 0;
-      const cpu = process.cpuUsage();
-      await Promise.all(
-        Array.from({ length: 32 }, async () => {
-          while (sent < requests) {
-            const n = sent++;
-            const ts = new Date().toISOString();
-            await store.append(Array.from({ length: 8 }, (_, k): AuditEntry => ({ ...shapes[(n * 8 + k) % shapes.length]!, ts, requestId: `c${n}` })));
-          }
-        }),
-      );
-      await follower?.sync();
-      const used = process.cpuUsage(cpu);
-      (on ? onMicros : offMicros).push((used.user + used.system) / requests);
-      await follower?.close();
-      await store.close();
-    }
-  }
-  const off = median(offMicros);
-  const onMedian = median(onMicros);
-  return { offMicros, onMicros, ratio: onMedian / off, addedMicros: onMedian - off };
-}
-
-export async function runOversightBench(dir: string, opts: { records?: number; rounds?: number; requests?: number } = {}): Promise<OversightBench> {
-  const cost = await perRequestCost(dir, opts.rounds ?? 3, opts.requests ?? 20_000);
-  return { ...statistics(opts.records ?? 10_000_000), cost };
+/** The statistics over `records` generated access records (default 10 million). */
+export function runOversightBench(opts: { records?: number } = {}): OversightBench {
+  return statistics(opts.records ?? 10_000_000);
 }
 
 export function printOversightBench(b: OversightBench): void {
@@ -138,19 +91,10 @@ export function printOversightBench(b: OversightBench): void {
   console.log('| question | rows | p50 ms | max ms |');
   console.log('|---|---:|---:|---:|');
   for (const q of b.queries) console.log(`| ${q.what} | ${q.rows} | ${q.p50Ms.toFixed(1)} | ${q.maxMs.toFixed(1)} |`);
-  const r = (xs: readonly number[]) => xs.map((x) => x.toFixed(0)).join(', ');
-  console.log(`per request (8 durable access records): CPU ${r(b.cost.offMicros)} \u00b5s without the follower, ${r(b.cost.onMicros)} \u00b5s with it; median ratio ${b.cost.ratio.toFixed(2)}\u00d7, +${b.cost.addedMicros.toFixed(0)} \u00b5s`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const { parseArgs } = await import('node:util');
-  const { values } = parseArgs({ options: { records: { type: 'string', default: '10000000' }, rounds: { type: 'string', default: '3' }, requests: { type: 'string', default: '20000' } } });
-  const dir = mkdtempSync(path.join(tmpdir(), 'exchange-oversight-bench-'));
-  try {
-    printOversightBench(await runOversightBench(dir, { records: Number(values.records), rounds: Number(values.rounds), requests: Number(values.requests) }));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { values } = parseArgs({ options: { records: { type: 'string', default: '10000000' } } });
+  printOversightBench(runOversightBench({ records: Number(values.records) }));
 }
