@@ -45,9 +45,13 @@ class DailyTally {
     const dataset = str(r['dataset']);
     const ts = str(r['ts']);
     if (dataset === null || ts === null) return;
-    const hour = ts.slice(0, 13);
-    let day = this.days.get(hour);
-    if (day === undefined) this.days.set(hour, (day = cstDate(new Date(ts))));
+    // Only a UTC time as the gateway writes it ("…T17:02:00.960Z") is keyed by its hour; any other form is converted on its own.
+    const hour = ts.length === 24 && ts.endsWith('Z') ? ts.slice(0, 13) : null;
+    let day = hour === null ? undefined : this.days.get(hour);
+    if (day === undefined) {
+      day = cstDate(new Date(ts));
+      if (hour !== null) this.days.set(hour, day);
+    }
     const k = [day, str(r['provider']) ?? '', str(r['agency']) ?? '', dataset, str(r['purpose']) ?? ''];
     const key = k.join('\u0000');
     let c = this.cells.get(key);

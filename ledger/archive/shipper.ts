@@ -11,7 +11,7 @@ export interface ShipperOptions {
   /** The logs to archive, each with a reader of it (the `audit` and `ledger` logs). */
   readonly readers: readonly LogReader[];
   readonly sink: LogSink;
-  /** Records per INSERT transaction. */
+  /** Records per COPY transaction. */
   readonly batch?: number;
   /** How often new chains (a new gateway instance) are looked for, and a failed write retried. */
   readonly everyMs?: number;
