@@ -7,6 +7,7 @@ import { auditBody, type AuditEntry } from '../../gateway/audit/record.ts';
 import { AuditUnavailableError, openAuditStore, type AuditStore } from '../../gateway/audit/store.ts';
 import { verifyAuditLog } from '../../gateway/audit/verify.ts';
 import { privateRedis } from '../helpers/redis-server.ts';
+import { succeeds } from '../helpers/wait.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 
@@ -155,16 +156,7 @@ describe('failing closed', () => {
     await redis.start();
     // The store reconnects on its own; Redis restarted empty here, so the loss is reported and
     // the chain goes on from the acknowledged head.
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      try {
-        await store.append([entry(3)]);
-        break;
-      } catch (e) {
-        if (!(e instanceof AuditUnavailableError) || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await succeeds(() => store.append([entry(3)]), (e) => e instanceof AuditUnavailableError);
     const { records } = await store.query({}, { first: 10 });
     expect(records.map((r) => r.requestId)).toContain('r-3');
     await store.close();

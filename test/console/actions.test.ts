@@ -212,6 +212,8 @@ describe('console actions in a browser', () => {
 
     const evaluation = page.locator('#evaluation');
     expect(await evaluation.innerText()).toContain('Not yet published');
+    // R-17's datasets overdue stand beside the other facts of each agency's conduct.
+    expect(await evaluation.locator('th').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining('Datasets overdue')]));
     await evaluation.getByRole('button', { name: /发布 \d{4} 年度考核/ }).click();
     await page.getByRole('button', { name: /确认发布/ }).click();
     await expect.poll(() => evaluation.innerText()).toContain('已发布 published');

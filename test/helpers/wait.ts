@@ -27,3 +27,19 @@ export async function answerWhen<T>(ask: () => Promise<T>, done: (answer: T) => 
   }
   return answer;
 }
+
+/**
+ * Runs `attempt` until it succeeds (a store taking writes again after an outage) and returns what
+ * it gave; a failure `retry` does not accept, or one after the bound, is thrown.
+ */
+export async function succeeds<T>(attempt: () => Promise<T>, retry: (e: unknown) => boolean, ms = BOUND_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!retry(e) || Date.now() > deadline) throw e;
+      await pause();
+    }
+  }
+}

@@ -12,6 +12,7 @@ import { openRedisLog, redisKeys, redisLogReader } from '../../ledger/log/redis-
 import { verifyLog } from '../../ledger/log/verify.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { privateRedis } from '../helpers/redis-server.ts';
+import { succeeds } from '../helpers/wait.ts';
 import { ROOT } from '../helpers/root.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -308,16 +309,7 @@ describe('the Redis backend under faults', () => {
     expect(during.every((r) => r.status === 'rejected' && r.reason instanceof LogUnavailableError)).toBe(true);
     redis.resume();
     // The timed-out writes may land now; the next append chains on whatever Redis holds.
-    let first: number;
-    for (let i = 0; ; i++) {
-      try {
-        first = await w.append([body(5)]);
-        break;
-      } catch (e) {
-        if (i > 50) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const first = await succeeds(() => w.append([body(5)]), (e) => e instanceof LogUnavailableError);
     const seqs = (await readAll(b.reader())).map((r) => r.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(seqs[seqs.length - 1]).toBe(first);
@@ -334,16 +326,7 @@ describe('the Redis backend under faults', () => {
     await w.append([body(1), body(2), body(3)]);
     await redis.kill();
     await redis.start();
-    let first: number;
-    for (let i = 0; ; i++) {
-      try {
-        first = await w.append([body(4)]);
-        break;
-      } catch (e) {
-        if (i > 50) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const first = await succeeds(() => w.append([body(4)]), (e) => e instanceof LogUnavailableError);
     await w.append([body(5)]);
     expect(first).toBe(4);
     expect(warnings.filter((l) => l.includes('lost'))).toHaveLength(1);
