@@ -38,9 +38,9 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
     `query Usage($from: String!, $to: String!) { ${DIMENSIONS.map((d) => `${d.key}: usageStatistics(from: $from, to: $to, groupBy: [${d.dim}]) { ${d.key} allowed denied }`).join(' ')} }`,
     range,
   );
-  const evaluation = useQuery<{ annualEvaluation: { year: number; draft: { agency: string; requestsReceived: number; answeredOnTime: number; answeredLate: number; missed: number; refusals: number; complaintsUpheld: number; violationCases: number; score: number; result: string }[]; published: { id: string; publishedAt: string } | null } }>(
+  const evaluation = useQuery<{ annualEvaluation: { year: number; draft: { agency: string; requestsReceived: number; answeredOnTime: number; answeredLate: number; missed: number; refusals: number; complaintsUpheld: number; violationCases: number; datasetsOverdue: number | null; score: number; result: string }[]; published: { id: string; publishedAt: string } | null } }>(
     session,
-    'query Evaluation($year: Int!) { annualEvaluation(year: $year) { year draft { agency requestsReceived answeredOnTime answeredLate missed refusals complaintsUpheld violationCases score result } published { id publishedAt } } }',
+    'query Evaluation($year: Int!) { annualEvaluation(year: $year) { year draft { agency requestsReceived answeredOnTime answeredLate missed refusals complaintsUpheld violationCases datasetsOverdue score result } published { id publishedAt } } }',
     { year },
   );
   const complaints = useQuery<{ complaints: { items: { id: string; complainant: string; against: string; ground: string; description: string; status: string; filedAt: string; answerDueBy: string; decisionDueBy: string; answer: string | null }[] } }>(
@@ -102,8 +102,8 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           <p>{evaluation.data.annualEvaluation.published === null ? <L zh="尚未发布（草稿，按账本实时计算）" en="Not yet published (draft, live from the ledger)" /> : <>已发布 published {time(evaluation.data.annualEvaluation.published.publishedAt)}</>}</p>
         )}
         <Table
-          head={[<L key="a" zh="机构" en="Agency" />, <L key="r" zh="收到申请" en="Received" />, <L key="o" zh="按时" en="On time" />, <L key="l" zh="逾期答复" en="Late" />, <L key="m" zh="未答复" en="Missed" />, <L key="f" zh="拒绝" en="Refusals" />, <L key="c" zh="投诉成立" en="Complaints upheld" />, <L key="v" zh="违规案件" en="Cases" />, <L key="s" zh="得分" en="Score" />, <L key="x" zh="结果" en="Result" />]}
-          rows={(evaluation.data?.annualEvaluation.draft ?? []).map((r) => [agencyName(config, r.agency), r.requestsReceived, r.answeredOnTime, r.answeredLate, r.missed, r.refusals, r.complaintsUpheld, r.violationCases, r.score, r.result])}
+          head={[<L key="a" zh="机构" en="Agency" />, <L key="r" zh="收到申请" en="Received" />, <L key="o" zh="按时" en="On time" />, <L key="l" zh="逾期答复" en="Late" />, <L key="m" zh="未答复" en="Missed" />, <L key="f" zh="拒绝" en="Refusals" />, <L key="c" zh="投诉成立" en="Complaints upheld" />, <L key="v" zh="违规案件" en="Cases" />, <L key="d" zh="逾期数据集" en="Datasets overdue" />, <L key="s" zh="得分" en="Score" />, <L key="x" zh="结果" en="Result" />]}
+          rows={(evaluation.data?.annualEvaluation.draft ?? []).map((r) => [agencyName(config, r.agency), r.requestsReceived, r.answeredOnTime, r.answeredLate, r.missed, r.refusals, r.complaintsUpheld, r.violationCases, r.datasetsOverdue ?? '—', r.score, r.result])}
         />
         {evaluation.data !== null && <PublishEvaluation session={session} year={year} published={evaluation.data.annualEvaluation.published} onDone={done} />}
       </Section>
