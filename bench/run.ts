@@ -66,6 +66,13 @@ const baseEnv: Record<string, string> = {
 };
 const children: ChildProcess[] = [];
 
+/** A DATA_DIR of its own holding the bench's keys, so tokens and the identity header verify as in the shared one. */
+function dataDirWithKeys(name: string): string {
+  const dir = path.join(tmp, name);
+  cpSync(path.join(baseEnv['DATA_DIR']!, 'keys'), path.join(dir, 'keys'), { recursive: true });
+  return dir;
+}
+
 function startProcess(role: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'bench/processes.ts'), role], { env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.push(child);
@@ -268,7 +275,8 @@ async function main(): Promise<void> {
         results.push(await load('4 governed, denied fields mixed in', url, MIXED, amr));
         await batch('5 enterprises(100 keys), governed', url, tax);
       });
-      await run('governed', { INSTANCE_ID: 'bench-redis', REDIS_URL, REDIS_PREFIX: redisPrefix }, async (url) => {
+      // A DATA_DIR of its own: the witness of a Redis chain does not belong beside the file chains the backup scenario copies.
+      await run('governed', { INSTANCE_ID: 'bench-redis', REDIS_URL, REDIS_PREFIX: redisPrefix, DATA_DIR: dataDirWithKeys('redis') }, async (url) => {
         results.push(await load('3 governed, Redis audit and grants', url, JOINED, tax));
       });
       statistics = await statisticsCost(sub.child, urlEnv, token);
@@ -345,10 +353,7 @@ async function statisticsCost(sub: ChildProcess, urlEnv: Record<string, string>,
   let countedInRounds = 0;
   let followedRequests = 0;
   const followed = await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-followed' });
-  // Its own DATA_DIR with the same keys (tokens and the identity header verify alike).
-  const elsewhere = path.join(tmp, 'unfollowed');
-  cpSync(path.join(baseEnv['DATA_DIR']!, 'keys'), path.join(elsewhere, 'keys'), { recursive: true });
-  const unfollowed = await startProcess('governed', { ...baseEnv, ...urlEnv, DATA_DIR: elsewhere, INSTANCE_ID: 'bench-unfollowed' });
+  const unfollowed = await startProcess('governed', { ...baseEnv, ...urlEnv, DATA_DIR: dataDirWithKeys('unfollowed'), INSTANCE_ID: 'bench-unfollowed' });
   const runs: Record<'followed' | 'unfollowed', LoadResult[]> = { followed: [], unfollowed: [] };
   try {
     const followedUrl = followed.info['url'] as string;
