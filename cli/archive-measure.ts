@@ -5,7 +5,7 @@ import { archivedHead, prepareBatch, shipBatch } from '../ledger/archive/insert.
 import { queryArchive } from '../ledger/archive/query.ts';
 import { seededAccess, seededEntityKey } from '../ledger/archive/seed.ts';
 import { dailyUsage } from '../ledger/archive/usage.ts';
-import { openArchivePool, SHIP_CONNECTIONS } from '../ledger/archive/pool.ts';
+import { openShipperPool } from '../ledger/archive/pool.ts';
 
 /**
  * The archive's figures on a seeded history (npm run archive -- measure, npm run bench -- archive):
@@ -94,7 +94,7 @@ const SCRATCH_MONTH = { start: '2031-01-01T00:00:00.000Z', partition: 'access_re
  * counts.
  */
 export async function ingestionRate(url: string, opts: { records: number; chains: number }): Promise<{ perSecond: number; seconds: number }> {
-  const pool = openArchivePool(url, SHIP_CONNECTIONS);
+  const pool = openShipperPool(url);
   const prefix = `ingest-${process.pid}-`;
   const per = Math.ceil(opts.records / opts.chains);
   const chains = Array.from({ length: opts.chains }, (_, k) => {

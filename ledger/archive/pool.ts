@@ -21,3 +21,12 @@ export function openArchivePool(url: string, max = 3, opts: { asyncCommit?: bool
  * backends contend for the same index pages and CPUs while Node prepares the next batches.
  */
 export const SHIP_CONNECTIONS = 2;
+
+/**
+ * The shipper's connections: SHIP_CONNECTIONS of them, committing with synchronous_commit off (the
+ * durable log is the source; a batch lost in a PostgreSQL crash is lost with its chain head, and
+ * shipping resumes where the archive ends).
+ */
+export function openShipperPool(url: string): pg.Pool {
+  return openArchivePool(url, SHIP_CONNECTIONS, { asyncCommit: true });
+}

@@ -1,7 +1,7 @@
 import type { ChainHead, LogRecord } from '../log/chain.ts';
 import { follow, type Follower } from '../log/follow.ts';
 import type { LogReader, LogSink } from '../log/log.ts';
-import { openArchivePool, SHIP_CONNECTIONS } from './pool.ts';
+import { openShipperPool } from './pool.ts';
 import { ArchiveConflictError, archivedHead, prepareBatch, reportProblem, shipBatch } from './insert.ts';
 import { ARCHIVED_LOGS, ensurePartitions, ensureSchema } from './schema.ts';
 
@@ -48,7 +48,7 @@ const READ_AHEAD = 50_000;
 export function startShipper(opts: ShipperOptions): ArchiveShipper {
   const batchSize = opts.batch ?? 5_000;
   const everyMs = opts.everyMs ?? 1_000;
-  const pool = openArchivePool(opts.url, SHIP_CONNECTIONS, { asyncCommit: true });
+  const pool = openShipperPool(opts.url);
   const shippers = new Map<string, ChainShipper>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
