@@ -164,7 +164,8 @@ export async function prepareBatch(log: string, chain: string, from: ChainHead, 
     }
     out.push(rows.row(p, r.line));
     daily?.add(p);
-    to = { seq: r.seq, hash: r.hash };
+    // The fields the link check has just verified, not the reader's reading of the line's tail.
+    to = { seq: p['seq'] as number, hash: p['hash'] as string };
   }
   return { log, chain, from, to, records: records.slice(0, i), rows: out.data(), counts: daily?.parameters() ?? null, problem };
 }
