@@ -405,7 +405,7 @@ function statisticsTarget(c: StatisticsCost): { what: string; figure: string; pa
     figure: `${c.followedMicros} (${rounds(c.followed)}) / ${c.unfollowedMicros} (${rounds(c.unfollowed)}): ${added >= 0 ? '+' : ''}${added} \u00b5s against a spread of ${c.noiseMicros} \u00b5s between rounds; req/s ${showRatio(c.requestsRatio)}; ${c.counted.toLocaleString('en')} reads counted in the followed rounds (${c.followedRequests.toLocaleString('en')} requests measured)`,
     // Not measurable, and measured at all: the exchange did count the followed gateway's reads.
     pass: Math.abs(added) <= c.noiseMicros && c.counted >= c.followedRequests,
-    target: 'within the rounds\' spread',
+    target: c.followed.length < 2 ? 'within the rounds\' spread (needs --rounds 2 or more)' : 'within the rounds\' spread',
   };
 }
 
