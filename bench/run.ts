@@ -110,9 +110,12 @@ interface LoadResult {
 
 /** A gateway process's CPU time so far, in microseconds (asked over IPC). */
 function cpuOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu.user + m.cpu.system));
-    child.send('cpu');
+    // A process that died has no channel: the run fails with that, and the runner stops the others.
+    child.send('cpu', (e) => {
+      if (e !== null) reject(new Error(`a bench process is gone (${e.message})`));
+    });
   });
 }
 
