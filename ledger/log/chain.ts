@@ -59,23 +59,6 @@ export function chainBatch(batch: readonly (readonly string[])[], chain: string,
   return { lines, firsts, head: { seq, hash: prev } };
 }
 
-/** The chain fields of a parsed record, or null when it lacks them. */
-function fieldsOf(parsed: unknown): { instance: string; seq: number; prev: string; hash: string } | null {
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const r = parsed as Record<string, unknown>;
-  if (typeof r.instance !== 'string' || typeof r.seq !== 'number' || typeof r.prev !== 'string' || typeof r.hash !== 'string') return null;
-  return { instance: r.instance, seq: r.seq, prev: r.prev, hash: r.hash };
-}
-
-/** The chain fields of a stored line, or null when the line is not a whole chained record. */
-export function chainFields(line: string): { instance: string; seq: number; prev: string; hash: string } | null {
-  try {
-    return fieldsOf(JSON.parse(line));
-  } catch {
-    return null;
-  }
-}
-
 /** Why `line` does not follow `before` in chain `chain`, or null when it does. */
 export function linkProblem(line: string, chain: string, before: ChainHead): string | null {
   let parsed: unknown = null;
@@ -89,8 +72,8 @@ export function linkProblem(line: string, chain: string, before: ChainHead): str
 
 /** linkProblem for a line its caller has already parsed (`parsed`: what JSON.parse gave, or null when it threw). */
 export function parsedLinkProblem(line: string, parsed: unknown, chain: string, before: ChainHead): string | null {
-  const f = fieldsOf(parsed);
-  if (f === null) return 'not a JSON record with chain fields (torn or corrupted line)';
+  const f = parsed as { instance?: unknown; seq?: unknown; prev?: unknown; hash?: unknown } | null;
+  if (typeof f !== 'object' || f === null || typeof f.instance !== 'string' || typeof f.seq !== 'number' || typeof f.prev !== 'string' || typeof f.hash !== 'string') return 'not a JSON record with chain fields (torn or corrupted line)';
   if (f.instance !== chain) return `record belongs to chain ${f.instance}`;
   if (f.seq !== before.seq + 1) return f.seq > before.seq + 1 ? `records ${before.seq + 1}..${f.seq - 1} are missing (sequence gap)` : `sequence goes back: expected seq ${before.seq + 1}, found ${f.seq}`;
   if (f.prev !== before.hash) return 'prev does not match the hash of the record before it (a record was removed, inserted or reordered)';
