@@ -13,7 +13,13 @@ import type { Pool, PoolClient } from 'pg';
  * small unpartitioned table with one row per chain holding the archived head (seq, hash). Every
  * batch moves that head with a conditional UPDATE (`WHERE seq = <where the batch starts>`) in the
  * same transaction as its rows: a batch that would repeat or skip a seq matches no row and rolls
- * back. The partitions' primary key (instance, seq, ts) is a second line of defence within a month.
+ * back. The partitions' primary key (ts, instance, seq) is a second line of defence within a month.
+ *
+ * That key leads with the time, so it is also the time index and the auditors' order (ts, instance,
+ * seq) itself: one B-tree fewer to update per record than a key on (instance, seq) beside an index
+ * on ts, and new records land on its rightmost page, which PostgreSQL inserts into without
+ * descending the tree. Measured on 2 cores, 4 chains: about a tenth more records per second. An
+ * archive created with the earlier key keeps it and its ts index: both answer the same queries.
  */
 export type ArchiveTable = 'access_records' | 'ledger_events';
 
@@ -47,10 +53,9 @@ CREATE TABLE IF NOT EXISTS access_records (
   decision text COLLATE "C" NOT NULL,
   entity_keys text[] COLLATE "C" NOT NULL,
   line text NOT NULL,
-  PRIMARY KEY (instance, seq, ts)
+  PRIMARY KEY (ts, instance, seq)
 ) PARTITION BY RANGE (ts);
 CREATE INDEX IF NOT EXISTS access_records_entity_keys ON access_records USING gin (entity_keys);
-CREATE INDEX IF NOT EXISTS access_records_ts ON access_records (ts);
 CREATE INDEX IF NOT EXISTS access_records_agency ON access_records (agency, ts);
 CREATE INDEX IF NOT EXISTS access_records_provider ON access_records (provider, ts);
 CREATE INDEX IF NOT EXISTS access_records_dataset ON access_records (dataset, ts);
@@ -63,9 +68,8 @@ CREATE TABLE IF NOT EXISTS ledger_events (
   type text NOT NULL,
   actor_agency text,
   line text NOT NULL,
-  PRIMARY KEY (instance, seq, at)
+  PRIMARY KEY (at, instance, seq)
 ) PARTITION BY RANGE (at);
-CREATE INDEX IF NOT EXISTS ledger_events_at ON ledger_events (at);
 CREATE INDEX IF NOT EXISTS ledger_events_type ON ledger_events (type, at);
 CREATE TABLE IF NOT EXISTS access_daily (
   day date NOT NULL,
