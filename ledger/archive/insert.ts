@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { parsedLinkProblem, type ChainHead, type LogRecord } from '../log/chain.ts';
 import { cstDate } from '../../common/cst-date.ts';
-import { copyArray, copyIn, copyValue } from './copy.ts';
+import { BinaryRows, copyIn } from './copy.ts';
 import { ARCHIVED_LOGS, ensurePartitions, monthOf, type ArchiveTable } from './schema.ts';
 
 /** The archive's head of the chain moved while a batch was prepared (another shipper got there first). */
@@ -11,23 +11,66 @@ export class ArchiveConflictError extends Error {
 
 type Parsed = Record<string, unknown>;
 
-/** A field as one COPY text value: \N when absent, objects as their JSON. */
-const v = (x: unknown): string => (x === null || x === undefined ? '\\N' : copyValue(typeof x === 'string' ? x : typeof x === 'number' ? String(x) : JSON.stringify(x)));
 const str = (x: unknown): string | null => (x === null || x === undefined ? null : typeof x === 'string' ? x : JSON.stringify(x));
+/** A field that must be there (a NOT NULL column): its absence is the record's problem, named. */
+const must = (r: Parsed, field: string): unknown => {
+  const x = r[field];
+  if (x === null || x === undefined) throw new RecordProblem(`the record has no ${field}`);
+  return x;
+};
+const time = (r: Parsed, field: string): string => {
+  const x = must(r, field);
+  if (typeof x !== 'string' || Number.isNaN(Date.parse(x))) throw new RecordProblem(`${field} is not a time`);
+  return x;
+};
+
+/** Why a record that links cannot be a row: the batch stops before it, as at a broken link. */
+class RecordProblem extends Error {}
 
 /**
- * How a table's rows are made from the stored lines: the columns, and each line's row in COPY's
- * text format. Node parses each line once; PostgreSQL then only converts text, with no JSON and no
- * SQL per row.
+ * How a table's rows are made from the parsed lines: the columns, and each record's row in COPY's
+ * binary format. Node parses each line once; PostgreSQL then parses nothing per row.
  */
-const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; row(r: Parsed, line: string): string }>> = {
+const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; row(out: BinaryRows, r: Parsed, line: string): void }>> = {
   access_records: {
     columns: ['ts', 'instance', 'seq', 'prev', 'hash', 'agency', 'purpose', 'coordinate', 'dataset', 'provider', 'decision', 'entity_keys', 'line'],
-    row: (r, line) => `${v(r['ts'])}\t${v(r['instance'])}\t${v(r['seq'])}\t${v(r['prev'])}\t${v(r['hash'])}\t${v(r['agency'])}\t${v(r['purpose'])}\t${v(r['coordinate'])}\t${v(r['dataset'])}\t${v(r['provider'])}\t${v(r['decision'])}\t${copyArray(r['entityKeys'] as unknown[] | undefined)}\t${copyValue(line)}\n`,
+    row: (out, r, line) => {
+      const ts = time(r, 'ts');
+      const agency = str(must(r, 'agency'));
+      const coordinate = str(must(r, 'coordinate'));
+      const decision = str(must(r, 'decision'));
+      const keys = r['entityKeys'];
+      out.row(13);
+      out.timestamptz(ts);
+      out.text(r['instance'] as string);
+      out.int8(r['seq'] as number);
+      out.text(r['prev'] as string);
+      out.text(r['hash'] as string);
+      out.text(agency);
+      out.text(str(r['purpose']));
+      out.text(coordinate);
+      out.text(str(r['dataset']));
+      out.text(str(r['provider']));
+      out.text(decision);
+      out.textArray(Array.isArray(keys) ? keys.map(String) : []);
+      out.text(line);
+    },
   },
   ledger_events: {
     columns: ['at', 'instance', 'seq', 'prev', 'hash', 'type', 'actor_agency', 'line'],
-    row: (r, line) => `${v(r['at'])}\t${v(r['instance'])}\t${v(r['seq'])}\t${v(r['prev'])}\t${v(r['hash'])}\t${v(r['type'])}\t${v((r['actor'] as Parsed | null | undefined)?.['agency'])}\t${copyValue(line)}\n`,
+    row: (out, r, line) => {
+      const at = time(r, 'at');
+      const type = str(must(r, 'type'));
+      out.row(8);
+      out.timestamptz(at);
+      out.text(r['instance'] as string);
+      out.int8(r['seq'] as number);
+      out.text(r['prev'] as string);
+      out.text(r['hash'] as string);
+      out.text(type);
+      out.text(str((r['actor'] as Parsed | null | undefined)?.['agency']));
+      out.text(line);
+    },
   },
 };
 
@@ -66,30 +109,6 @@ class DailyTally {
     // Sorted, so concurrent batches lock the same rows in the same order (no deadlock between chains).
     const sorted = [...this.cells.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
     return [...[0, 1, 2, 3, 4].map((i) => sorted.map((c) => c.k[i]!)), sorted.map((c) => c.allowed), sorted.map((c) => c.denied)];
-  }
-}
-
-/** COPY's input, written row by row into one growing buffer: no batch-sized string is ever built. */
-class RowBuffer {
-  private buf: Buffer;
-  private length = 0;
-
-  constructor(expected: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(expected, 4096));
-  }
-
-  push(row: string): void {
-    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
-    if (this.length + row.length * 3 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + row.length * 3));
-      this.buf.copy(bigger, 0, 0, this.length);
-      this.buf = bigger;
-    }
-    this.length += this.buf.write(row, this.length, 'utf8');
-  }
-
-  data(): Buffer {
-    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -141,7 +160,7 @@ export async function prepareBatch(log: string, chain: string, from: ChainHead, 
   if (spec === undefined) throw new Error(`no archive table for log "${log}"`);
   const rows = ROWS[spec.table];
   const n = Math.min(max, records.length);
-  const out = new RowBuffer(n * 1024);
+  const out = new BinaryRows(n * 1024);
   const daily = spec.table === 'access_records' ? new DailyTally() : null;
   let to = from;
   let problem: string | null = null;
@@ -157,17 +176,24 @@ export async function prepareBatch(log: string, chain: string, from: ChainHead, 
     } catch {
       // torn or corrupted: parsedLinkProblem names it
     }
-    const why = parsedLinkProblem(r.line, p, chain, to);
+    let why = parsedLinkProblem(r.line, p, chain, to);
+    if (why === null && p !== null) {
+      try {
+        rows.row(out, p, r.line);
+      } catch (e) {
+        if (!(e instanceof RecordProblem)) throw e;
+        why = e.message;
+      }
+    }
     if (why !== null || p === null) {
       problem = `after seq ${to.seq}: ${why ?? 'not a JSON record'} (${r.where})`;
       break;
     }
-    out.push(rows.row(p, r.line));
     daily?.add(p);
     // The fields the link check has just verified, not the reader's reading of the line's tail.
     to = { seq: p['seq'] as number, hash: p['hash'] as string };
   }
-  return { log, chain, from, to, records: records.slice(0, i), rows: out.data(), counts: daily?.parameters() ?? null, problem };
+  return { log, chain, from, to, records: records.slice(0, i), rows: out.end(), counts: daily?.parameters() ?? null, problem };
 }
 
 /**
