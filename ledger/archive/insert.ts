@@ -95,10 +95,12 @@ class DailyTally {
       day = cstDate(new Date(ts));
       if (hour !== null) this.days.set(hour, day);
     }
-    const k = [day, str(r['provider']) ?? '', str(r['agency']) ?? '', dataset, str(r['purpose']) ?? ''];
-    const key = k.join('\u0000');
+    const provider = str(r['provider']) ?? '';
+    const consumer = str(r['agency']) ?? '';
+    const purpose = str(r['purpose']) ?? '';
+    const key = `${day}\u0000${provider}\u0000${consumer}\u0000${dataset}\u0000${purpose}`;
     let c = this.cells.get(key);
-    if (c === undefined) this.cells.set(key, (c = { k, allowed: 0, denied: 0 }));
+    if (c === undefined) this.cells.set(key, (c = { k: [day, provider, consumer, dataset, purpose], allowed: 0, denied: 0 }));
     if (r['decision'] === 'ALLOW') c.allowed++;
     else c.denied++;
   }
