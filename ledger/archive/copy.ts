@@ -89,11 +89,11 @@ export class BinaryRows {
     this.int64(n);
   }
 
-  /** A timestamptz value from an ISO 8601 time, to the microsecond as PostgreSQL keeps it. */
-  timestamptz(iso: string): void {
+  /** A timestamptz value: microseconds since the Unix epoch (microsOf). */
+  timestamptz(micros: number): void {
     this.room(12);
     this.at = this.buf.writeInt32BE(8, this.at);
-    this.int64(microsOf(iso) - PG_EPOCH_US);
+    this.int64(micros - PG_EPOCH_US);
   }
 
   /** A one-dimensional text[] value (empty when there are no items). */
@@ -132,10 +132,13 @@ export class BinaryRows {
   }
 }
 
-/** An ISO 8601 time in microseconds since the Unix epoch: Date.parse keeps milliseconds, the 4th to 6th fraction digits are added. */
+/**
+ * An ISO 8601 time in microseconds since the Unix epoch, NaN when it is not a time: Date.parse keeps
+ * milliseconds, the 4th to 6th fraction digits are added.
+ */
 export function microsOf(iso: string): number {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`not a time: "${iso}"`);
+  if (Number.isNaN(ms)) return NaN;
   const fraction = /\.\d{3}(\d{1,3})/.exec(iso);
   return ms * 1000 + (fraction === null ? 0 : Number(fraction[1]!.padEnd(3, '0')));
 }

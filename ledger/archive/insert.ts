@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { parsedLinkProblem, type ChainHead, type LogRecord } from '../log/chain.ts';
 import { cstDate } from '../../common/cst-date.ts';
-import { BinaryRows, copyIn } from './copy.ts';
+import { BinaryRows, copyIn, microsOf } from './copy.ts';
 import { ARCHIVED_LOGS, ensurePartitions, monthOf, type ArchiveTable } from './schema.ts';
 
 /** The archive's head of the chain moved while a batch was prepared (another shipper got there first). */
@@ -18,10 +18,12 @@ const must = (r: Parsed, field: string): unknown => {
   if (x === null || x === undefined) throw new RecordProblem(`the record has no ${field}`);
   return x;
 };
-const time = (r: Parsed, field: string): string => {
+/** A time field in microseconds since the Unix epoch. */
+const time = (r: Parsed, field: string): number => {
   const x = must(r, field);
-  if (typeof x !== 'string' || Number.isNaN(Date.parse(x))) throw new RecordProblem(`${field} is not a time`);
-  return x;
+  const micros = typeof x === 'string' ? microsOf(x) : NaN;
+  if (Number.isNaN(micros)) throw new RecordProblem(`${field} is not a time`);
+  return micros;
 };
 
 /** Why a record that links cannot be a row: the batch stops before it, as at a broken link. */

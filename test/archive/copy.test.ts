@@ -75,6 +75,6 @@ describe('archive rows', () => {
     expect(microsOf('2026-03-01T00:00:00.000Z')).toBe(Date.UTC(2026, 2, 1) * 1000);
     expect(microsOf('2026-03-01T08:00:00.123456+08:00')).toBe(Date.UTC(2026, 2, 1) * 1000 + 123_456);
     expect(microsOf('1969-12-31T23:59:59.999500Z')).toBe(-500);
-    expect(() => microsOf('yesterday')).toThrow('not a time: "yesterday"');
+    expect(microsOf('yesterday')).toBeNaN();
   });
 });
