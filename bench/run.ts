@@ -27,7 +27,7 @@ import { printOversightBench, runOversightBench } from './oversight.ts';
  *   npm run bench -- soak [--minutes 10]      the governed gateway's RSS under load
  *   npm run bench -- backup [--rounds 3]      backup and restore throughput, req/s with backups running vs without
  *   npm run bench -- oversight [--records N]  usage statistics over N (10 million) access records, and their cost per request
- *   npm run bench -- archive [--records 10000000] [--samples 200]   the PostgreSQL archive (see below)
+ *   npm run bench -- archive [--records 10000000] [--samples 200] [--rounds 3] the PostgreSQL archive (see below)
  */
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -664,7 +664,10 @@ async function archiveBench(): Promise<void> {
     out['partitions'] = Number(size.rows[0]!.parts);
     out['entity'] = await entityHistory(pool, { samples, entities: Math.max(1, Math.floor(records / 200)) });
     out['quarter'] = await quarterStatistics(pool, { from: '2025-04-01', to: '2025-06-30', agency: 'tax' });
-    out['ingestion'] = await ingestionRate(url, { records: Number(args.ingest), chains: 4 });
+    // A round is about two seconds on a shared machine: the median of --rounds of them, each shown.
+    const rates: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) rates.push((await ingestionRate(url, { records: Number(args.ingest), chains: 4 })).perSecond);
+    out['ingestion'] = { rounds: rates, perSecond: percentile([...rates].sort((x, y) => x - y), 50) };
   } finally {
     await pool.end();
   }
@@ -734,7 +737,7 @@ async function archiveBench(): Promise<void> {
   writeFileSync(path.join(ROOT, 'bench/archive-results.json'), `${JSON.stringify(out, null, 2)}\n`);
   const e = out['entity'] as { p50: number; p99: number; recordsPerKey: number };
   const q = out['quarter'] as { ms: number; rows: number; reads: number };
-  const ing = out['ingestion'] as { perSecond: number };
+  const ing = out['ingestion'] as { perSecond: number; rounds: number[] };
   const lag = out['lag'] as { p50: number; p99: number; max: number; maxRecordsBehind: number; unarchivedAtEnd: number; recordsLogged: number };
   const ld = out['load'] as { without: LoadResult; with: LoadResult; ratio: number };
   const mb = (b: unknown): string => `${((b as number) / 1048576).toFixed(0)} MB`;
@@ -743,7 +746,7 @@ async function archiveBench(): Promise<void> {
   console.log('|---|---:|---|---|');
   console.log(`| entity history p50 / p99 (${e.recordsPerKey} records a key, ${samples} keys) | ${e.p50.toFixed(1)} / ${e.p99.toFixed(1)} ms | p99 < 100 ms | ${e.p99 < 100 ? 'PASS' : 'MISS'} |`);
   console.log(`| one quarter's statistics for one agency (${q.rows} daily counts, ${q.reads} reads) | ${q.ms.toFixed(0)} ms | < 1 s | ${q.ms < 1000 ? 'PASS' : 'MISS'} |`);
-  console.log(`| ingestion, shipper's write path, 4 chains | ${ing.perSecond} records/s | >= 50,000 | ${ing.perSecond >= 50_000 ? 'PASS' : 'MISS'} |`);
+  console.log(`| ingestion, shipper's write path, 4 chains, median of ${ing.rounds.length} round(s) (${ing.rounds.join(', ')}) | ${ing.perSecond} records/s | >= 50,000 | ${ing.perSecond >= 50_000 ? 'PASS' : 'MISS'} |`);
   console.log(`| archive lag under the joined query's load, p50 / p99 / max (${lag.recordsLogged} records logged, at most ${lag.maxRecordsBehind} behind) | ${lag.p50} / ${lag.p99} / ${lag.max} ms | within 1 s | ${lag.p99 <= 1000 && lag.unarchivedAtEnd === 0 ? 'PASS' : 'MISS'} |`);
   console.log(`| governed requests/s with the archive / without, same run | ${ld.with.requestsPerSecond} / ${ld.without.requestsPerSecond} = ${ld.ratio.toFixed(2)}\u00d7 | | |`);
 }
