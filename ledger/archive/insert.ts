@@ -29,6 +29,16 @@ const time = (r: Parsed, field: string): number => {
 /** Why a record that links cannot be a row: the batch stops before it, as at a broken link. */
 class RecordProblem extends Error {}
 
+/** Starts a row of `fields` values with the columns every table begins with: the time and the chain fields (checked to link before). */
+function chainColumns(out: BinaryRows, fields: number, micros: number, r: Parsed): void {
+  out.row(fields);
+  out.timestamptz(micros);
+  out.text(r['instance'] as string);
+  out.int8(r['seq'] as number);
+  out.text(r['prev'] as string);
+  out.text(r['hash'] as string);
+}
+
 /**
  * How a table's rows are made from the parsed lines: the columns, and each record's row in COPY's
  * binary format. Node parses each line once; PostgreSQL then parses nothing per row.
@@ -42,12 +52,7 @@ const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; row(out:
       const coordinate = str(must(r, 'coordinate'));
       const decision = str(must(r, 'decision'));
       const keys = r['entityKeys'];
-      out.row(13);
-      out.timestamptz(ts);
-      out.text(r['instance'] as string);
-      out.int8(r['seq'] as number);
-      out.text(r['prev'] as string);
-      out.text(r['hash'] as string);
+      chainColumns(out, 13, ts, r);
       out.text(agency);
       out.text(str(r['purpose']));
       out.text(coordinate);
@@ -63,12 +68,7 @@ const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; row(out:
     row: (out, r, line) => {
       const at = time(r, 'at');
       const type = str(must(r, 'type'));
-      out.row(8);
-      out.timestamptz(at);
-      out.text(r['instance'] as string);
-      out.int8(r['seq'] as number);
-      out.text(r['prev'] as string);
-      out.text(r['hash'] as string);
+      chainColumns(out, 8, at, r);
       out.text(type);
       out.text(str((r['actor'] as Parsed | null | undefined)?.['agency']));
       out.text(line);
