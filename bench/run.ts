@@ -664,7 +664,7 @@ async function archiveBench(): Promise<void> {
     out['partitions'] = Number(size.rows[0]!.parts);
     out['entity'] = await entityHistory(pool, { samples, entities: Math.max(1, Math.floor(records / 200)) });
     out['quarter'] = await quarterStatistics(pool, { from: '2025-04-01', to: '2025-06-30', agency: 'tax' });
-    // A round is about two seconds on a shared machine: the median of --rounds of them, each shown.
+    // A round is a second or two of a shared machine: the median of --rounds of them, each shown.
     const rates: number[] = [];
     for (let i = 0; i < ROUNDS; i++) rates.push((await ingestionRate(url, { records: Number(args.ingest), chains: 4 })).perSecond);
     out['ingestion'] = { rounds: rates, perSecond: percentile([...rates].sort((x, y) => x - y), 50) };
