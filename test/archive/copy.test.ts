@@ -33,7 +33,7 @@ const access = (over: object): object => ({
 });
 
 describe('archive rows', () => {
-  it('stores every column as PostgreSQL reads the same record as text: microseconds, offsets, non-ASCII, quotes, nulls, no keys', async () => {
+  it('stores every column as PostgreSQL reads the same record as text: microseconds, offsets, non-ASCII, quotes, nulls, no keys, a row larger than the buffer made for its batch', async () => {
     const db = await createDatabase();
     cleanups.push(() => db.drop());
     const pool = db.pool();
@@ -43,6 +43,8 @@ describe('archive rows', () => {
       access({ ts: '2026-03-01T08:00:00.123456+08:00', purpose: '环境执法', agency: '市场监管局' }),
       access({ ts: '2026-03-01T00:00:00.5Z', purpose: null, dataset: null, provider: null, entityKeys: [] }),
       access({ ts: '2026-02-28T23:59:59.999999Z', entityKeys: ['a"b', 'c\\d', 'tab\there', '身份证 440000'], coordinate: 'Person.name' }),
+      // Larger than the buffer made for the whole batch: it grows mid-row.
+      access({ purpose: '环'.repeat(3000), entityKeys: Array.from({ length: 200 }, (_, k) => `9144520000000${String(k).padStart(4, '0')}X`) }),
     ];
     const records = chainOf('gw-1', bodies);
     await archivedHead(pool, 'audit', 'gw-1');
@@ -51,7 +53,7 @@ describe('archive rows', () => {
     await shipBatch(pool, batch);
 
     const rows = await pool.query<Record<string, unknown>>(`SELECT seq, ts = (line::json->>'ts')::timestamptz AS same_ts, agency, purpose, coordinate, dataset, provider, decision, entity_keys, prev, hash FROM access_records ORDER BY seq`);
-    expect(rows.rows.map((r) => r['same_ts'])).toEqual([true, true, true]);
+    expect(rows.rows.map((r) => r['same_ts'])).toEqual([true, true, true, true]);
     expect(rows.rows.map((r) => [r['agency'], r['purpose'], r['coordinate'], r['dataset'], r['provider'], r['decision'], r['entity_keys']])).toEqual(
       bodies.map((b) => {
         const x = b as Record<string, unknown>;
