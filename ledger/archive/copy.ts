@@ -98,10 +98,10 @@ export class BinaryRows {
 
   /** A one-dimensional text[] value (empty when there are no items). */
   textArray(items: readonly string[]): void {
-    this.room(4);
+    // The length, then the header: dimensions, flags, element type, and the one dimension's size and lower bound.
+    this.room(items.length === 0 ? 16 : 24);
     const start = this.at;
     this.at += 4;
-    this.room(items.length === 0 ? 12 : 20);
     this.at = this.buf.writeInt32BE(items.length === 0 ? 0 : 1, this.at);
     this.at = this.buf.writeInt32BE(0, this.at);
     this.at = this.buf.writeInt32BE(TEXT_OID, this.at);

@@ -30,7 +30,7 @@ export const ARCHIVED_LOGS: Readonly<Record<string, { readonly table: ArchiveTab
 });
 
 /**
- * Every batch adds to its days' counts in place. Room left on each page of \`access_daily\` lets
+ * Every batch adds to its days' counts in place. Room left on each page of `access_daily` lets
  * PostgreSQL keep the new version of a count on its page (a HOT update) instead of adding an entry
  * to the five-column key for every update.
  */
@@ -95,7 +95,7 @@ const DROPPED_COLUMNS = `ALTER TABLE access_records ${['request_id', 'operation_
 
 /**
  * The usage statistics' daily counts, rebuilt from the records: for an archive made before
- * \`access_daily\` existed. Days are China Standard Time (UTC+8 all year); '' stands for no
+ * `access_daily` existed. Days are China Standard Time (UTC+8 all year); '' stands for no
  * provider or purpose.
  */
 const BACKFILL_DAILY = `
