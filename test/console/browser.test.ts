@@ -5,9 +5,10 @@ import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { openConsoleBrowser, SHOTS, type ConsoleBrowser } from './chromium.ts';
 
 /**
- * The console and the explorer in Debian's Chromium, headless, against a real exchange: the README
- * walkthrough done entirely in the browser, the auditor's and the authority's views of it, and
- * every page at desktop and phone widths with no console error and no request leaving the exchange.
+ * The console and the explorer in Debian's Chromium, headless, against a real exchange: the
+ * walkthrough of docs/sharing-requests.md done entirely in the browser, the auditor's and the
+ * authority's views of it, and every page at desktop and phone widths with no console error and
+ * no request leaving the exchange.
  */
 const ENT = '91445202MA4W3K7PX2';
 const GRADE_QUERY = `{ enterprise(uscc: "${ENT}") { name taxCreditGrade } }`;

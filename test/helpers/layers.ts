@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * The layering rule of the README's layout section: each top-level folder may import only from
+ * The layering rule of docs/architecture.md (The layers): each top-level folder may import only from
  * the folders listed for it. `schema/` is data; nothing imports `test/`.
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
