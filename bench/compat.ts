@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
  * Runs the public federation-gateway-audit suite (46 test suites, 199 cases) against the governed
  * gateway (UNCLASSIFIED_FIELDS=allow, no grant or agreement lines) and a bare @apollo/gateway, one
  * after the other over the same supergraphs and subgraphs, and prints both scores and every case
- * the governed gateway fails that the bare one passes (CONTRACT §3: there must be none).
+ * the governed gateway fails that the bare one passes (docs/contract.md: there must be none).
  *
  * Nothing is downloaded at run time. Prepare the suite once, outside this repository:
  *   git clone https://github.com/graphql-hive/federation-gateway-audit /tmp/federation-gateway-audit

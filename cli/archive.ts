@@ -11,7 +11,7 @@ import { analyze, entityHistory, ingestionRate, quarterStatistics, seededCount, 
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
 import { commandArgs, type Options, otherCommand } from './args.ts';
 
-/** npm run archive -- status | seed | measure | retain: the PostgreSQL archive of the access log and the ledger (CONTRACT §10). */
+/** npm run archive -- status | seed | measure | retain: the PostgreSQL archive of the access log and the ledger (docs/archive.md). */
 const HELP: Readonly<Record<string, string>> = {
   status: `npm run archive -- status [--json]
   Per chain: the last archived seq, when, and how many records of the log are not archived yet

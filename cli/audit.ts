@@ -13,7 +13,7 @@ import { verificationKey } from '../gateway/identity/keys.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
 import { commandArgs, type Options, otherCommand } from './args.ts';
 
-/** npm run audit -- query | verify | export: the auditors' tools (CONTRACT §5). */
+/** npm run audit -- query | verify | export: the auditors' tools (docs/audit.md). */
 const HELP: Readonly<Record<string, string>> = {
   query: `npm run audit -- query [--agency A] [--dataset D] [--entity KEY] [--coordinate C] [--since T] [--until T] [--decision ALLOW|DENY] [--limit N] [--json] [--token JWT]
   Prints matching access records, oldest first: a table, or one JSON object a line with --json.

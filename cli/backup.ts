@@ -17,7 +17,7 @@ import { BackupBusyError, watchBackups } from '../ledger/backup/state.ts';
 import { openLedger } from '../ledger/ledger.ts';
 import { logPublicKey } from '../ledger/log/witness.ts';
 
-/** npm run backup -- create | list | verify <archive> | restore <archive> (CONTRACT §9). */
+/** npm run backup -- create | list | verify <archive> | restore <archive> (docs/operations.md). */
 const USAGE = `usage:
   npm run backup -- create [--full | --incremental] [--without-keys] [--keep-daily N] [--keep-monthly M]
       writes an archive to BACKUP_DIR, copies it to OFFSITE_DIR and verifies the copy,

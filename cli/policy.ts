@@ -12,7 +12,7 @@ import { readPolicyHistory } from '../ledger/policy-history.ts';
 import type { Catalog } from '../gateway/sharing/types.ts';
 import { otherCommand } from './args.ts';
 
-/** npm run policy -- check | explain | test: the policy maintainers' tools (CONTRACT §4). */
+/** npm run policy -- check | explain | test: the policy maintainers' tools (docs/policies.md). */
 const USAGE = `usage:
   npm run policy -- check      load POLICY_DIR into the enforcer; exit 1 with file:line reasons
   npm run policy -- explain --agency A [--roles r1,r2] [--purpose P] [--at ISO-time] Type.field

@@ -1,4 +1,4 @@
-/** The authority runs the exchange; its auditors read the whole access log (CONTRACT §5). */
+/** The authority runs the exchange; its auditors read the whole access log (docs/audit.md). */
 export const AUTHORITY_AGENCY = 'itd';
 
 /**

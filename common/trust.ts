@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 
 import { identityKeyAlgorithm, type IdentityAlgorithm } from './trust-keys.ts';
 
 /**
- * Gateway→subgraph trust (CONTRACT §2): the gateway passes the caller's identity and purpose in a
+ * Gateway→subgraph trust (docs/contract.md, Identity): the gateway passes the caller's identity and purpose in a
  * short-lived JWT in this header, signed with its private key (Ed25519 or ES256) and addressed to
  * one subgraph (`aud` = the subgraph's name). A subgraph holds only the public key: it can check
  * an identity but cannot mint one, so whoever runs one subgraph cannot speak to another as anyone.

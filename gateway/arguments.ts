@@ -124,7 +124,7 @@ export function variableProblem(schema: GraphQLSchema, operation: OperationDefin
 
 export type OperationProblem = { readonly code: 'OPERATION_RESOLUTION_FAILURE' | 'BAD_REQUEST'; readonly message: string };
 
-/** Why no operation of the document can run (CONTRACT §6), or null. */
+/** Why no operation of the document can run (OPERATION_RESOLUTION_FAILURE, docs/errors.md), or null. */
 export function operationProblem(doc: DocumentNode, operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): OperationProblem | null {
   if (operation === undefined) {
     const names = doc.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? '(anonymous)'] : []));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { identityKeyProblems, publicKeyOf } from '../common/trust-keys.ts';
 
 /**
- * The whole environment, read and validated once (CONTRACT §1). Nothing reads process.env after
+ * The whole environment, read and validated once (docs/configuration.md). Nothing reads process.env after
  * loadConfig(); every problem is reported together in one ConfigError.
  */
 export interface Config {
@@ -39,15 +39,15 @@ export interface Config {
   readonly instance: string | null;
   /** SUBGRAPH_URL_<NAME> overrides, keyed by lower-case subgraph name. */
   readonly subgraphUrls: ReadonlyMap<string, string>;
-  /** CORS_ORIGINS: browser origins allowed to call the gateway (CONTRACT §11); empty = none. */
+  /** CORS_ORIGINS: browser origins allowed to call the gateway; empty = none. */
   readonly corsOrigins: readonly string[];
   /** RATE_LIMIT_PER_MINUTE: requests per agency per minute on this instance; null = no limit. */
   readonly rateLimitPerMinute: number | null;
-  /** ARCHIVE_URL: the PostgreSQL archive of the access log and the ledger (CONTRACT §10); null = none. */
+  /** ARCHIVE_URL: the PostgreSQL archive of the access log and the ledger (docs/archive.md); null = none. */
   readonly archiveUrl: string | null;
   /** ARCHIVE_RETENTION_YEARS: month partitions older than this are dropped once a verified backup holds them; null = kept for ever. */
   readonly archiveRetentionYears: number | null;
-  /** Backups (CONTRACT §9): where archives are written, copied off-site, and how many are kept. */
+  /** Backups (docs/operations.md): where archives are written, copied off-site, and how many are kept. */
   readonly backup: BackupConfig;
 }
 

@@ -7,7 +7,7 @@ export interface SubgraphReachability {
   readonly problem?: string;
 }
 
-/** What /health reports (CONTRACT §6): 503 when `subgraphs` or `audit` is listed in `degraded`. */
+/** What /health reports (docs/operations.md): 503 when `subgraphs` or `audit` is listed in `degraded`. */
 export interface Health {
   readonly status: 'ok' | 'degraded';
   /**

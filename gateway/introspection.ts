@@ -2,7 +2,7 @@ import { Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode
 import { checkLimits, type OperationLimits } from './limits.ts';
 
 /**
- * Introspection has its own bounded shape (CONTRACT §11): deep enough for graphql-js
+ * Introspection has its own bounded shape (docs/developers.md): deep enough for graphql-js
  * getIntrospectionQuery() with every option (depth 15, from the nested `ofType` of its TypeRef),
  * GraphiQL, IDE plugins and codegen, whatever the depth limit of data queries; bounded instead by
  * how many list fields nest on one path, since only lists make an introspection answer grow.

@@ -1,6 +1,6 @@
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
-/** Bounds on an operation's shape, enforced before planning (CONTRACT §6). */
+/** Bounds on an operation's shape, enforced before planning (docs/contract.md, Errors and limits). */
 export interface OperationLimits {
   readonly maxDepth: number;
   readonly maxFieldsPerSelection: number;

@@ -183,7 +183,7 @@ async function runLocal(schema: GraphQLSchema, document: DocumentNode, rc: Gatew
 
 async function runSplit(schema: GraphQLSchema, route: Extract<Route, { kind: 'split' }>, federated: GatewayExecutor, rc: GatewayGraphQLRequestContext, opts: LocalAnswerOptions): Promise<Result> {
   const local = await runLocal(schema, route.local, rc, opts);
-  // A bad argument of a local field refuses the whole request before anything is fetched (CONTRACT §3).
+  // A bad argument of a local field refuses the whole request before anything is fetched, as for any field.
   const bad = local.errors?.filter((e) => e.extensions['code'] === 'BAD_USER_INPUT') ?? [];
   if (bad.length > 0) {
     if (rc.response?.http !== undefined) rc.response.http.status = 400;

@@ -18,7 +18,7 @@ export interface MayReadArgs {
 }
 
 /**
- * `Query.mayRead(coordinate, purpose)` (CONTRACT §11): the decision an actual read of the field
+ * `Query.mayRead(coordinate, purpose)` (docs/developers.md): the decision an actual read of the field
  * would get, from the same decision path the gateway trims operations with, for the caller and the
  * given purpose (or the request's x-purpose when none is given). Bad arguments are the caller's
  * mistake: BAD_USER_INPUT naming the argument.

@@ -10,7 +10,7 @@ import type { Caller, Decision } from './sharing/types.ts';
 import type { GraphQLSchema } from 'graphql';
 
 /**
- * Root fields the gateway answers itself for auditors and policy maintainers (CONTRACT §4, §5,
+ * Root fields the gateway answers itself for auditors and policy maintainers (docs/policies.md, docs/audit.md,
  * §10): the chain status `audit -- verify` reports, a signed export as `audit -- export` writes
  * it, and `policy -- explain`. Each is a field of the exchange's schema, decided and audited like
  * any other; the role checks here come on top.

@@ -1,5 +1,5 @@
 /**
- * Per-agency request limits (CONTRACT §11, RATE_LIMIT_PER_MINUTE): a token bucket per agency that
+ * Per-agency request limits (RATE_LIMIT_PER_MINUTE, docs/developers.md): a token bucket per agency that
  * holds a minute's allowance and refills continuously, so an agency may burst up to its limit and
  * then proceeds at the limit's pace. Kept per gateway instance; the clock is injected so tests
  * move time instead of waiting for it.

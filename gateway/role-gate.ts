@@ -2,7 +2,7 @@ import type { Caller, Decision } from './sharing/types.ts';
 
 /**
  * Datasets reserved to a role whatever their sharing class: the access log is read by auditors
- * only (CONTRACT §5). Checked by the gateway before planning, so a refused read of the log is
+ * only (docs/audit.md). Checked by the gateway before planning, so a refused read of the log is
  * decided, answered FORBIDDEN and audited like any other denial. This sits beside the sharing
  * policy rather than in it: roles are not part of the Casbin model.
  */

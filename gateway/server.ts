@@ -158,7 +158,7 @@ function maskError(log: Logger): (formatted: GraphQLFormattedError, error: unkno
 const checkPlans = new WeakMap<object, { limit: string | null; args: ArgumentPlan }>();
 
 /**
- * Limits and key-argument checks, before planning (CONTRACT §3, §6): the refusal, or null. Apollo
+ * Limits and key-argument checks, before planning (docs/errors.md): the refusal, or null. Apollo
  * reuses the parsed document of a known query, so what depends only on the document is worked
  * out once per document, not once per request.
  */

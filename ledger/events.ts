@@ -57,7 +57,7 @@ export interface PolicyRevision {
 }
 
 /** An access suspension (R-40): the agency reads none of another agency's data in the dataset (or '*') while in force. */
-/** A policy revision one gateway installed: what changed, and where the change came from (CONTRACT §4). */
+/** A policy revision one gateway installed: what changed, and where the change came from (docs/policies.md). */
 export interface PolicyInstalled {
   /** sha256 of the installed policy: model.conf and every line in force, in a canonical order. */
   readonly hash: string;
@@ -183,7 +183,7 @@ export interface LedgerEventData {
    * once); `backup.created` or `backup.failed` from the same `by` ends the claim.
    */
   'backup.started': { readonly by: string };
-  /** An archive was made (CONTRACT §9): its name and digest, the chain heads it holds, and whether its off-site copy verified. */
+  /** An archive was made (docs/operations.md): its name and digest, the chain heads it holds, and whether its off-site copy verified. */
   'backup.created': {
     readonly archive: string;
     readonly sha256: string;
@@ -198,7 +198,7 @@ export interface LedgerEventData {
   /** A claimed backup made no usable archive; `reason` is the one line the operator would see. */
   'backup.failed': { readonly by: string; readonly reason: string };
   /**
-   * Retention removed a month partition from the PostgreSQL archive (CONTRACT §10): which, the
+   * Retention removed a month partition from the PostgreSQL archive (docs/archive.md): which, the
    * backup that holds its records, and per chain the last record it held (seq and hash, equal in
    * that backup). Recorded in the same step as the drop, so no removal goes unrecorded.
    */

@@ -6,7 +6,7 @@ import type { Sensitivity, SharingClass } from '../common/declarations.ts';
 
 /**
  * Field descriptions generated at composition from the `@dataset` declarations and the catalog
- * (CONTRACT §11): what a developer sees in introspection says, in Chinese and English, which
+ * (docs/developers.md): what a developer sees in introspection says, in Chinese and English, which
  * dataset a field belongs to, its provider, class, sensitivity and catalogued purposes. Generated
  * from the same declarations the gateway decides with, so the two cannot drift; a hand-written
  * description is kept above the generated lines.

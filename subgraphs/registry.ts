@@ -1,4 +1,4 @@
-/** The reference subgraphs: name, the agency that runs it, and its reference port (CONTRACT §1). */
+/** The reference subgraphs: name, the agency that runs it, and its reference port (docs/contract.md, Set-up). */
 export interface SubgraphInfo {
   readonly name: string;
   readonly agency: string;

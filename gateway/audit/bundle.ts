@@ -8,7 +8,7 @@ import type { AuditRecord } from './record.ts';
  * Everything needed to verify it travels in the file: the records, the signatures, the public key.
  */
 /**
- * A record outside the exporting auditor's scope (CONTRACT §5): its place in the chain without
+ * A record outside the exporting auditor's scope (docs/audit.md): its place in the chain without
  * its content. The chain still links through it and the signed head still covers it, so the
  * records shown are provably the log's, and nothing between them can have been removed.
  */

@@ -1,4 +1,4 @@
-/** Cross-origin access by allow-list (CONTRACT §11, CORS_ORIGINS). */
+/** Cross-origin access by allow-list (CORS_ORIGINS, docs/developers.md). */
 
 export const CORS_ALLOWED_METHODS = 'GET, POST, OPTIONS';
 

@@ -5,7 +5,7 @@ function withId(e: GraphQLFormattedError, requestId: string): GraphQLFormattedEr
   return { ...e, extensions: { ...e.extensions, requestId } };
 }
 
-/** Puts the request id into every error of every GraphQL answer (CONTRACT §11). */
+/** Puts the request id into every error of every GraphQL answer (docs/errors.md). */
 export function requestIdInErrors<C extends { readonly requestId: string }>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {

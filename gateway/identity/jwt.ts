@@ -12,7 +12,7 @@ export interface Principal {
 export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly why: string };
 
 /**
- * Verifies `Authorization: Bearer <JWT>` (CONTRACT §2). Tokens that verified are remembered until
+ * Verifies `Authorization: Bearer <JWT>` (docs/contract.md, Identity). Tokens that verified are remembered until
  * they expire, so a client reusing its token pays for the signature check once.
  */
 export function bearerVerifier(key: VerificationKey, opts: { issuer: string; audience: string; /** Longest accepted lifetime (exp - iat), seconds. */ maxLifetimeSeconds?: number }): (header: string | undefined) => Authentication {

@@ -125,7 +125,7 @@ export function suspensionVerdict(catalog: Catalog, agency: string, dataset: str
   return null;
 }
 
-/** The file letters and the model's policy types: suspensions are written `s` (CONTRACT §4) and held as p4. */
+/** The file letters and the model's policy types: suspensions are written `s` (docs/policies.md) and held as p4. */
 const LETTERS: Readonly<Record<string, PolicyType>> = { p: 'p', p2: 'p2', p3: 'p3', s: 'p4' };
 
 /**

@@ -28,7 +28,7 @@ import { ALLOW_REASONS, DENY_REASONS, type AllowReason, type Caller, type Catalo
 export type { PolicyRevisionRecord } from './revisions.ts';
 
 /**
- * Sharing decisions (CONTRACT §3, §4): Casbin's enforcer over policies/model.conf and its lines
+ * Sharing decisions (docs/policies.md): Casbin's enforcer over policies/model.conf and its lines
  * decides every read, reason included. In front of it, decisions are cached per (agency, purpose,
  * coordinate) for one policy revision and one validity window: the cache is dropped on every change
  * and whenever a grant, agreement or suspension starts or ends, so it never changes an answer.

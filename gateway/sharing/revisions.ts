@@ -1,5 +1,5 @@
 /**
- * A policy revision a gateway installed (CONTRACT §4): the authority's ledger keeps one record per
+ * A policy revision a gateway installed (docs/policies.md): the authority's ledger keeps one record per
  * revision so that auditors can see when the rules changed, how, and where the change came from.
  */
 export interface PolicyRevisionRecord {

@@ -33,7 +33,7 @@ export type FieldDecider = (parentTypeName: string, fieldName: string) => Decisi
 export const HIDDEN_TYPENAME = '__x_t';
 const TYPENAME_KEY = HIDDEN_TYPENAME;
 
-/** Scalars whose argument values are entity keys the audit records (CONTRACT §5). */
+/** Scalars whose argument values are entity keys the audit records (docs/audit.md). */
 const KEY_SCALARS: ReadonlySet<string> = new Set(['USCC', 'IDNumber']);
 
 /**

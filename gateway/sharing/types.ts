@@ -1,4 +1,4 @@
-/** Vocabulary of sharing decisions (CONTRACT §3, REQUIREMENTS ). */
+/** Vocabulary of sharing decisions (docs/contract.md: ). */
 
 import type { Sensitivity, SharingClass } from '../../common/declarations.ts';
 

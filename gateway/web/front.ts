@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import { buildWebAssets, type Asset } from './build.ts';
 
 /**
- * Nothing a page loads may come from another host (CONTRACT §10): scripts, styles, fonts and
+ * Nothing a page loads may come from another host (docs/console.md): scripts, styles, fonts and
  * requests are limited to the exchange itself. GraphiQL sets inline styles, and its fonts and
  * icons are data: URLs inside its stylesheet.
  */

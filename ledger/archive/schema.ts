@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 
 /**
- * The archive's tables in PostgreSQL (CONTRACT §10). Access records and ledger events are kept in
+ * The archive's tables in PostgreSQL (docs/archive.md). Access records and ledger events are kept in
  * tables partitioned by month on their time (`ts`, `at`), each row with its chain fields and the
  * stored line itself, so the archive can be checked against the hash chain without the log. Only
  * what an auditor's query filters on is a column of its own, compared byte by byte (COLLATE "C":

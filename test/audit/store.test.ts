@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 describe('the audit record body', () => {
-  it('lists every field of CONTRACT §5 in a fixed order, as the JSON of the entry', () => {
+  it('lists every field of an access record in a fixed order, as the JSON of the entry', () => {
     const e = entry(1);
     const text = auditBody(e);
     expect(Object.keys(JSON.parse(text) as object)).toEqual(['ts', 'requestId', 'operationName', 'operationHash', 'sub', 'agency', 'roles', 'purpose', 'coordinate', 'dataset', 'provider', 'class', 'decision', 'reason', 'grantId', 'entityKeys', 'count']);

@@ -13,7 +13,7 @@ interface Row {
 }
 const ROW = 'agency provider coordinate decision reason';
 
-describe('what each auditor reads of the access log (CONTRACT §5)', () => {
+describe('what each auditor reads of the access log', () => {
   let ex: Exchange;
   beforeAll(async () => {
     ex = await startExchange({ spy: true });

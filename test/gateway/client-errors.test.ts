@@ -3,7 +3,7 @@ import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
 const ENT = '91445202MA4W3K7PX2';
 
-describe('client mistakes get a 400 naming what is wrong (CONTRACT §6)', () => {
+describe('client mistakes get a 400 naming what is wrong', () => {
   let ex: Exchange;
   beforeAll(async () => {
     ex = await startExchange({ spy: true });

@@ -20,7 +20,7 @@ import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { ROOT } from '../helpers/root.ts';
 
 /**
- * CONTRACT §3: with everything allowed the governed gateway answers exactly as a bare
+ * With everything allowed the governed gateway answers exactly as a bare
  * @apollo/gateway on the same supergraph. Each federation shape below once broke that (it comes
  * from the federation-gateway-audit suite); both gateways run over the same small subgraphs.
  */

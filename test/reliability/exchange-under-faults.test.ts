@@ -201,7 +201,7 @@ describe('a hung subgraph (SIGSTOP)', () => {
       expect(res.body.data?.['enterprise']).toMatchObject({ name: expect.any(String), taxpayerStatus: expect.anything(), dischargePermit: null });
       expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'eeb' });
       expect(res.text).not.toMatch(LEAK);
-      // The one bound this suite states in time: it is the contract's (CONTRACT §6).
+      // The one bound this suite states in time: it is the exchange's promise (docs/contract.md).
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 1000);
 
       const health = await fetch(`${gw.origin}/health`);

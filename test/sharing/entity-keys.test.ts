@@ -24,7 +24,7 @@ function unknownUscc(): string {
   throw new Error('no free USCC');
 }
 
-describe('entity keys a request named in its arguments (CONTRACT §5)', () => {
+describe('entity keys a request named in its arguments', () => {
   let ex: Exchange;
   beforeAll(async () => {
     ex = await startExchange();

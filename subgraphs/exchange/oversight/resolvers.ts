@@ -44,7 +44,7 @@ function agency(argument: string, code: string): string {
 }
 
 /**
- * The authority's oversight (CONTRACT §8): listings of requests, grants and agreements; each
+ * The authority's oversight (docs/oversight.md): listings of requests, grants and agreements; each
  * agency's inbox; complaints (R-39); the demand register (Art. 12–13); violation findings and
  * cases (R-40). Every step is a ledger event; state is this module's own fold of the ledger.
  */

@@ -30,7 +30,7 @@ export interface AgreementDeps {
 }
 
 const isCoordinator = (ctx: SubgraphContext): boolean => ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
-/** The authority's coordinators and auditors oversee every agreement (CONTRACT §8). */
+/** The authority's coordinators and auditors oversee every agreement (docs/oversight.md). */
 const oversees = (ctx: SubgraphContext): boolean => ctx.caller.agency === AUTHORITY && (ctx.caller.roles.includes('coordinator') || ctx.caller.roles.includes('auditor'));
 
 /**
