@@ -24,7 +24,12 @@ export async function createDatabase(): Promise<TestDatabase> {
     name,
     url,
     pool() {
-      shared ??= new pg.Pool({ connectionString: url(), max: 2 });
+      if (shared === null) {
+        shared = new pg.Pool({ connectionString: url(), max: 2 });
+        // DROP ... WITH (FORCE) may still find a connection that end() is closing: that is the
+        // drop working, not a failure of the test that used the pool.
+        shared.on('error', () => undefined);
+      }
       return shared;
     },
     async drop() {
