@@ -30,7 +30,7 @@ if (role === 'subgraphs') {
   const publicKey = gatewayPublicKey(config);
   const counts: Record<string, number> = {};
   const urls: Record<string, string> = {};
-  const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath };
+  const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
   for (const info of SUBGRAPHS) {
     counts[info.name] = 0;
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), {
@@ -69,7 +69,7 @@ if (role === 'subgraphs') {
   const { backupLoop } = await import('./backup.ts');
   const { openLedger } = await import('../ledger/ledger.ts');
   let loop: ReturnType<typeof backupLoop> | null = null;
-  const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: { info() {}, warn() {} } });
+  const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls, sink: { info() {}, warn() {} } });
   process.on('message', (m: unknown) => {
     if (m === 'backups-start') loop = backupLoop(ledger, { dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }, config.backup.dir);
     else if (m === 'backups-stop' && loop !== null) {

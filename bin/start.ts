@@ -11,7 +11,7 @@ const config = configOrExit();
 const { startGateway } = await import('../gateway/server.ts');
 // Made before any subgraph starts, so that every one verifies with the key the gateway will sign with.
 const publicKey = gatewayPublicKey(config);
-const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath, auditReader: auditReader(config), archiveUrl: config.archiveUrl };
+const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, supergraphPath: config.supergraphPath, auditReader: auditReader(config), archiveUrl: config.archiveUrl, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
 const running: RunningSubgraph[] = [];
 const closeAll = async (): Promise<void> => {
   await Promise.allSettled(running.map((s) => s.close()));

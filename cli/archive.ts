@@ -99,7 +99,7 @@ async function retain(rest: string[]): Promise<void> {
   const pool = openArchivePool(c.archiveUrl, 2);
   try {
     await reach(pool);
-    const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix });
+    const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix, logSigningKey: c.logSigningKey, witnessUrls: c.witnessUrls });
     let verdicts: PartitionVerdict[];
     try {
       verdicts = await applyRetention(pool, {

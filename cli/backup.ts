@@ -78,7 +78,7 @@ async function create(c: Config, rest: string[]): Promise<void> {
   const values = commandArgs(rest, { 'without-keys': { type: 'boolean' }, full: { type: 'boolean' }, incremental: { type: 'boolean' }, 'keep-daily': { type: 'string' }, 'keep-monthly': { type: 'string' } }, USAGE, fail);
   if (values['full'] === true && values['incremental'] === true) fail('--full and --incremental exclude each other');
   const rule: RetentionRule = { daily: Math.max(1, count('keep-daily', values['keep-daily'] as string | undefined, c.backup.keepDaily)), monthly: count('keep-monthly', values['keep-monthly'] as string | undefined, c.backup.keepMonthly) };
-  const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix });
+  const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix, logSigningKey: c.logSigningKey, witnessUrls: c.witnessUrls });
   const watch = watchBackups(ledger);
   try {
     await runBackup({

@@ -8,7 +8,11 @@ import path from 'node:path';
  * every process ends up with the same key.
  */
 export function readOrCreateKey(dataDir: string, name: string, make: () => string): { value: string; created: boolean } {
-  const dir = path.join(dataDir, 'keys');
+  return readOrCreateKeyIn(path.join(dataDir, 'keys'), name, make);
+}
+
+/** readOrCreateKey for a key kept in `dir` (a key that must not live in DATA_DIR). */
+export function readOrCreateKeyIn(dir: string, name: string, make: () => string): { value: string; created: boolean } {
   const file = path.join(dir, name);
   try {
     return { value: readFileSync(file, 'utf8'), created: false };

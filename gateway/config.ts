@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { identityKeyProblems, publicKeyOf } from '../common/trust-keys.ts';
+import { logKeyProblem } from '../ledger/log/log-key.ts';
 
 /**
  * The whole environment, read and validated once (docs/configuration.md). Nothing reads process.env after
@@ -49,6 +50,13 @@ export interface Config {
   readonly archiveRetentionYears: number | null;
   /** Backups (docs/operations.md): where archives are written, copied off-site, and how many are kept. */
   readonly backup: BackupConfig;
+  /**
+   * LOG_SIGNING_KEY (an Ed25519 private key, PEM or file): seals every group commit of the access
+   * log and the ledger; null = the development key beside DATA_DIR (docs/security.md).
+   */
+  readonly logSigningKey: string | null;
+  /** WITNESS_URLS: off-host witnesses that countersign the heads of every chain; empty = none. */
+  readonly witnessUrls: readonly string[];
 }
 
 export interface BackupConfig {
@@ -210,6 +218,29 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
   const rawRetention = str('ARCHIVE_RETENTION_YEARS');
   const archiveRetentionYears = rawRetention === undefined ? null : intIn('ARCHIVE_RETENTION_YEARS', rawRetention, 0, 1, 100, problems);
 
+  let logSigningKey: string | null = null;
+  const rawLogKey = str('LOG_SIGNING_KEY');
+  if (rawLogKey !== undefined) {
+    const pem = pemOrFile('LOG_SIGNING_KEY', rawLogKey, problems);
+    const problem = pem === null ? null : logKeyProblem(pem);
+    if (problem !== null) problems.push(`LOG_SIGNING_KEY ${problem}`);
+    else logSigningKey = pem;
+    if (pem !== null && !rawLogKey.includes('-----BEGIN') && inside(path.resolve(rawLogKey), dataDir)) problems.push('LOG_SIGNING_KEY must not be kept inside DATA_DIR (whoever can change the log could sign with it)');
+  }
+
+  const witnessUrls: string[] = [];
+  for (const raw of (str('WITNESS_URLS') ?? '').split(',')) {
+    const url = raw.trim();
+    if (url === '') continue;
+    try {
+      const u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      witnessUrls.push(url);
+    } catch {
+      problems.push(`WITNESS_URLS: "${url}" is not an http(s) URL`);
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -233,6 +264,8 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     archiveUrl,
     archiveRetentionYears,
     backup,
+    logSigningKey,
+    witnessUrls: Object.freeze(witnessUrls),
   });
 }
 

@@ -231,7 +231,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
   // One ledger for this gateway: the policy follows its grants and records its revisions in it.
-  const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: { info: (l) => log.info(l), warn: (l) => log.warn(l) } });
+  const trust = { logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
+  const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, ...trust, sink: { info: (l) => log.info(l), warn: (l) => log.warn(l) } });
   const revisions = revisionRecorder(ledger, instance, (l) => log.warn(l));
   const now = opts.clock ?? Date.now;
   const startedAt = now();
@@ -257,7 +258,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
   let audit: AuditStore;
   try {
-    audit = opts.auditStore ?? (await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, instance, log }));
+    audit = opts.auditStore ?? (await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, ...trust, instance, log }));
   } catch (e) {
     await policy.close();
     await revisions.drain();

@@ -138,13 +138,15 @@ export interface GrantStoreOptions {
   readonly log?: (line: string) => void;
   /** A ledger this process already has open; otherwise the store opens (and closes) its own. */
   readonly ledger?: Ledger;
+  /** LOG_SIGNING_KEY for a ledger the store opens itself. */
+  readonly logSigningKey?: string | null;
 }
 
 export async function openGrantStore(opts: GrantStoreOptions): Promise<GrantStore> {
   const warn = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const ledger =
     opts.ledger ??
-    (await openLedger({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix !== undefined ? { redisPrefix: opts.redisPrefix } : {}), sink: { info() {}, warn } }));
+    (await openLedger({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix !== undefined ? { redisPrefix: opts.redisPrefix } : {}), logSigningKey: opts.logSigningKey ?? null, sink: { info() {}, warn } }));
   const state = { grants: new Map<string, Grant>(), agreements: new Map<string, Agreement>(), suspensions: new Map<string, Suspension>(), policy: null as PolicyRevision | null };
   const lives = new Map<string, AgreementRecord>();
   const listeners = new Set<(c: GrantChange) => void>();

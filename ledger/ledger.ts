@@ -5,6 +5,8 @@ import { fileLogReader, openFileLog } from './log/file-log.ts';
 import { follow, type Follower } from './log/follow.ts';
 import { LogConflictError, type LogReader, type LogSink, type LogWriter } from './log/log.ts';
 import { openRedisLog, redisLogReader } from './log/redis-log.ts';
+import { logKey, logVerifier } from './log/log-key.ts';
+import { sealTracker } from './log/seals.ts';
 import { verifyLog, type Verification } from './log/verify.ts';
 import { checkpointSigner } from './log/witness.ts';
 
@@ -52,6 +54,10 @@ export interface LedgerOptions {
   readonly sink?: LogSink;
   /** The clock events are stamped with (tests inject one). */
   readonly now?: () => Date;
+  /** LOG_SIGNING_KEY (PEM): signs what this process records and checks what every fold applies; null or absent: the development key. */
+  readonly logSigningKey?: string | null;
+  /** WITNESS_URLS: off-host witnesses of the ledger's head. */
+  readonly witnessUrls?: readonly string[];
 }
 
 const LEGACY = ['exchange/events.jsonl', 'policy/grants.jsonl'];
@@ -77,10 +83,13 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
   }
   const sink: LogSink = opts.sink ?? { info() {}, warn: (l) => process.stderr.write(`${l}\n`) };
   const now = opts.now ?? (() => new Date());
+  const key = logKey(opts.dataDir, opts.logSigningKey ?? null);
+  const verifier = logVerifier(key.publicKeyPem);
+  const trust = { key, ...(opts.witnessUrls !== undefined ? { witnessUrls: opts.witnessUrls } : {}) };
   const writer: LogWriter =
     opts.redisUrl === null
-      ? await openFileLog({ dataDir: opts.dataDir, log: LEDGER_LOG, chain: LEDGER_CHAIN, mode: 'shared', sink })
-      : await openRedisLog({ url: opts.redisUrl, prefix: opts.redisPrefix ?? 'exchange:', log: LEDGER_LOG, chain: LEDGER_CHAIN, dataDir: opts.dataDir, sink });
+      ? await openFileLog({ dataDir: opts.dataDir, log: LEDGER_LOG, chain: LEDGER_CHAIN, mode: 'shared', sink, ...trust })
+      : await openRedisLog({ url: opts.redisUrl, prefix: opts.redisPrefix ?? 'exchange:', log: LEDGER_LOG, chain: LEDGER_CHAIN, dataDir: opts.dataDir, sink, ...trust });
   const readers: LogReader[] = [];
   const followers = new Set<Follower>();
   let lastError = '';
@@ -121,17 +130,24 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
       // Each projection reads with its own reader: its cursor is its own position in the chain.
       const reader = ledgerReader({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix !== undefined ? { redisPrefix: opts.redisPrefix } : {}) });
       readers.push(reader);
+      // An event is folded only once the seal of its group commit proves the log key wrote it:
+      // events appended to the store by anyone else are reported and never applied.
+      const seals = sealTracker(LEDGER_LOG, verifier);
       const f = follow(
         reader,
         LEDGER_CHAIN,
         0,
         (records) => {
-          for (const r of records) {
-            try {
-              fold(parseRecorded(r.line));
-            } catch (e) {
-              // A fold is pure and total over the union; reaching here is our bug, not the caller's.
-              sink.warn(`ledger: event ${r.seq} could not be folded: ${(e as Error).message}`);
+          for (const rec of records) {
+            const { proven, forged } = seals.add(rec);
+            if (forged !== null) sink.warn(`ledger: events ${forged.first}..${forged.last} of chain ${LEDGER_CHAIN} are not applied: ${forged.why}`);
+            for (const r of proven) {
+              try {
+                fold(parseRecorded(r.line));
+              } catch (e) {
+                // A fold is pure and total over the union; reaching here is our bug, not the caller's.
+                sink.warn(`ledger: event ${r.seq} could not be folded: ${(e as Error).message}`);
+              }
             }
           }
         },
@@ -157,11 +173,19 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
   };
 }
 
-/** Checks the ledger's chain against its checkpoints and witness (`audit -- verify` runs it). */
-export async function verifyLedger(opts: { dataDir: string; redisUrl: string | null; redisPrefix?: string }): Promise<Verification> {
+/**
+ * Checks the ledger's chain: links, seals of the log key, checkpoints, the local witness and, with
+ * `witnessUrls`, the off-host witnesses (`audit -- verify` runs it).
+ */
+export async function verifyLedger(opts: { dataDir: string; redisUrl: string | null; redisPrefix?: string; logSigningKey?: string | null; witnessUrls?: readonly string[] }): Promise<Verification> {
   const reader = ledgerReader(opts);
   try {
-    return await verifyLog(reader, { dataDir: opts.dataDir, publicKeyPem: checkpointSigner(opts.dataDir).publicKeyPem });
+    return await verifyLog(reader, {
+      dataDir: opts.dataDir,
+      publicKeyPem: checkpointSigner(opts.dataDir).publicKeyPem,
+      seals: logVerifier(logKey(opts.dataDir, opts.logSigningKey ?? null).publicKeyPem),
+      ...(opts.witnessUrls !== undefined ? { witnesses: opts.witnessUrls } : {}),
+    });
   } finally {
     await reader.close();
   }

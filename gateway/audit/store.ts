@@ -1,5 +1,6 @@
 import { openFileLog } from '../../ledger/log/file-log.ts';
 import type { LogSink, LogWriter } from '../../ledger/log/log.ts';
+import { logKey } from '../../ledger/log/log-key.ts';
 import { openRedisLog } from '../../ledger/log/redis-log.ts';
 import { auditBody } from './record.ts';
 import { AuditUnavailableError, filterRecords, type AuditStore, type StoreLog } from './store-types.ts';
@@ -21,6 +22,10 @@ export interface AuditStoreOptions {
   readonly log?: StoreLog;
   readonly segmentBytes?: number;
   readonly witnessEveryMs?: number;
+  /** LOG_SIGNING_KEY (PEM); null or absent: the development key. */
+  readonly logSigningKey?: string | null;
+  /** WITNESS_URLS. */
+  readonly witnessUrls?: readonly string[];
 }
 
 /**
@@ -31,7 +36,15 @@ export interface AuditStoreOptions {
 export async function openAuditStore(opts: AuditStoreOptions): Promise<AuditStore> {
   const sink: LogSink = opts.log ?? quiet;
   const prefix = opts.redisPrefix ?? 'exchange:';
-  const common = { log: AUDIT_LOG, chain: opts.instance, dataDir: opts.dataDir, sink, ...(opts.witnessEveryMs !== undefined ? { witnessEveryMs: opts.witnessEveryMs } : {}) };
+  const common = {
+    log: AUDIT_LOG,
+    chain: opts.instance,
+    dataDir: opts.dataDir,
+    sink,
+    key: logKey(opts.dataDir, opts.logSigningKey ?? null),
+    ...(opts.witnessUrls !== undefined ? { witnessUrls: opts.witnessUrls } : {}),
+    ...(opts.witnessEveryMs !== undefined ? { witnessEveryMs: opts.witnessEveryMs } : {}),
+  };
   const writer: LogWriter =
     opts.redisUrl === null
       ? await openFileLog({ ...common, mode: 'exclusive', ...(opts.segmentBytes !== undefined ? { segmentBytes: opts.segmentBytes } : {}) })

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { logKey, logVerifier } from '../../ledger/log/log-key.ts';
 import { verifyLog, type Verification } from '../../ledger/log/verify.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { auditLogReader, type AuditLocation } from './reader.ts';
@@ -28,11 +29,27 @@ export function tornNotes(dataDir: string, log: string): string[] {
   return notes;
 }
 
-/** Verifies every chain of the access log against its checkpoints and witness. */
-export async function verifyAuditLog(at: AuditLocation): Promise<Verification> {
+/** Where the log key and the off-host witnesses are (LOG_SIGNING_KEY, WITNESS_URLS). */
+export interface LogTrust {
+  readonly logSigningKey?: string | null;
+  /** Absent: off-host witnesses are not consulted (nor their absence noted). */
+  readonly witnessUrls?: readonly string[];
+}
+
+/**
+ * Verifies every chain of the access log: links, seals of the log key, checkpoints, the local
+ * witness and the off-host witnesses.
+ */
+export async function verifyAuditLog(at: AuditLocation & LogTrust): Promise<Verification> {
   const reader = auditLogReader(at);
   try {
-    return await verifyLog(reader, { dataDir: at.dataDir, publicKeyPem: checkpointSigner(at.dataDir).publicKeyPem, notes: at.redisUrl === null ? tornNotes(at.dataDir, 'audit') : [] });
+    return await verifyLog(reader, {
+      dataDir: at.dataDir,
+      publicKeyPem: checkpointSigner(at.dataDir).publicKeyPem,
+      notes: at.redisUrl === null ? tornNotes(at.dataDir, 'audit') : [],
+      seals: logVerifier(logKey(at.dataDir, at.logSigningKey ?? null).publicKeyPem),
+      ...(at.witnessUrls !== undefined ? { witnesses: at.witnessUrls } : {}),
+    });
   } finally {
     await reader.close();
   }

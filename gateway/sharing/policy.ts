@@ -79,6 +79,8 @@ export interface SharingPolicyOptions {
   readonly dataDir: string;
   readonly redisUrl: string | null;
   readonly redisPrefix?: string;
+  /** LOG_SIGNING_KEY, for a ledger opened here when none is given. */
+  readonly logSigningKey?: string | null;
   readonly unclassified: 'deny' | 'allow';
   readonly log?: (line: string) => void;
   /** Debounce of file-change events; files are re-read this long after the last event. */
@@ -135,7 +137,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   if (files.problems.length > 0) {
     throw new Error(`policy files refused: ${files.problems.join('; ')}`);
   }
-  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}), log, ...(opts.ledger !== undefined ? { ledger: opts.ledger } : {}) });
+  const store = await openGrantStore({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.logSigningKey !== undefined ? { logSigningKey: opts.logSigningKey } : {}), ...(opts.redisPrefix ? { redisPrefix: opts.redisPrefix } : {}), log, ...(opts.ledger !== undefined ? { ledger: opts.ledger } : {}) });
 
   // Lines naming datasets this supergraph lacks are said once, not at every reload.
   const reported = new Set<string>();

@@ -39,19 +39,57 @@ export function chainLine(body: string, chain: string, seq: number, prev: string
 }
 
 /**
- * Chains a group commit's bodies after `head`: the lines to store, where each caller's first body
- * lands, and the new head.
+ * What the log key signs for a sealed record: the log's name and the record's text up to and
+ * including `from` (the first seq of its group commit). `prev` is in it, so the signature covers
+ * every record of the group commit through the hash chain, and `from` says where the group began:
+ * records before it are covered only by an earlier seal.
  */
-export function chainBatch(batch: readonly (readonly string[])[], chain: string, head: ChainHead): { lines: string[]; firsts: number[]; head: ChainHead } {
+export function sealPayload(log: string, signedPart: string): string {
+  return `exchange-log-record/1\n${log}\n${signedPart}}`;
+}
+
+/**
+ * The stored line that closes a group commit: `from` and `sig` (the log key's signature) sit
+ * between `prev` and `hash`, so the hash covers them and the link rule is unchanged.
+ */
+export function sealedLine(body: string, chain: string, seq: number, prev: string, from: number, seal: (signedPart: string) => string): { line: string; hash: string } {
+  const signed = `${body.slice(0, -1)},"instance":${JSON.stringify(chain)},"seq":${seq},"prev":"${prev}","from":${from}`;
+  const canonical = `${signed},"sig":"${seal(signed)}"}`;
+  const h = hashOf(prev, canonical);
+  return { line: `${canonical.slice(0, -1)},"hash":"${h}"}`, hash: h };
+}
+
+const SEAL = /,"from":(\d+),"sig":"([A-Za-z0-9+/=]+)","hash":"[0-9a-f]{64}"\}$/;
+
+/** The seal of a stored line: the first seq it covers, its signature and the text it signs; null when unsealed. */
+export function sealOf(line: string): { from: number; sig: string; signedPart: string } | null {
+  const m = SEAL.exec(line);
+  if (m === null) return null;
+  return { from: Number(m[1]), sig: m[2]!, signedPart: `${line.slice(0, m.index)},"from":${m[1]}` };
+}
+
+/** Signs a seal payload with the log key (base64). */
+export type Sealer = (payload: string) => string;
+
+/**
+ * Chains a group commit's bodies after `head`: the lines to store, where each caller's first body
+ * lands, and the new head. With `seal` (log name and signer), the last line carries the log key's
+ * signature over the whole group: one signature per durable write, whatever its size.
+ */
+export function chainBatch(batch: readonly (readonly string[])[], chain: string, head: ChainHead, seal?: { log: string; sign: Sealer }): { lines: string[]; firsts: number[]; head: ChainHead } {
   const firsts: number[] = [];
   const lines: string[] = [];
   let seq = head.seq;
   let prev = head.hash;
+  let total = 0;
+  for (const bodies of batch) total += bodies.length;
+  let n = 0;
   for (const bodies of batch) {
     firsts.push(seq + 1);
     for (const body of bodies) {
       seq++;
-      const c = chainLine(body, chain, seq, prev);
+      n++;
+      const c = seal !== undefined && n === total ? sealedLine(body, chain, seq, prev, head.seq + 1, (signed) => seal.sign(sealPayload(seal.log, signed))) : chainLine(body, chain, seq, prev);
       lines.push(c.line);
       prev = c.hash;
     }

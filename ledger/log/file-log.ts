@@ -4,6 +4,7 @@ import path from 'node:path';
 import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
+import { logKey, warnIfDevKey, type LogKey } from './log-key.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
 
 /**
@@ -16,7 +17,7 @@ import { checkpointSigner, readWitness, witness } from './witness.ts';
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const SEGMENT = /^\d{6}\.jsonl$/;
-const TAIL = /"seq":(\d+),"prev":"[0-9a-f]{64}","hash":"([0-9a-f]{64})"\}$/;
+const TAIL = /"seq":(\d+),"prev":"[0-9a-f]{64}"(?:,"from":\d+,"sig":"[A-Za-z0-9+/=]+")?,"hash":"([0-9a-f]{64})"\}$/;
 
 export function chainDir(dataDir: string, log: string, chain: string): string {
   return path.join(dataDir, log, encodeURIComponent(chain));
@@ -182,6 +183,10 @@ export interface FileLogOptions {
   readonly sink: LogSink;
   readonly segmentBytes?: number;
   readonly witnessEveryMs?: number;
+  /** Signs each group commit (LOG_SIGNING_KEY); default: the development key of dataDir. */
+  readonly key?: LogKey;
+  /** WITNESS_URLS: off-host witnesses that countersign this chain's heads. */
+  readonly witnessUrls?: readonly string[];
 }
 
 export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
@@ -194,7 +199,18 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     exclusiveOwners.add(key);
   }
   const segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
-  const wit = witness({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, signer: checkpointSigner(opts.dataDir), warn: (l) => opts.sink.warn(l), ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}) });
+  const signingKey = opts.key ?? logKey(opts.dataDir);
+  warnIfDevKey(signingKey, (l) => opts.sink.warn(l));
+  const seal = { log: opts.log, sign: signingKey.sign };
+  const wit = witness({
+    dataDir: opts.dataDir,
+    log: opts.log,
+    chain: opts.chain,
+    signer: checkpointSigner(opts.dataDir),
+    warn: (l) => opts.sink.warn(l),
+    ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}),
+    ...(opts.witnessUrls !== undefined && opts.witnessUrls.length > 0 ? { remote: { key: signingKey, urls: opts.witnessUrls } } : {}),
+  });
   const stats: LogStats = { appends: 0, records: 0, syncs: 0 };
   let head: ChainHead = EMPTY_HEAD;
   let healthy = true;
@@ -276,7 +292,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
       at = { segment: at.segment + 1, ino: (await fh.stat()).ino, size: 0 };
     }
     const start = { head, size: at.size };
-    const { lines, firsts, head: next } = chainBatch(batch, opts.chain, head);
+    const { lines, firsts, head: next } = chainBatch(batch, opts.chain, head, seal);
     const buf = Buffer.from(`${lines.join('\n')}\n`);
     try {
       await fh!.write(buf, 0, buf.length, at.size);

@@ -3,6 +3,7 @@ import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.
 import { tailOf } from './file-log.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
+import { logKey, warnIfDevKey, type LogKey } from './log-key.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
 
 /**
@@ -68,6 +69,10 @@ export interface RedisLogOptions {
   readonly sink: LogSink;
   readonly commandTimeoutMs?: number;
   readonly witnessEveryMs?: number;
+  /** Signs each group commit (LOG_SIGNING_KEY); default: the development key of dataDir. */
+  readonly key?: LogKey;
+  /** WITNESS_URLS: off-host witnesses that countersign this chain's heads. */
+  readonly witnessUrls?: readonly string[];
 }
 
 export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
@@ -84,7 +89,18 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
   let healthy = true;
   redis.on('error', () => undefined); // reported through the failing append instead
   await redis.connect();
-  const wit = witness({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, signer: checkpointSigner(opts.dataDir), warn: (l) => opts.sink.warn(l), ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}) });
+  const key = opts.key ?? logKey(opts.dataDir);
+  warnIfDevKey(key, (l) => opts.sink.warn(l));
+  const seal = { log: opts.log, sign: key.sign };
+  const wit = witness({
+    dataDir: opts.dataDir,
+    log: opts.log,
+    chain: opts.chain,
+    signer: checkpointSigner(opts.dataDir),
+    warn: (l) => opts.sink.warn(l),
+    ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}),
+    ...(opts.witnessUrls !== undefined && opts.witnessUrls.length > 0 ? { remote: { key, urls: opts.witnessUrls } } : {}),
+  });
   const stats: LogStats = { appends: 0, records: 0, syncs: 0 };
   let head = parseHead((await redis.get(keys.head)) ?? '');
   let lossReported = -1;
@@ -114,7 +130,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
         if (head.seq !== ifHeadSeq) throw new LogConflictError(head.seq);
       }
       for (let attempt = 0; ; attempt++) {
-        const { lines, firsts, head: next } = chainBatch(batch, opts.chain, head);
+        const { lines, firsts, head: next } = chainBatch(batch, opts.chain, head, seal);
         const [ok, cur] = await redis.logAppend(keys.head, keys.stream, keys.chains, headText(head), headText(next), opts.chain, head.seq + 1, ...lines);
         if (ok === 1) {
           stats.syncs++;

@@ -3,7 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { readOrCreateKey } from '../../common/keys.ts';
+import { submitCheckpoint, WitnessRefusedError } from '../witness/client.ts';
+import { checkpointPayload } from '../witness/statement.ts';
 import type { ChainHead } from './chain.ts';
+import type { LogKey } from './log-key.ts';
 
 /**
  * A signed statement "chain X had hash H at seq N" (a checkpoint). The newest one of each chain is
@@ -119,16 +122,47 @@ export interface Witness {
   close(): Promise<void>;
 }
 
-export function witness(opts: { dataDir: string; log: string; chain: string; signer: CheckpointSigner; warn: (line: string) => void; everyMs?: number }): Witness {
+/** The off-host witnesses a writer sends its heads to (WITNESS_URLS), with the log key that signs them. */
+export interface RemoteWitnesses {
+  readonly key: LogKey;
+  readonly urls: readonly string[];
+}
+
+export function witness(opts: { dataDir: string; log: string; chain: string; signer: CheckpointSigner; warn: (line: string) => void; everyMs?: number; remote?: RemoteWitnesses }): Witness {
   const file = witnessFile(opts.dataDir, opts.log, opts.chain);
   let head: ChainHead | null = null;
   let written = readWitness(opts.dataDir, opts.log, opts.chain)?.seq ?? 0;
   let writing: Promise<void> = Promise.resolve();
   let failing = false;
+  const sent = new Map<string, number>();
+  const remoteFailing = new Set<string>();
+  // Each off-host witness is told the head as well; one that is away or refuses is reported once
+  // and asked again at the next tick (a refusal repeats until the chain passes what it saw).
+  const tellRemote = async (h: ChainHead): Promise<void> => {
+    const remote = opts.remote;
+    if (remote === undefined) return;
+    const req = { publicKey: remote.key.publicKeyPem, log: opts.log, chain: opts.chain, seq: h.seq, hash: h.hash, sig: remote.key.sign(checkpointPayload(opts.log, opts.chain, h.seq, h.hash)) };
+    await Promise.all(
+      remote.urls.map(async (url) => {
+        if ((sent.get(url) ?? 0) >= h.seq) return;
+        try {
+          await submitCheckpoint(url, req);
+          sent.set(url, h.seq);
+          if (remoteFailing.delete(url)) opts.warn(`${opts.log}: witness ${url} countersigns chain ${opts.chain} again`);
+        } catch (e) {
+          if (remoteFailing.has(url)) return;
+          remoteFailing.add(url);
+          opts.warn(e instanceof WitnessRefusedError ? `${opts.log}: witness ${url} refused the head of chain ${opts.chain} at seq ${h.seq}: ${e.message}` : `${opts.log}: cannot reach witness ${url} for chain ${opts.chain} (${(e as Error).message}); retrying`);
+        }
+      }),
+    );
+  };
   const write = (): Promise<void> => {
     writing = writing.then(async () => {
       const h = head;
-      if (h === null || h.seq <= written) return;
+      if (h === null) return;
+      await tellRemote(h);
+      if (h.seq <= written) return;
       const c = opts.signer.sign(opts.chain, h.seq, h.hash);
       try {
         await mkdir(path.dirname(file), { recursive: true });

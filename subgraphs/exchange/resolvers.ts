@@ -42,7 +42,7 @@ function auditResolvers(reader: AuditReader | undefined) {
 
 export const create: SubgraphFactory = async (env) => {
   const shapes = datasetsOfSupergraph(readFileSync(env.supergraphPath, 'utf8'));
-  const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix });
+  const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix, logSigningKey: env.logSigningKey ?? null, ...(env.witnessUrls !== undefined ? { witnessUrls: env.witnessUrls } : {}) });
   const datasets = new Map(shapes.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
   // Policy revisions as the gateways recorded them, for auditors.
   const policies: PolicyHistoryEntry[] = [];

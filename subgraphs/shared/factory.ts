@@ -17,6 +17,10 @@ export interface SubgraphEnv {
   readonly auditReader?: AuditReader;
   /** ARCHIVE_URL: when set, the usage statistics read the PostgreSQL archive instead of following the log. */
   readonly archiveUrl?: string | null;
+  /** LOG_SIGNING_KEY (PEM) for the ledger this subgraph records in; null or absent: the development key. */
+  readonly logSigningKey?: string | null;
+  /** WITNESS_URLS. */
+  readonly witnessUrls?: readonly string[];
 }
 
 /** Each agency's resolvers.ts exports `create` of this type. */

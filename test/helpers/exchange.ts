@@ -75,7 +75,7 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
   const publicKey = gatewayPublicKey(subConfig);
   const subgraphs = new Map<string, RunningSubgraph>();
   const spies = new Map<string, Spy>();
-  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig), archiveUrl: subConfig.archiveUrl };
+  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig), archiveUrl: subConfig.archiveUrl, logSigningKey: subConfig.logSigningKey, witnessUrls: subConfig.witnessUrls };
   for (const info of SUBGRAPHS) {
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, gatewayPublicKey: publicKey });
     subgraphs.set(info.name, running);

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditReader } from '../../gateway/audit/reader.ts';
-import { ledgerReader } from '../../ledger/ledger.ts';
-import { verifyLog } from '../../ledger/log/verify.ts';
-import { checkpointSigner } from '../../ledger/log/witness.ts';
+import { verifyLedger } from '../../ledger/ledger.ts';
+import type { Verification } from '../../ledger/log/verify.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
 import { gatewayPublicKey } from '../../gateway/identity/gateway-keys.ts';
@@ -36,13 +36,8 @@ async function providerSees(ex: Exchange, url: string): Promise<string[]> {
   return ((r.body.data?.['sharingRequests'] ?? []) as { id: string }[]).map((x) => x.id);
 }
 
-async function ledgerIntact(dataDir: string, redisUrl: string | null, redisPrefix = 'exchange:'): Promise<ReturnType<typeof verifyLog>> {
-  const reader = ledgerReader({ dataDir, redisUrl, redisPrefix });
-  try {
-    return await verifyLog(reader, { dataDir, publicKeyPem: checkpointSigner(dataDir).publicKeyPem });
-  } finally {
-    await reader.close();
-  }
+function ledgerIntact(dataDir: string, redisUrl: string | null, redisPrefix = 'exchange:', logSigningKey: string | null = null): Promise<Verification> {
+  return verifyLedger({ dataDir, redisUrl, redisPrefix, logSigningKey });
 }
 
 describe('the ledger behind the sharing-request workflow', () => {
@@ -59,7 +54,9 @@ describe('the ledger behind the sharing-request workflow', () => {
 
   it('with two exchange instances on one Redis, behind two gateways, ids stay distinct and each instance sees the other one’s requests', async () => {
     const prefix = `test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
-    const ex = await startExchange({ env: { REDIS_URL: REDIS, REDIS_PREFIX: prefix, INSTANCE_ID: 'gw-a' } });
+    // Every host that writes the shared ledger signs with the one log key.
+    const logKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const ex = await startExchange({ env: { REDIS_URL: REDIS, REDIS_PREFIX: prefix, INSTANCE_ID: 'gw-a', LOG_SIGNING_KEY: logKeyPem } });
     cleanups.push(async () => {
       await ex.close();
       const r = new Redis(REDIS);
@@ -69,7 +66,7 @@ describe('the ledger behind the sharing-request workflow', () => {
     });
     // A second exchange subgraph, as on another host: its own DATA_DIR, the same Redis.
     const otherDir = path.join(ex.config.dataDir, '..', 'other-host');
-    const env = { dataDir: otherDir, redisUrl: REDIS, redisPrefix: prefix, supergraphPath: ex.config.supergraphPath, auditReader: auditReader({ dataDir: otherDir, redisUrl: REDIS, redisPrefix: prefix }) };
+    const env = { dataDir: otherDir, redisUrl: REDIS, redisPrefix: prefix, supergraphPath: ex.config.supergraphPath, auditReader: auditReader({ dataDir: otherDir, redisUrl: REDIS, redisPrefix: prefix }), logSigningKey: logKeyPem };
     const second: RunningSubgraph = await startSubgraphServer(await loadSubgraph('exchange', env), { host: '127.0.0.1', port: 0, gatewayPublicKey: gatewayPublicKey(ex.config) });
     cleanups.push(() => second.close());
     const gwB = await ex.startAnotherGateway({ INSTANCE_ID: 'gw-b', SUBGRAPH_URL_EXCHANGE: second.url });
@@ -94,7 +91,7 @@ describe('the ledger behind the sharing-request workflow', () => {
     // Both instances answering the same request: exactly one answer is recorded.
     const race = await Promise.all([ex.url, gwB.url].map((u) => postGraphQL(u, `mutation { refuseSharingRequest(id: "${ids[1]}", reasons: "不符合条件") { status } }`, { agency: 'tax' }, ex.token)));
     expect(race.filter((r) => r.body.data?.['refuseSharingRequest'] !== null && r.body.data?.['refuseSharingRequest'] !== undefined)).toHaveLength(1);
-    expect(await ledgerIntact(ex.config.dataDir, REDIS, prefix)).toMatchObject({ ok: true });
+    expect(await ledgerIntact(ex.config.dataDir, REDIS, prefix, logKeyPem)).toMatchObject({ ok: true });
   });
 
   it('kill -9 of the exchange subgraph in a burst of workflow steps loses no acknowledged step, and the ledger verifies', async () => {
