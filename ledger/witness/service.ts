@@ -39,8 +39,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string): void {
-  send(res, status, { code, message });
+function refuse(res: ServerResponse, status: number, message: string): void {
+  send(res, status, { message });
 }
 
 async function bodyOf(req: IncomingMessage): Promise<string | null> {
@@ -103,31 +103,31 @@ export async function startWitness(opts: WitnessOptions): Promise<RunningWitness
 
   const checkpoint = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await bodyOf(req);
-    if (text === null) return refuse(res, 413, 'TOO_LARGE', `a checkpoint is at most ${MAX_BODY} bytes`);
+    if (text === null) return refuse(res, 413, `a checkpoint is at most ${MAX_BODY} bytes`);
     let r: Partial<CheckpointRequest>;
     try {
       r = JSON.parse(text) as Partial<CheckpointRequest>;
     } catch {
-      return refuse(res, 400, 'BAD_REQUEST', 'the body must be a JSON checkpoint');
+      return refuse(res, 400, 'the body must be a JSON checkpoint');
     }
     const bad = requestProblem(r);
-    if (bad !== null) return refuse(res, 400, 'BAD_REQUEST', bad);
+    if (bad !== null) return refuse(res, 400, bad);
     const c = r as CheckpointRequest;
     let origin: string;
     try {
       origin = originOf(c.publicKey);
     } catch {
-      return refuse(res, 400, 'BAD_REQUEST', 'publicKey must be a PEM public key');
+      return refuse(res, 400, 'publicKey must be a PEM public key');
     }
-    if (!logVerifier(c.publicKey).valid(checkpointPayload(c.log, c.chain, c.seq, c.hash), c.sig)) return refuse(res, 403, 'BAD_SIGNATURE', 'the checkpoint signature does not verify with publicKey');
+    if (!logVerifier(c.publicKey).valid(checkpointPayload(c.log, c.chain, c.seq, c.hash), c.sig)) return refuse(res, 403, 'the checkpoint signature does not verify with publicKey');
     const done = turn.then(async () => {
       const chains = loaded(origin, c.log);
       const heads = chains.get(c.chain) ?? [];
       const last = heads[heads.length - 1];
-      if (last !== undefined && c.seq < last.seq) return refuse(res, 409, 'ROLLBACK_REFUSED', `chain ${c.chain} of log ${c.log} was countersigned at seq ${last.seq}; seq ${c.seq} would roll it back`);
+      if (last !== undefined && c.seq < last.seq) return refuse(res, 409, `chain ${c.chain} of log ${c.log} was countersigned at seq ${last.seq}; seq ${c.seq} would roll it back`);
       if (last !== undefined && c.seq === last.seq) {
         if (c.hash === last.hash) return send(res, 200, last);
-        return refuse(res, 409, 'FORK_REFUSED', `chain ${c.chain} of log ${c.log} was countersigned at seq ${last.seq} with another hash`);
+        return refuse(res, 409, `chain ${c.chain} of log ${c.log} was countersigned at seq ${last.seq} with another hash`);
       }
       const body = { origin, log: c.log, chain: c.chain, seq: c.seq, hash: c.hash, ts: new Date().toISOString() };
       const cosigned: Cosigned = { ...body, cosig: sign(null, Buffer.from(cosignPayload(body)), key).toString('base64') };
@@ -154,17 +154,17 @@ export async function startWitness(opts: WitnessOptions): Promise<RunningWitness
     const log = url.searchParams.get('log') ?? '';
     const handle = async (): Promise<void> => {
       if (req.method === 'POST' && url.pathname === '/v1/checkpoint') return checkpoint(req, res);
-      if (req.method !== 'GET') return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'GET, or POST /v1/checkpoint');
+      if (req.method !== 'GET') return refuse(res, 405, 'GET, or POST /v1/checkpoint');
       if (url.pathname === '/v1/key') return send(res, 200, { publicKey: publicKeyPem });
-      if (url.pathname !== '/v1/heads' && url.pathname !== '/v1/history') return refuse(res, 404, 'NOT_FOUND', 'see /v1/key, /v1/heads, /v1/history, /v1/checkpoint');
-      if (!/^[0-9a-f]{32}$/.test(origin) || !NAME.test(log)) return refuse(res, 400, 'BAD_REQUEST', 'origin (32 hex digits) and log are required');
+      if (url.pathname !== '/v1/heads' && url.pathname !== '/v1/history') return refuse(res, 404, 'see /v1/key, /v1/heads, /v1/history, /v1/checkpoint');
+      if (!/^[0-9a-f]{32}$/.test(origin) || !NAME.test(log)) return refuse(res, 400, 'origin (32 hex digits) and log are required');
       const chains = loaded(origin, log);
       if (url.pathname === '/v1/heads') return send(res, 200, { publicKey: publicKeyPem, heads: [...chains.values()].map((h) => h[h.length - 1]!) });
       return send(res, 200, { heads: chains.get(url.searchParams.get('chain') ?? '') ?? [] });
     };
     handle().catch((e: unknown) => {
       opts.log?.(`witness: ${(e as Error).message}`);
-      if (!res.headersSent) refuse(res, 500, 'INTERNAL', 'the witness could not store the countersignature');
+      if (!res.headersSent) refuse(res, 500, 'the witness could not store the countersignature');
     });
   });
   server.headersTimeout = 10_000;
