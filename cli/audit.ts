@@ -21,8 +21,10 @@ const HELP: Readonly<Record<string, string>> = {
                only records where the agency is the consumer or the provider. Without a token the
                command runs with the operator's access to the whole log.`,
   verify: `npm run audit -- verify [--bundle FILE]
-  Checks every hash chain of the access log (or of an exported bundle and its signatures).
-  Exit 0 when intact, 1 naming the first bad record.`,
+  Checks every hash chain of the access log and the ledger: links, the log key's signature on
+  every group commit (LOG_SIGNING_KEY), checkpoints, and the heads and chains the off-host
+  witnesses countersigned (WITNESS_URLS), or an exported bundle and its signatures.
+  Exit 0 when intact, 1 naming the first bad or forged record (chain, seq).`,
   export: `npm run audit -- export --out FILE [--since T] [--until T] [--token JWT]
   Writes a signed bundle of the records in [since, until] that verify --bundle checks offline.
   With an auditor's --token, records outside that auditor's scope are exported redacted: their
@@ -121,9 +123,13 @@ function table(records: readonly AuditRecord[]): void {
   console.log(`${records.length} record(s)`);
 }
 
-/** Prints one verification; true when intact. */
+/** Prints one verification; true when intact. Notes already printed (the same for both logs) are not repeated. */
+const noted = new Set<string>();
 function report(what: string, unit: string, v: Verification): boolean {
-  for (const n of v.notes) console.log(`note: ${n}`);
+  for (const n of v.notes) {
+    if (!noted.has(n)) console.log(`note: ${n}`);
+    noted.add(n);
+  }
   if (v.ok) {
     console.log(`${what} intact: ${v.records} ${unit}(s) in ${v.chains} chain(s)`);
     return true;

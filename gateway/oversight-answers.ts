@@ -4,7 +4,7 @@ import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
 import { buildBundle } from './audit/bundle.ts';
 import { auditLogReader, readAuditRecords, type AuditLocation } from './audit/reader.ts';
-import { verifyAuditLog, type Verification } from './audit/verify.ts';
+import { verifyAuditLog, type LogTrust, type Verification } from './audit/verify.ts';
 import { coordinateProblem } from './may-read.ts';
 import type { Caller, Decision } from './sharing/types.ts';
 import type { GraphQLSchema } from 'graphql';
@@ -18,7 +18,8 @@ import type { GraphQLSchema } from 'graphql';
 export const OVERSIGHT_FIELDS = ['auditChainStatus', 'auditExport', 'explainDecision'] as const;
 
 export interface OversightAnswerOptions {
-  readonly location: AuditLocation;
+  /** Where the logs are, and the log key and witnesses their status is checked with. */
+  readonly location: AuditLocation & LogTrust;
   readonly explain: (caller: Caller, coordinate: string) => Promise<{ decision: Decision; lines: string[] }>;
 }
 

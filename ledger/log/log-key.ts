@@ -16,14 +16,14 @@ export interface LogKey {
   readonly origin: string;
   /** Where the development key lives, or null when the key was configured. */
   readonly devFile: string | null;
-  sign(payload: string): string;
+  readonly sign: (payload: string) => string;
 }
 
 /** A public key that checks what a LogKey signed (verify needs no private key). */
 export interface LogVerifier {
   readonly publicKeyPem: string;
   readonly origin: string;
-  valid(payload: string, sig: string): boolean;
+  readonly valid: (payload: string, sig: string) => boolean;
 }
 
 export function originOf(publicKeyPem: string): string {
