@@ -43,6 +43,7 @@ import { readCatalog } from './sharing/catalog.ts';
 import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
 import { revisionRecorder } from './sharing/revision-ledger.ts';
 import { openLedger } from '../ledger/ledger.ts';
+import { logKey, warnIfDevKey } from '../ledger/log/log-key.ts';
 import { signToken } from './identity/token.ts';
 import { DEV_TOKEN_TTL_SECONDS, webFront } from './web/front.ts';
 import { planExecutingGateway } from './plan-executor.ts';
@@ -228,6 +229,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     log.warn(`no GATEWAY_SIGNING_KEY: signing subgraph identities with the development key pair in ${config.dataDir}/keys${signingKey.created ? ' (created now)' : ''}`);
   }
   const sign = identitySigner(signingKey.privateKeyPem);
+  warnIfDevKey(logKey(config.dataDir, config.logSigningKey), (l) => log.warn(l));
 
   const instance = opts.instance ?? config.instance ?? `${hostname()}-${config.port === 0 ? process.pid : config.port}`;
   // One ledger for this gateway: the policy follows its grants and records its revisions in it.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
-import { logKey, warnIfDevKey, type LogKey } from './log-key.ts';
+import { logKey, type LogKey } from './log-key.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
 
 /**
@@ -200,7 +200,6 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
   }
   const segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
   const signingKey = opts.key ?? logKey(opts.dataDir);
-  warnIfDevKey(signingKey, (l) => opts.sink.warn(l));
   const seal = { log: opts.log, sign: signingKey.sign };
   const wit = witness({
     dataDir: opts.dataDir,

@@ -7,7 +7,7 @@ import { readOrCreateKeyIn } from '../../common/keys.ts';
  * (the access log and the ledger alike) and the checkpoints sent to off-host witnesses. It is
  * never stored with the log: an operator who can edit DATA_DIR or Redis can re-chain records,
  * but cannot sign them. Configured by LOG_SIGNING_KEY; without it a development key is made in
- * `<parent of DATA_DIR>/log-keys/<name of DATA_DIR>.pem`, outside DATA_DIR, so that a copy of
+ * `<parent of DATA_DIR>/log-keys/log-ed25519.pem`, outside DATA_DIR, so that a copy of
  * DATA_DIR (a backup, a volume handed to a storage operator) does not carry it.
  */
 export interface LogKey {
@@ -31,9 +31,12 @@ export function originOf(publicKeyPem: string): string {
   return createHash('sha256').update(der).digest('hex').slice(0, 32);
 }
 
+/**
+ * One development key per folder that holds DATA_DIRs: a DATA_DIR restored beside the lost one
+ * (the backup drill) still verifies, and nothing of it lies inside DATA_DIR.
+ */
 export function devLogKeyFile(dataDir: string): string {
-  const abs = path.resolve(dataDir);
-  return path.join(path.dirname(abs), 'log-keys', `${path.basename(abs)}.pem`);
+  return path.join(path.dirname(path.resolve(dataDir)), 'log-keys', 'log-ed25519.pem');
 }
 
 /** Why a PEM cannot be the log signing key, or null. */

@@ -3,7 +3,7 @@ import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.
 import { tailOf } from './file-log.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
-import { logKey, warnIfDevKey, type LogKey } from './log-key.ts';
+import { logKey, type LogKey } from './log-key.ts';
 import { checkpointSigner, readWitness, witness } from './witness.ts';
 
 /**
@@ -90,7 +90,6 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
   redis.on('error', () => undefined); // reported through the failing append instead
   await redis.connect();
   const key = opts.key ?? logKey(opts.dataDir);
-  warnIfDevKey(key, (l) => opts.sink.warn(l));
   const seal = { log: opts.log, sign: key.sign };
   const wit = witness({
     dataDir: opts.dataDir,

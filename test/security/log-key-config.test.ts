@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
-import { openAuditStore } from '../../gateway/audit/store.ts';
 import { devLogKeyFile } from '../../ledger/log/log-key.ts';
+import { startExchange } from '../helpers/exchange.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
 });
 
 function tmp(): string {
@@ -59,14 +59,12 @@ describe('the log signing key and the witnesses in the configuration', () => {
     expect(problems({ DATA_DIR: path.join(dir, 'data'), LOG_SIGNING_KEY: file })).toEqual(['LOG_SIGNING_KEY must not be kept inside DATA_DIR (whoever can change the log could sign with it)']);
   });
 
-  it('makes the development key outside DATA_DIR and warns at start', async () => {
-    const dataDir = path.join(tmp(), 'data');
-    const warnings: string[] = [];
-    const store = await openAuditStore({ dataDir, redisUrl: null, instance: 'gw-1', log: { info() {}, warn: (l) => warnings.push(l) } });
-    await store.close();
-    const file = devLogKeyFile(dataDir);
+  it('makes the development key outside DATA_DIR, and the gateway warns at start', async () => {
+    const ex = await startExchange();
+    cleanups.push(() => ex.close());
+    const file = devLogKeyFile(ex.config.dataDir);
     expect(existsSync(file)).toBe(true);
-    expect(path.relative(dataDir, file).startsWith('..')).toBe(true);
-    expect(warnings).toEqual([expect.stringMatching(/^LOG_SIGNING_KEY is not set: log records are signed with a development key kept at .*log-keys.*data\.pem/)]);
+    expect(path.relative(ex.config.dataDir, file).startsWith('..')).toBe(true);
+    expect(ex.logLines.filter((l) => l.includes('LOG_SIGNING_KEY'))).toEqual([expect.stringMatching(/^warn LOG_SIGNING_KEY is not set: log records are signed with a development key kept at .*log-keys.*log-ed25519\.pem/)]);
   });
 });
