@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LogRecord } from '../../ledger/log/chain.ts';
+import { sealOf, type LogRecord } from '../../ledger/log/chain.ts';
 import { chainDir, fileLogReader, openFileLog, segmentsOf } from '../../ledger/log/file-log.ts';
 import { follow } from '../../ledger/log/follow.ts';
 import { LogUnavailableError, type LogReader, type LogSink, type LogWriter } from '../../ledger/log/log.ts';
 import { openRedisLog, redisKeys, redisLogReader } from '../../ledger/log/redis-log.ts';
+import { logKey, logVerifier } from '../../ledger/log/log-key.ts';
 import { verifyLog } from '../../ledger/log/verify.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { privateRedis } from '../helpers/redis-server.ts';
@@ -74,7 +75,8 @@ function backend(kind: Kind, url = REDIS): Backend {
     },
     async verify() {
       const r = b.reader();
-      return verifyLog(r, { dataDir, publicKeyPem: checkpointSigner(dataDir).publicKeyPem });
+      // Every record must also be covered by a seal of the log key (the development key of dataDir).
+      return verifyLog(r, { dataDir, publicKeyPem: checkpointSigner(dataDir).publicKeyPem, seals: logVerifier(logKey(dataDir).publicKeyPem) });
     },
   };
   return b;
@@ -128,6 +130,16 @@ describe.each<Kind>(['file', 'redis'])('the append-only log, %s backend', (kind)
     expect(s).toMatchObject({ appends: 200, records: 400 });
     expect(s.syncs).toBeLessThan(s.appends / 4);
     expect(await b.verify()).toMatchObject({ ok: true, records: 400 });
+  });
+
+  it('seals each durable write with one signature of the log key, covering exactly its records', async () => {
+    const b = backend(kind);
+    const w = await b.writer();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => w.append([body(i), body(i + 1000)])));
+    const seals = (await readAll(b.reader())).map((r) => ({ seq: r.seq, seal: sealOf(r.line) })).filter((x) => x.seal !== null);
+    expect(seals).toHaveLength(w.stats().syncs);
+    expect(seals[seals.length - 1]!.seq).toBe(200);
+    seals.forEach((x, i) => expect(x.seal!.from).toBe(i === 0 ? 1 : seals[i - 1]!.seq + 1));
   });
 
   it('lets two writers append to one chain at once without forking it', async () => {
