@@ -1,5 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import type { SubgraphContext } from './context.ts';
+import type { ResolverMap } from './resolver-map.ts';
 
 /** Reads the gateway's access log (file or Redis), wired in by the launcher. */
 export type AuditReader = (
@@ -25,6 +24,6 @@ export interface SubgraphEnv {
 
 /** Each agency's resolvers.ts exports `create` of this type. */
 export type SubgraphFactory = (env: SubgraphEnv) => Promise<{
-  resolvers: GraphQLResolverMap<SubgraphContext>;
+  resolvers: ResolverMap;
   close?: () => Promise<void>;
 }>;

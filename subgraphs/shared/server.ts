@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import type { ResolverMap } from './resolver-map.ts';
 import type { DocumentNode } from 'graphql';
 import { subgraphContext, type SubgraphContext } from './context.ts';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../../common/http.ts';
@@ -13,7 +13,7 @@ import { identityVerifier, TRUST_HEADER } from '../../common/trust.ts';
 export interface SubgraphDefinition {
   readonly name: string;
   readonly typeDefs: DocumentNode;
-  readonly resolvers: GraphQLResolverMap<SubgraphContext>;
+  readonly resolvers: ResolverMap;
   /** Releases what the resolvers hold open (stores, connections). */
   readonly close?: () => Promise<void>;
 }

@@ -6,7 +6,7 @@ import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { ResolverMap } from '../../subgraphs/shared/resolver-map.ts';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBareGateway } from '../../bench/bare.ts';
@@ -27,7 +27,7 @@ import { ROOT } from '../helpers/root.ts';
 interface SubgraphDef {
   readonly name: string;
   readonly typeDefs: string;
-  readonly resolvers: GraphQLResolverMap<unknown>;
+  readonly resolvers: ResolverMap;
 }
 
 interface Answer {
