@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { CacheHint } from '@apollo/cache-control-types';
@@ -272,7 +272,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const overrides = config.subgraphUrls;
   const subgraphUrls = new Map<string, string>();
   const breakers = new Map<string, CircuitBreaker>();
-  const apolloGateway = new ApolloGateway({
+  const apolloGateway = planExecutingGateway({
     supergraphSdl,
     buildService({ name, url }) {
       const target = overrides.get(name) ?? url ?? '';
@@ -287,7 +287,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
   // Apollo's plans run on the gateway's own plan executor.
-  const governed = keepingExecutor(governedGateway(localAnswers(planExecutingGateway(apolloGateway), {
+  const governed = keepingExecutor(governedGateway(localAnswers(apolloGateway, {
       decide: (caller, coordinate) => policy.decide(caller, coordinate),
       oversight: { location: config, explain: (caller, coordinate) => policy.explain(caller, coordinate) },
     }), { catalog, policy, audit, log }));
