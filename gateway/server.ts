@@ -155,8 +155,8 @@ function maskError(log: Logger): (formatted: GraphQLFormattedError, error: unkno
   };
 }
 
-/** What the checks below decided about one operation of one document, kept with the operation. */
-const checkPlans = new WeakMap<object, { limit: string | null; args: ArgumentPlan }>();
+/** What the checks below decided about one operation of one document under one schema, kept with the operation. */
+const checkPlans = new WeakMap<object, { schema: GraphQLSchema; limit: string | null; args: ArgumentPlan }>();
 
 /**
  * Limits and key-argument checks, before planning (docs/errors.md): the refusal, or null. Apollo
@@ -168,9 +168,9 @@ function requestProblem(schema: GraphQLSchema, document: DocumentNode, operation
   if (unresolved !== null) return exchangeError(unresolved.code, unresolved.message);
   if (operation === undefined) return null;
   let plan = checkPlans.get(operation);
-  if (plan === undefined) {
+  if (plan?.schema !== schema) {
     const limit = isIntrospectionOnly(document, operation) ? introspectionShapeProblem(document, operation) : checkLimits(document, operation, DEFAULT_LIMITS);
-    plan = { limit, args: planArgumentChecks(schema, document) };
+    plan = { schema, limit, args: planArgumentChecks(schema, document) };
     checkPlans.set(operation, plan);
   }
   if (plan.limit !== null) return exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
@@ -285,13 +285,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return new SubgraphDataSource(name, sign, subgraphPost(target, { timeoutMs: config.subgraphTimeoutMs, breaker }));
     },
   });
+  const known = new KnownOperations();
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
   // Apollo's plans run on the gateway's own plan executor.
   const governed = keepingExecutor(governedGateway(localAnswers(apolloGateway, {
       decide: (caller, coordinate) => policy.decide(caller, coordinate),
       oversight: { location: config, explain: (caller, coordinate) => policy.explain(caller, coordinate) },
-    }), { catalog, policy, audit, log }));
-  const known = new KnownOperations();
+    }), { catalog, policy, audit, log }), known);
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: governed.gateway,

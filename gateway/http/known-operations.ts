@@ -1,5 +1,5 @@
 import type { CacheHint } from '@apollo/cache-control-types';
-import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, GatewaySchemaHash } from '@apollo/server-gateway-interface';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 
 /**
@@ -32,28 +32,44 @@ export interface Replay {
 const LIMIT = 1000;
 const TEXT_LIMIT = 8 * 1024 * 1024;
 
-/** Known operations by operation name and text; emptied when full (a cache, never the truth). */
+/**
+ * Known operations by operation name and text, for the schema now loaded: emptied when the schema
+ * changes (an operation valid against one schema may not be against the next) and when full (a
+ * cache, never the truth).
+ */
 export class KnownOperations {
   private readonly map = new Map<string, KnownOperation>();
   private text = 0;
+  private schema: GraphQLSchema | null = null;
 
   private static key(query: string, operationName: string | undefined): string {
     return `${operationName ?? ''}\u0000${query}`;
   }
 
+  /** The schema requests are now validated against; what was known under another is forgotten. */
+  schemaLoaded(schema: GraphQLSchema): void {
+    if (schema === this.schema) return;
+    this.schema = schema;
+    this.clear();
+  }
+
+  /** Kept only when `known` was accepted under the schema now loaded. */
   remember(query: string, operationName: string | undefined, known: KnownOperation): void {
+    if (known.schema !== this.schema) return;
     const key = KnownOperations.key(query, operationName);
     if (this.map.has(key)) return;
-    if (this.map.size >= LIMIT || this.text + key.length > TEXT_LIMIT) {
-      this.map.clear();
-      this.text = 0;
-    }
+    if (this.map.size >= LIMIT || this.text + key.length > TEXT_LIMIT) this.clear();
     this.map.set(key, known);
     this.text += key.length;
   }
 
   find(query: string, operationName: string | undefined): KnownOperation | undefined {
     return this.map.get(KnownOperations.key(query, operationName));
+  }
+
+  private clear(): void {
+    this.map.clear();
+    this.text = 0;
   }
 }
 
@@ -116,15 +132,25 @@ function recordingCachePolicy(): { restrict(hint: CacheHint): void; replace(hint
 /** The outcome of running a known operation directly. */
 export type DirectOutcome = { readonly kind: 'answer'; readonly text: string } | { readonly kind: 'replay'; readonly replay: Replay };
 
+/** What Apollo Server 4 and later put in the context's `schemaHash`: the field outlived the hash. */
+const NO_SCHEMA_HASH = 'schemaHash no longer exists since Apollo Server 4' as GatewaySchemaHash;
+
+/** Apollo Server hands the gateway its cache; nothing under the gateway reads it, so this one keeps nothing. */
+const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
+  get: () => Promise.resolve(undefined),
+  set: () => Promise.resolve(),
+  delete: () => Promise.resolve(),
+};
+
 /** Runs `request` on the gateway's executor as Apollo Server's pipeline would call it. */
 export async function executeDirect<C extends object>(execute: GatewayExecutor, known: KnownOperation, request: DirectRequest, context: C): Promise<DirectOutcome> {
   const policy = recordingCachePolicy();
   let status: number | undefined;
-  const rc = {
+  const rc: GatewayGraphQLRequestContext<C> = {
     request: { query: request.query, ...(request.operationName !== undefined ? { operationName: request.operationName } : {}), ...(request.variables !== undefined ? { variables: request.variables } : {}) },
     response: {
       http: {
-        headers: new Map<string, string>(),
+        headers: new Headers(),
         get status(): number | undefined {
           return status;
         },
@@ -135,9 +161,9 @@ export async function executeDirect<C extends object>(execute: GatewayExecutor, 
     },
     logger: console,
     schema: known.schema,
-    schemaHash: 'schemaHash no longer exists since Apollo Server 4',
+    schemaHash: NO_SCHEMA_HASH,
     context,
-    cache: undefined,
+    cache: NO_CACHE,
     queryHash: known.queryHash,
     document: known.document,
     source: request.query,
@@ -147,7 +173,7 @@ export async function executeDirect<C extends object>(execute: GatewayExecutor, 
     debug: false,
     overallCachePolicy: policy,
     requestIsBatched: false,
-  } as unknown as GatewayGraphQLRequestContext;
+  };
   const result = await execute(rc);
   if (result.errors === undefined && result.data !== undefined && status === undefined && policy.policyIfCacheable() === null) {
     // Apollo Server's single-result body: errors, data, extensions in that order, then a newline.
@@ -156,9 +182,13 @@ export async function executeDirect<C extends object>(execute: GatewayExecutor, 
   return { kind: 'replay', replay: { result, status, hints: policy.hints } };
 }
 
-/** The gateway Apollo Server loads, with its executor kept for the direct path. */
-export function keepingExecutor(gateway: GatewayInterface): { readonly gateway: GatewayInterface; executor(): GatewayExecutor | null } {
+/**
+ * The gateway Apollo Server loads, with its executor kept for the direct path and `known` told of
+ * every schema it loads.
+ */
+export function keepingExecutor(gateway: GatewayInterface, known: KnownOperations): { readonly gateway: GatewayInterface; executor(): GatewayExecutor | null } {
   let executor: GatewayExecutor | null = null;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => known.schemaLoaded(apiSchema));
   return {
     gateway: {
       async load(options) {

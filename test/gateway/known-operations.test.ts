@@ -80,6 +80,7 @@ describe('the known operations kept for the direct path', () => {
 
   it('are found by text and operation name, and forgotten once a thousand more were kept', () => {
     const ops = new KnownOperations();
+    ops.schemaLoaded(schema);
     ops.remember('query Q { a }', 'Q', known('query Q { a }'));
     expect(ops.find('query Q { a }', 'Q')).toBeDefined();
     expect(ops.find('query Q { a }', undefined)).toBeUndefined();
@@ -89,6 +90,7 @@ describe('the known operations kept for the direct path', () => {
 
   it('never hold more than 8 MiB of operation text', () => {
     const ops = new KnownOperations();
+    ops.schemaLoaded(schema);
     const big = (n: number): string => `{ a }${' '.repeat(3 * 1024 * 1024)}# ${n}`;
     ops.remember(big(1), undefined, known('{ a }'));
     ops.remember(big(2), undefined, known('{ a }'));
@@ -96,5 +98,20 @@ describe('the known operations kept for the direct path', () => {
     ops.remember(big(3), undefined, known('{ a }'));
     expect(ops.find(big(1), undefined)).toBeUndefined();
     expect(ops.find(big(3), undefined)).toBeDefined();
+  });
+
+  it('are forgotten when another schema loads, and one accepted under the earlier schema is not kept', () => {
+    const ops = new KnownOperations();
+    ops.schemaLoaded(schema);
+    ops.remember('{ a }', undefined, known('{ a }'));
+    const next = buildSchema('type Query { a: Int b: Int }');
+    ops.schemaLoaded(next);
+    expect(ops.find('{ a }', undefined)).toBeUndefined();
+    // A request validated before the switch finishes after it.
+    ops.remember('{ a }', undefined, known('{ a }'));
+    expect(ops.find('{ a }', undefined)).toBeUndefined();
+    const current = { ...known('{ a }'), schema: next };
+    ops.remember('{ a }', undefined, current);
+    expect(ops.find('{ a }', undefined)).toBe(current);
   });
 });
