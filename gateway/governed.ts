@@ -61,6 +61,8 @@ export interface Governance {
 
 /** An operation as one caller class may run it: trimmed once, then reused (plan cache included). */
 interface Compiled {
+  /** The schema and policy version it was decided under; under any other it is decided again. */
+  readonly schema: GraphQLSchema;
   readonly version: number;
   readonly document: DocumentNode;
   readonly operation: OperationDefinitionNode;
@@ -111,7 +113,7 @@ export function governedGateway(inner: GatewayInterface, gov: Governance): Gatew
   };
 }
 
-// Decisions per whole operation, per caller class; dropped when the policy version moves.
+// Decisions per whole operation, per caller class; dropped when the schema or the policy version moves.
 const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled>>();
 
 function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLRequestContext<GatewayContext>): Compiled {
@@ -120,7 +122,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   let byCaller = compiledByDocument.get(rc.document);
   const version = gov.policy.version;
   const hit = byCaller?.get(key);
-  if (hit !== undefined && hit.version === version) return hit;
+  if (hit !== undefined && hit.version === version && hit.schema === schema) return hit;
   const now = Date.now();
   const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => roleGate(caller, gov.policy.decide(caller, `${type}.${field}`, now)), gov.catalog.keySets);
   let operation = rc.operation;
@@ -140,7 +142,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
       return provider !== undefined && provider !== caller.agency && provider !== AUTHORITY;
     })
     .map(({ coordinate }) => coordinate);
-  const compiled: Compiled = { version, document: trimmed.document, operation, queryHash, plan: trimmed.plan, noticeCoordinates };
+  const compiled: Compiled = { schema, version, document: trimmed.document, operation, queryHash, plan: trimmed.plan, noticeCoordinates };
   if (byCaller === undefined) {
     byCaller = new Map();
     compiledByDocument.set(rc.document, byCaller);

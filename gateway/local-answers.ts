@@ -47,13 +47,15 @@ export function localAnswers(inner: GatewayInterface, opts: LocalAnswerOptions):
   return {
     async load(options) {
       let schema: GraphQLSchema | null = null;
+      // Routes are kept per document for one schema, and start again with the next.
+      let routes = new WeakMap<DocumentNode, Route>();
       inner.onSchemaLoadOrUpdate(({ apiSchema }) => {
         schema = apiSchema;
+        routes = new WeakMap();
       });
       const loaded = await inner.load(options);
       if (loaded.executor === null) return loaded;
       const federated = loaded.executor;
-      const routes = new WeakMap<DocumentNode, Route>();
       return {
         executor: async (rc) => {
           if (schema === null) throw new Error('gateway executor called before the schema loaded');
