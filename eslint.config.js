@@ -41,6 +41,12 @@ export default defineConfig(
       // tsc's noFallthroughCasesInSwitch checks this with types (it knows process.exit and other
       // `never` calls end a case); the untyped rule reports those as fallthroughs.
       'no-fallthrough': 'off',
+      // A package's dist/ files are its build layout, not its interface: any release may move or
+      // change them. Import what the package exports, or write the type here.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(@[^/]+/)?[^./][^/]*/(.+/)?dist(/|$)', message: 'Import what the package exports, never its dist/ files.' }] },
+      ],
     },
   },
   {
