@@ -7,7 +7,10 @@ export interface SubgraphReachability {
   readonly problem?: string;
 }
 
-/** What /health reports (docs/operations.md): 503 when `subgraphs` or `audit` is listed in `degraded`. */
+/**
+ * What /health reports to an operator (docs/operations.md): 503 when `subgraphs` or `audit` is listed in `degraded`.
+ * Anyone else gets only `status`.
+ */
 export interface Health {
   readonly status: 'ok' | 'degraded';
   /**
@@ -21,6 +24,38 @@ export interface Health {
 }
 
 const TIMEOUT_MS = 1000;
+
+/** Probe results are reused this long: /health costs the subgraphs one probe per interval, however often it is asked. */
+export const PROBE_REUSE_MS = 2000;
+
+/**
+ * Runs `probe` at most once at a time and reuses its result for `reuseMs` after it finished, so a
+ * flood of /health calls cannot turn into a flood of subgraph requests.
+ */
+export function sharedProbe<T>(probe: () => Promise<T>, reuseMs: number = PROBE_REUSE_MS, clock: () => number = () => performance.now()): () => Promise<T> {
+  let last: { value: T; at: number } | null = null;
+  let running: Promise<T> | null = null;
+  return () => {
+    if (last !== null && clock() - last.at < reuseMs) return Promise.resolve(last.value);
+    running ??= probe().then(
+      (value) => {
+        last = { value, at: clock() };
+        running = null;
+        return value;
+      },
+      (e: unknown) => {
+        running = null;
+        throw e;
+      },
+    );
+    return running;
+  };
+}
+
+/** Who may read what /health names (which subgraphs, overdue datasets): the authority's operators. */
+export function seesHealthDetails(principal: { readonly agency: string; readonly roles: readonly string[] } | null): boolean {
+  return principal !== null && principal.agency === 'itd' && principal.roles.some((r) => r === 'coordinator' || r === 'auditor');
+}
 
 /** The overall verdict from its parts; pure. */
 export function healthVerdict(subgraphs: Record<string, SubgraphReachability>, audit: Health['audit'], backup?: BackupHealth): Health {

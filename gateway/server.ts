@@ -28,7 +28,7 @@ import { watchBackups } from '../ledger/backup/state.ts';
 import type { Config } from './config.ts';
 import { errorBody, exchangeError, isPublicCode } from '../common/errors.ts';
 import { governedGateway, noteRepresentations, type GatewayContext } from './governed.ts';
-import { healthVerdict, overdueDatasets, subgraphReachability } from './health.ts';
+import { healthVerdict, overdueDatasets, seesHealthDetails, sharedProbe, subgraphReachability } from './health.ts';
 import { PURPOSE_CODES } from '../common/vocabulary.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
 import { verificationKey } from './identity/keys.ts';
@@ -317,6 +317,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const limiter = config.rateLimitPerMinute === null ? null : rateLimiter(config.rateLimitPerMinute, opts.clock);
   let schedule: BackupSchedule | null = null;
 
+  const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
+  const probeSubgraphs = sharedProbe(() => Promise.all([subgraphReachability(subgraphUrls, healthIdentity), overdueDatasets(subgraphUrls.get('exchange'), healthIdentity('exchange'))]));
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = requestIdOf(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
@@ -334,11 +337,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     }
     const [path, search = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
     if (path === '/health' && req.method === 'GET') {
-      const probe = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
-      const [reachability, overdue] = await Promise.all([subgraphReachability(subgraphUrls, probe), overdueDatasets(subgraphUrls.get('exchange'), probe('exchange'))]);
+      req.resume();
+      const [reachability, overdue] = await probeSubgraphs();
       const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() }, backupHealth(backups.state, config.backup.intervalSeconds, now(), startedAt, schedule?.running() ?? false));
       // A late backup is for the operator to see, not a reason for a load balancer to stop sending requests.
-      sendJson(res, health.degraded.some((d) => d !== 'backup') ? 503 : 200, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
+      const status = health.degraded.some((d) => d !== 'backup') ? 503 : 200;
+      const auth = req.headers.authorization === undefined ? null : verifyBearer(req.headers.authorization);
+      if (!seesHealthDetails(auth?.ok === true ? auth.principal : null)) sendJson(res, status, { status: health.status });
+      else sendJson(res, status, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
       return;
     }
     if (await web.handle(req, target, path)) return;

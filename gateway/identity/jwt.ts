@@ -9,6 +9,9 @@ export interface Principal {
   readonly roles: readonly string[];
 }
 
+/** How far a token issuer's clock may run ahead of the gateway's. */
+export const IAT_SKEW_SECONDS = 60;
+
 export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly why: string };
 
 /**
@@ -37,6 +40,10 @@ export function bearerVerifier(key: VerificationKey, opts: { issuer: string; aud
     }
     if (typeof claims !== 'object') return { ok: false, why: 'token payload must be a JSON object' };
     if (typeof claims.exp !== 'number') return { ok: false, why: 'token has no exp claim' };
+    // A token issued "in the future" would outlive any lifetime cap measured from its iat.
+    if (typeof claims.iat === 'number' && claims.iat > Math.floor(now / 1000) + IAT_SKEW_SECONDS) {
+      return { ok: false, why: `token iat lies in the future (more than ${IAT_SKEW_SECONDS} s ahead of the gateway's clock)` };
+    }
     const lifetime = claims.exp - (typeof claims.iat === 'number' ? claims.iat : Math.floor(now / 1000));
     if (opts.maxLifetimeSeconds !== undefined && lifetime > opts.maxLifetimeSeconds) {
       return { ok: false, why: `token lifetime of ${lifetime} s exceeds the gateway's maximum of ${opts.maxLifetimeSeconds} s` };

@@ -127,6 +127,14 @@ export function webFront(opts: WebFrontOptions): WebFront {
       refuse(target, 'NOT_FOUND', 'No route /console/dev-token from another machine: the development sign-in answers only on this machine.');
       return;
     }
+    // DNS rebinding: a foreign page whose name now resolves to 127.0.0.1 connects from loopback,
+    // but its browser still sends the foreign name as Host (and Origin).
+    const origin = req.headers.origin;
+    if (!isLoopbackHost(req.headers.host) || (origin !== undefined && !isLoopbackOrigin(origin))) {
+      req.resume();
+      refuse(target, 'NOT_FOUND', 'No route /console/dev-token for this Host or Origin: the development sign-in answers only to 127.0.0.1, localhost or [::1].');
+      return;
+    }
     // A JSON body makes a cross-site page's request a preflighted one, which this route never answers.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       req.resume();
@@ -158,3 +166,23 @@ export function webFront(opts: WebFrontOptions): WebFront {
 }
 
 export { DEV_TOKEN_TTL_SECONDS };
+
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** A Host header naming this machine's loopback interface, with or without a port. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const match = /^(\[::1\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/.exec(host.trim());
+  return match !== null && LOOPBACK_NAMES.has(match[1]!.toLowerCase());
+}
+
+/** An Origin header of a page served from the loopback interface over http or https. */
+export function isLoopbackOrigin(origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && isLoopbackHost(url.host);
+}

@@ -58,7 +58,7 @@ describe('the catalog run by the authority', () => {
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     const res = await ex.query(`mutation($t: String!) { reportDatasetUpdate(dataset: "hrss.enterprise-insurance", asOf: $t) { freshness lastUpdate } }`, { agency: 'hrss', variables: { t: new Date().toISOString() } });
     expect(res.body.data?.['reportDatasetUpdate']).toMatchObject({ freshness: 'FRESH' });
-    const health = (await (await fetch(new URL('/health', ex.url))).json()) as { freshness: { overdue: string[] } };
+    const health = (await (await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['coordinator'])}` } })).json()) as { freshness: { overdue: string[] } };
     expect(health.freshness.overdue).not.toContain('hrss.enterprise-insurance');
   });
 

@@ -87,7 +87,7 @@ describe('the federated exchange', () => {
   });
 
   it('reports every subgraph reachable on GET /health', async () => {
-    const res = await fetch(new URL('/health', ex.url));
+    const res = await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; subgraphs: Record<string, { reachable: boolean }> };
     expect(body.status).toBe('ok');
@@ -119,7 +119,7 @@ describe('a subgraph that does not answer', () => {
   });
 
   it('reports the exchange degraded on GET /health with civil unreachable', async () => {
-    const res = await fetch(new URL('/health', ex.url));
+    const res = await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } });
     expect(res.status).toBe(503);
     const body = (await res.json()) as { status: string; subgraphs: Record<string, { reachable: boolean }> };
     expect(body.status).toBe('degraded');

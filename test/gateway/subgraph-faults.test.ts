@@ -95,7 +95,7 @@ describe('a subgraph that stops answering', () => {
   });
 
   it('reports eeb on GET /health as degraded: subgraphs', async () => {
-    const res = await fetch(new URL('/health', ex.url));
+    const res = await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } });
     expect(res.status).toBe(503);
     const body = (await res.json()) as { status: string; degraded: string[]; subgraphs: Record<string, { reachable: boolean }> };
     expect(body).toMatchObject({ status: 'degraded', degraded: ['subgraphs'] });
@@ -131,7 +131,7 @@ describe('GET /health and the audit store', () => {
   });
 
   it('answers 200 ok with every subgraph reachable and the audit store writable', async () => {
-    const res = await fetch(new URL('/health', ex.url));
+    const res = await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', degraded: [], audit: { store: 'file', writable: true } });
   });
@@ -142,13 +142,13 @@ describe('GET /health and the audit store', () => {
     renameSync(dir, `${dir}.away`);
     writeFileSync(dir, 'blocked');
     try {
-      const res = await fetch(new URL('/health', ex.url));
+      const res = await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } });
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ status: 'degraded', degraded: ['audit'], audit: { writable: false } });
     } finally {
       rmSync(dir);
       renameSync(`${dir}.away`, dir);
     }
-    expect((await fetch(new URL('/health', ex.url))).status).toBe(200);
+    expect((await fetch(new URL('/health', ex.url), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } })).status).toBe(200);
   });
 });
