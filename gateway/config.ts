@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { identityKeyProblems, publicKeyOf } from '../common/trust-keys.ts';
 import { logKeyProblem } from '../ledger/log/log-key.ts';
+import { connectionLimitsFrom, type ConnectionLimits } from './http/connections.ts';
 
 /**
  * The whole environment, read and validated once (docs/configuration.md). Nothing reads process.env after
@@ -57,6 +58,8 @@ export interface Config {
   readonly logSigningKey: string | null;
   /** WITNESS_URLS: off-host witnesses that countersign the heads of every chain; empty = none. */
   readonly witnessUrls: readonly string[];
+  /** Connection caps and request timeouts (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS). */
+  readonly connections: ConnectionLimits;
 }
 
 export interface BackupConfig {
@@ -241,6 +244,8 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     }
   }
 
+  const connections = connectionLimitsFrom((name, fallback, min, max) => intIn(name, str(name), fallback, min, max, problems));
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -266,6 +271,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     backup,
     logSigningKey,
     witnessUrls: Object.freeze(witnessUrls),
+    connections,
   });
 }
 

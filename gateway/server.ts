@@ -15,6 +15,7 @@ import { corsFor, isPreflight, preflightHeaders } from './http/cors.ts';
 import { requestIdInErrors, withRequestIdInBody } from './http/error-ids.ts';
 import { refuse, type RefusalTarget } from './http/refusal.ts';
 import { requestIdOf } from './http/request-id.ts';
+import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './http/connections.ts';
 import { directRequest, executeDirect, keepingExecutor, KnownOperations } from './http/known-operations.ts';
 import { rateLimiter } from './rate-limit.ts';
 import { rawOperation, refusedEntries } from './refused-audit.ts';
@@ -416,14 +417,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     await sendGraphQLResponse(res, withRequestIdInBody(response, requestId));
   };
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error('request failed', err);
       if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Internal error; it has been logged.', { requestId: res.getHeader('x-request-id') }));
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 65_000;
+  guardConnections(server, config.connections, (line) => log.warn(line));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
