@@ -47,8 +47,9 @@ export function localAnswers(inner: GatewayInterface, opts: LocalAnswerOptions):
   return {
     async load(options) {
       let schema: GraphQLSchema | null = null;
-      // Routes are kept per document for one schema, and start again with the next.
-      let routes = new WeakMap<DocumentNode, Route>();
+      // Routes are kept for one schema, and start again with the next; per operation, not per
+      // document: one document may hold several, each routed on its own.
+      let routes = new WeakMap<OperationDefinitionNode, Route>();
       inner.onSchemaLoadOrUpdate(({ apiSchema }) => {
         schema = apiSchema;
         routes = new WeakMap();
@@ -60,10 +61,10 @@ export function localAnswers(inner: GatewayInterface, opts: LocalAnswerOptions):
         executor: async (rc) => {
           if (schema === null) throw new Error('gateway executor called before the schema loaded');
           const op = rc.operation;
-          let route = routes.get(rc.document);
+          let route = routes.get(op);
           if (route === undefined) {
             route = routeOf(rc.document, op);
-            routes.set(rc.document, route);
+            routes.set(op, route);
           }
           switch (route.kind) {
             case 'federated':
