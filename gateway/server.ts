@@ -17,7 +17,7 @@ import { refuse, type RefusalTarget } from './http/refusal.ts';
 import { requestIdOf } from './http/request-id.ts';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './http/connections.ts';
 import { directRequest, executeDirect, keepingExecutor, KnownOperations } from './http/known-operations.ts';
-import { rateLimiter } from './rate-limit.ts';
+import { rateLimiter, sharedRateLimiter } from './rate-limit.ts';
 import { rawOperation, refusedEntries } from './refused-audit.ts';
 import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
 import { gatewaySigningKey } from './identity/gateway-keys.ts';
@@ -315,7 +315,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   if (opts.buildWebAtStart === true) web.warm();
 
-  const limiter = config.rateLimitPerMinute === null ? null : rateLimiter(config.rateLimitPerMinute, opts.clock);
+  const limiter =
+    config.rateLimitPerMinute === null
+      ? null
+      : config.redisUrl === null
+        ? rateLimiter(config.rateLimitPerMinute, opts.clock)
+        : sharedRateLimiter(config.rateLimitPerMinute, { url: config.redisUrl, prefix: config.redisPrefix }, { clock: opts.clock, warn: (l) => log.warn(l) });
   let schedule: BackupSchedule | null = null;
 
   const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
@@ -385,7 +390,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     }
     const caller = callerOf(auth.principal, purpose === undefined || purpose === '' ? null : purpose);
     if (limiter !== null) {
-      const rate = limiter.take(caller.agency);
+      const rate = await limiter.take(caller.agency);
       for (const [k, v] of Object.entries(rate.headers)) res.setHeader(k, v);
       if (!rate.ok) {
         try {
@@ -455,6 +460,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await ledger.close();
       await audit.close();
       await archive?.stop();
+      await limiter?.close();
     },
   };
 }
