@@ -106,6 +106,7 @@ async function retain(rest: string[]): Promise<void> {
         years,
         backupDirs: [c.backup.dir, c.backup.offsiteDir],
         trustedPublicKeyPem: logPublicKey(c.dataDir),
+        backupKey: c.backup.key,
         dryRun: a['dry-run'] === true,
         record: async (drop) => {
           await ledger.record({ type: 'archive.partition.dropped', data: drop }, null);

@@ -1,10 +1,12 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { commandArgs, otherCommand } from './args.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { ARCHIVE_EXT } from '../ledger/backup/archive.ts';
 import { listArchives } from '../ledger/backup/catalog.ts';
+import { knownIdentity } from '../ledger/backup/identity.ts';
 import { BackupRefusedError } from '../ledger/backup/create.ts';
 import { checkLineage, lineageOf, readMembers, type Member } from '../ledger/backup/lineage.ts';
 import { OffsiteCopyError } from '../ledger/backup/offsite.ts';
@@ -27,10 +29,13 @@ const USAGE = `usage:
   npm run backup -- list
       every archive in BACKUP_DIR and OFFSITE_DIR, verified
   npm run backup -- verify <archive>
-      exit 0 when intact; 1 naming the damaged file (BACKUP_KEY set: the sealed keys are opened too);
+      exit 0 when intact; 1 naming the damaged file; archives are encrypted with BACKUP_KEY: with it the
+      chains and sealed keys are checked too, without it only the signature and every stored byte;
       an incremental archive is verified with every base it adds to
-  npm run backup -- restore <archive>
-      into an empty DATA_DIR (an increment with its bases); then npm run audit -- verify, and start the exchange
+  npm run backup -- restore <archive> [--accept-foreign "<reason>"]
+      into an empty DATA_DIR (an increment with its bases); then npm run audit -- verify, and start the exchange;
+      an archive signed by another exchange's log key (see BACKUP_DIR/exchange-identity.pem) is refused
+      unless --accept-foreign gives the reason, which is recorded in the ledger
   <archive> is a file path, or the name of an archive in BACKUP_DIR or OFFSITE_DIR.`;
 
 function fail(message: string): never {
@@ -136,12 +141,30 @@ async function verify(c: Config, arg: string | undefined): Promise<void> {
   console.log(`archive intact: ${path.basename(file)}${bases}: ${checked.records} record(s) in ${m.chains.length} chain(s), ${m.files.length} file(s), signed by the exchange log key${newest.keys !== null ? ', keys open with BACKUP_KEY' : ''}`);
 }
 
-async function restore(c: Config, arg: string | undefined): Promise<void> {
-  const file = archivePath(c, arg);
+async function restore(c: Config, rest: string[]): Promise<void> {
+  let parsed: { values: { 'accept-foreign'?: string }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { 'accept-foreign': { type: 'string' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  const reason = parsed.values['accept-foreign'];
+  if (reason !== undefined && reason.trim().length < 8) fail('--accept-foreign needs the reason, in words (at least 8 characters): it is recorded in the ledger');
+  const file = archivePath(c, parsed.positionals[0]);
   readable(file);
   const members = await lineage(c, file, 'backup: ');
-  const r = await restoreBackup(members, { target: sourceOf(c), backupKey: c.backup.key });
+  const identity = knownIdentity([c.backup.dir, c.backup.offsiteDir]);
+  const r = await restoreBackup(members, { target: sourceOf(c), backupKey: c.backup.key, identity, acceptForeign: reason ?? null });
   for (const n of r.notes) console.log(`note: ${n}`);
+  if (r.foreign !== null) {
+    const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix });
+    try {
+      const e = await ledger.record({ type: 'backup.foreign-restored', data: { archive: path.basename(file), ...r.foreign, by: `cli:${hostname()}:${process.pid}` } }, null);
+      console.log(`note: restored another exchange's archive (log key ${r.foreign.archiveKey}; this exchange's is ${r.foreign.exchangeKey}) on --accept-foreign; recorded in the ledger as event ${e.seq}`);
+    } finally {
+      await ledger.close();
+    }
+  }
   const from = r.archives > 1 ? ` (with its ${r.archives - 1} base archive(s))` : '';
   console.log(`restored ${path.basename(file)}${from} into DATA_DIR ${c.dataDir}: ${r.records} record(s) in ${r.manifest.chains.length} chain(s), ${r.files} file(s); next: npm run audit -- verify, then start the exchange`);
 }
@@ -159,7 +182,7 @@ try {
       await verify(config(), rest[0]);
       break;
     case 'restore':
-      await restore(config(), rest[0]);
+      await restore(config(), rest);
       break;
     case undefined:
     default:

@@ -198,6 +198,11 @@ export interface LedgerEventData {
   /** A claimed backup made no usable archive; `reason` is the one line the operator would see. */
   'backup.failed': { readonly by: string; readonly reason: string };
   /**
+   * An operator restored another exchange's archive (signed by log key `archiveKey`, where this
+   * exchange's is `exchangeKey`) with --accept-foreign, saying why.
+   */
+  'backup.foreign-restored': { readonly archive: string; readonly archiveKey: string; readonly exchangeKey: string; readonly reason: string; readonly by: string };
+  /**
    * Retention removed a month partition from the PostgreSQL archive (docs/archive.md): which, the
    * backup that holds its records, and per chain the last record it held (seq and hash, equal in
    * that backup). Recorded in the same step as the drop, so no removal goes unrecorded.

@@ -86,6 +86,7 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'backup.started':
     case 'backup.created':
     case 'backup.failed':
+    case 'backup.foreign-restored':
     case 'archive.partition.dropped':
     case 'complaint.filed':
     case 'complaint.answered':

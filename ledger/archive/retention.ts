@@ -22,6 +22,8 @@ export interface RetentionOptions {
   readonly backupDirs: readonly (string | null)[];
   /** This exchange's log key: a backup must be signed with it (null: whatever key the archive names). */
   readonly trustedPublicKeyPem: string | null;
+  /** BACKUP_KEY: archives are encrypted with it; without it no backup can be read, so none counts as holding a record. */
+  readonly backupKey: string | null;
   /** Only say what would be dropped. */
   readonly dryRun?: boolean;
   /**
@@ -95,7 +97,7 @@ async function chainEnds(q: Pick<Pool, 'query'>, partition: string): Promise<Cha
 }
 
 /** Every backup in the directories that verifies, newest first; each is read and checked once, when first needed. */
-async function* verifiedBackups(dirs: readonly (string | null)[], trustedPublicKeyPem: string | null): AsyncGenerator<HeldBy> {
+async function* verifiedBackups(dirs: readonly (string | null)[], trustedPublicKeyPem: string | null, backupKey: string | null): AsyncGenerator<HeldBy> {
   const files: string[] = [];
   for (const dir of dirs) {
     if (dir === null) continue;
@@ -111,8 +113,8 @@ async function* verifiedBackups(dirs: readonly (string | null)[], trustedPublicK
     // An incremental archive holds its records only together with the archives it adds to.
     const lineage = await lineageOf(file, dirs);
     if ('problem' in lineage) continue;
-    const checked = await checkLineage(await readMembers(lineage.files), { backupKey: null, trustedPublicKeyPem });
-    if ('problem' in checked) continue;
+    const checked = await checkLineage(await readMembers(lineage.files), { backupKey, trustedPublicKeyPem, openKeys: false });
+    if ('problem' in checked || checked.checked.some((c) => !c.opened)) continue;
     const members = checked.checked.map((c) => c.archive);
     yield {
       name: path.basename(file),
@@ -141,7 +143,7 @@ export async function applyRetention(pool: Pool, opts: RetentionOptions): Promis
   const expired = await expiredPartitions(pool, cutoff);
   const verdicts: PartitionVerdict[] = [];
   const seen: HeldBy[] = [];
-  const backups = verifiedBackups(opts.backupDirs, opts.trustedPublicKeyPem);
+  const backups = verifiedBackups(opts.backupDirs, opts.trustedPublicKeyPem, opts.backupKey);
   for (const { table, partition, month } of expired) {
     const log = LOG_OF[table];
     const ends = await chainEnds(pool, partition);

@@ -2,7 +2,7 @@ import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Checkpoint } from '../log/witness.ts';
-import type { SealInfo } from './seal.ts';
+import type { BodyEncryption, SealInfo } from './seal.ts';
 
 /**
  * The archive container (Node has no tar): a self-describing file of three text lines and the file
@@ -64,6 +64,8 @@ export interface Manifest {
   readonly keys: SealInfo | null;
   /** Null: a full archive. Otherwise an increment: restoring it needs the parent (and its parents). */
   readonly parent: ParentRef | null;
+  /** How every body is encrypted with BACKUP_KEY; absent in archives made before bodies were encrypted. */
+  readonly encryption?: BodyEncryption;
 }
 
 export interface ArchiveFile {

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { FileEntry, FileKind } from './archive.ts';
+import { bodyEncrypter } from './seal.ts';
 
 const FLUSH_BYTES = 1 << 20;
 
@@ -12,35 +13,48 @@ const FLUSH_BYTES = 1 << 20;
  */
 export class BodyWriter {
   readonly entries: FileEntry[] = [];
-  private current: { path: string; kind: FileKind; hash: Hash; bytes: number } | null = null;
+  private current: { path: string; kind: FileKind; hash: Hash; bytes: number; cipher: ReturnType<typeof bodyEncrypter> | null } | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  private constructor(private readonly fh: FileHandle) {}
+  /** `key`: every body is stored encrypted under it (see seal.ts); null only for tests of old archives. */
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly key: Buffer | null,
+  ) {}
 
-  static async open(file: string): Promise<BodyWriter> {
-    return new BodyWriter(await open(file, 'w'));
+  static async open(file: string, key: Buffer | null): Promise<BodyWriter> {
+    return new BodyWriter(await open(file, 'w', 0o600), key);
   }
 
   begin(path: string, kind: FileKind): void {
     if (this.current !== null) throw new Error(`body ${this.current.path} not ended`);
-    this.current = { path, kind, hash: createHash('sha256'), bytes: 0 };
+    const cipher = this.key === null ? null : bodyEncrypter(this.key);
+    this.current = { path, kind, hash: createHash('sha256'), bytes: 0, cipher };
+    if (cipher !== null) this.store(cipher.start);
   }
 
   async write(data: Buffer | string): Promise<void> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const cur = this.current;
     if (cur === null) throw new Error('write outside a body');
+    this.store(cur.cipher === null ? buf : cur.cipher.update(buf));
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  /** Bytes as they go into the archive: the manifest's size and SHA-256 are of these. */
+  private store(buf: Buffer): void {
+    const cur = this.current!;
     cur.hash.update(buf);
     cur.bytes += buf.length;
     this.pending.push(buf);
     this.pendingBytes += buf.length;
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
   }
 
   end(): FileEntry {
     const cur = this.current;
     if (cur === null) throw new Error('no body to end');
+    if (cur.cipher !== null) this.store(cur.cipher.end());
     const entry: FileEntry = { path: cur.path, kind: cur.kind, bytes: cur.bytes, sha256: cur.hash.digest('hex') };
     this.entries.push(entry);
     this.current = null;

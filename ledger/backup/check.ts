@@ -5,17 +5,32 @@ import { checkpointValid, LOG_KEY_FILE, type Checkpoint } from '../log/witness.t
 import { GENESIS, type ChainHead, type LogRecord } from '../log/chain.ts';
 import { tailOf } from '../log/file-log.ts';
 import { archiveOfBuffer, safeRelative, sealChain, sha256, type Archive, type ChainEntry } from './archive.ts';
-import { unpackKeys, unseal, WrongBackupKeyError } from './seal.ts';
+import { bodyKey, openBody, unpackKeys, unseal, WrongBackupKeyError } from './seal.ts';
 
 export interface CheckOptions {
-  /** Opens the sealed keys (and so checks the archive was signed by the key it holds). */
+  /**
+   * Opens the encrypted bodies (so the chains are checked) and the sealed keys (and so checks the
+   * archive was signed by the key it holds). Without it only the signature and every stored
+   * byte's SHA-256 are checked.
+   */
   readonly backupKey: string | null;
+  /** Open the sealed keys too (default true); a lineage opens only its newest archive's. */
+  readonly openKeys?: boolean;
   /** This exchange's log key, when known (a running DATA_DIR): the archive must be signed with it. */
   readonly trustedPublicKeyPem: string | null;
 }
 
 export type Checked =
-  | { readonly ok: true; readonly archive: Archive; readonly records: number; readonly keys: ReadonlyMap<string, Buffer> | null; readonly notes: readonly string[] }
+  | {
+      readonly ok: true;
+      /** The archive as its contents read: bodies decrypted when the archive is encrypted and could be opened. */
+      readonly archive: Archive;
+      /** False when the bodies are encrypted and BACKUP_KEY was not given: the chains were not checked. */
+      readonly opened: boolean;
+      readonly records: number;
+      readonly keys: ReadonlyMap<string, Buffer> | null;
+      readonly notes: readonly string[];
+    }
   | { readonly ok: false; readonly problem: string; readonly wrongKey: boolean };
 
 const bad = (problem: string, wrongKey = false): Checked => ({ ok: false, problem, wrongKey });
@@ -44,21 +59,36 @@ export async function checkArchive(input: Buffer | Archive, opts: CheckOptions):
   }
   if (archive.trailing !== 0) return bad(`archive: ${archive.trailing} unexpected byte(s) after the last listed file`);
 
+  const notes: string[] = [];
+  if (manifest.encryption !== undefined && opts.backupKey === null) {
+    notes.push('contents not opened: the archive is encrypted and BACKUP_KEY is not set (signature and every stored byte checked, chains not)');
+    const claimed = manifest.chains.reduce((n, c) => n + c.seq - (c.from ?? 0), 0);
+    return { ok: true, archive, opened: false, records: claimed, keys: null, notes };
+  }
+  const contents = manifest.encryption === undefined ? archive : decrypting(archive, bodyKey(manifest.encryption, opts.backupKey!));
+
   let records = 0;
-  for (const c of manifest.chains) {
-    const problem = await chainProblem(archive, c);
-    if (problem !== null) return bad(problem);
-    records += c.seq - (c.from ?? 0);
+  try {
+    for (const c of manifest.chains) {
+      const problem = await chainProblem(contents, c);
+      if (problem !== null) return bad(problem);
+      records += c.seq - (c.from ?? 0);
+    }
+    if (manifest.encryption !== undefined && manifest.files.length > 0) await contents.body(0);
+  } catch (e) {
+    if (e instanceof WrongBackupKeyError) return bad(`archive: ${e.message}`, true);
+    throw e;
   }
 
-  const notes: string[] = [];
   let keys: Map<string, Buffer> | null = null;
   const keysAt = manifest.files.findIndex((f) => f.kind === 'keys');
   if (manifest.keys === null || keysAt < 0) notes.push('the archive holds no keys (made with --without-keys)');
-  else if (opts.backupKey === null) notes.push('keys not opened: BACKUP_KEY is not set');
+  else if (opts.openKeys === false) {
+    // A base of a lineage: its keys are not the ones a restore uses.
+  } else if (opts.backupKey === null) notes.push('keys not opened: BACKUP_KEY is not set');
   else {
     try {
-      keys = unpackKeys(unseal(await archive.body(keysAt), manifest.keys, opts.backupKey));
+      keys = unpackKeys(unseal(await contents.body(keysAt), manifest.keys, opts.backupKey));
     } catch (e) {
       if (e instanceof WrongBackupKeyError) return bad(`${manifest.files[keysAt]!.path}: ${e.message}`, true);
       throw e;
@@ -66,7 +96,12 @@ export async function checkArchive(input: Buffer | Archive, opts: CheckOptions):
     const logKey = keys.get(LOG_KEY_FILE);
     if (logKey === undefined || publicOf(logKey) !== manifest.publicKeyPem.trim()) return bad(`${manifest.files[keysAt]!.path}: the sealed keys do not hold the log key that signed the archive`);
   }
-  return { ok: true, archive, records, keys, notes };
+  return { ok: true, archive: contents, opened: true, records, keys, notes };
+}
+
+/** The archive with each body decrypted as it is read. */
+function decrypting(archive: Archive, key: Buffer): Archive {
+  return { header: archive.header, trailing: archive.trailing, body: async (i) => openBody(await archive.body(i), key) };
 }
 
 function publicOf(privatePem: Buffer): string {
@@ -126,7 +161,8 @@ async function chainProblem(archive: Archive, c: ChainEntry): Promise<string | n
   let parts;
   try {
     parts = await chainParts(archive, log, chain);
-  } catch {
+  } catch (e) {
+    if (e instanceof WrongBackupKeyError) throw e;
     return `witness/${log}/${encodeURIComponent(chain)}.jsonl: not checkpoint lines`;
   }
   const v = await verifyChain(parts.reader, chain, parts.checkpoints, archive.header.manifest.publicKeyPem, start);

@@ -6,7 +6,8 @@ import type { ChainHead } from '../log/chain.ts';
 import { checkpointSigner, LOG_KEY_FILE } from '../log/witness.ts';
 import { ARCHIVE_EXT, archiveHeader, fileName, readHeader, sealChain, sha256, type ChainEntry, type Header, type Manifest, type ParentRef } from './archive.ts';
 import { BodyWriter } from './body.ts';
-import { packKeys, seal, type SealInfo } from './seal.ts';
+import { pinIdentity } from './identity.ts';
+import { newBodyEncryption, packKeys, seal, type SealInfo } from './seal.ts';
 import { chainKey, snapshotLog } from './snapshot.ts';
 import { BACKED_UP_LOGS, filesUnder, readerOf, type BackupSource } from './sources.ts';
 
@@ -55,17 +56,19 @@ export async function createBackup(opts: CreateOptions): Promise<Created> {
     throw new BackupRefusedError(`DATA_DIR ${source.dataDir} holds no exchange log key (keys/${LOG_KEY_FILE}): is DATA_DIR right?`);
   }
   const withKeys = opts.withoutKeys !== true;
-  if (withKeys && opts.backupKey === null) {
-    throw new BackupRefusedError('BACKUP_KEY is not set: an archive holds the exchange keys encrypted with it, never in clear; set BACKUP_KEY (kept apart from the backups), or pass --without-keys');
+  if (opts.backupKey === null) {
+    throw new BackupRefusedError('BACKUP_KEY is not set: an archive is encrypted with it whole (access records, requests, keys), never in clear; set BACKUP_KEY (kept apart from the backups)');
   }
+  const backupKey = opts.backupKey;
   const signer = checkpointSigner(source.dataDir);
   const say = opts.say ?? (() => undefined);
-  await mkdir(opts.backupDir, { recursive: true });
+  await mkdir(opts.backupDir, { recursive: true, mode: 0o700 });
   const parent = await chooseParent(opts.backupDir, opts.mode ?? 'auto', opts.increments ?? 0, signer.publicKeyPem, say);
   const after = new Map<string, ChainHead>((parent?.header.manifest.chains ?? []).map((c) => [chainKey(c.log, c.chain), { seq: c.seq, hash: c.hash }]));
 
   const scratch = path.join(opts.backupDir, `.body-${randomBytes(6).toString('hex')}.tmp`);
-  const body = await BodyWriter.open(scratch);
+  const encryption = newBodyEncryption(backupKey);
+  const body = await BodyWriter.open(scratch, encryption.key);
   try {
     const chains: ChainEntry[] = [];
     let records = 0;
@@ -83,7 +86,7 @@ export async function createBackup(opts: CreateOptions): Promise<Created> {
       }
       for (const [rel, buf] of await filesUnder(source.policyDir)) await body.add(rel, 'policy', buf);
       if (withKeys) {
-        const sealed = seal(packKeys(await filesUnder(path.join(source.dataDir, 'keys'))), opts.backupKey!);
+        const sealed = seal(packKeys(await filesUnder(path.join(source.dataDir, 'keys'))), backupKey);
         keys = sealed.info;
         await body.add(KEYS_ENTRY, 'keys', sealed.body);
       }
@@ -102,11 +105,13 @@ export async function createBackup(opts: CreateOptions): Promise<Created> {
       files: body.entries,
       keys,
       parent: parent?.ref ?? null,
+      encryption: encryption.info,
     };
     const manifestText = JSON.stringify(manifest);
     const header = archiveHeader(manifestText, signer.sign(sealChain(id), body.entries.length, sha256(manifestText)));
     const file = path.join(opts.backupDir, fileName(id));
     const written = await writeArchive(file, header, scratch);
+    await pinIdentity(opts.backupDir, signer.publicKeyPem);
     return { file, manifest, bytes: written.bytes, records, sha256: written.sha256 };
   } finally {
     await rm(scratch, { force: true });
@@ -118,7 +123,8 @@ async function writeArchive(file: string, header: Buffer, scratch: string): Prom
   const tmp = `${file}.${process.pid}.tmp`;
   const h = createHash('sha256').update(header);
   let bytes = header.length;
-  const fh = await open(tmp, 'w');
+  // Owner-only: even encrypted, an archive is the whole exchange.
+  const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.write(header);
     for await (const chunk of createReadStream(scratch, { highWaterMark: 1 << 20 })) {

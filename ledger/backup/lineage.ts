@@ -50,7 +50,7 @@ export async function checkLineage(members: readonly Member[], opts: CheckOption
     const last = i === members.length - 1;
     const prefix = last ? '' : `base ${m.name}: `;
     if (typeof m.archive === 'string') return { problem: `${prefix}${m.archive}`, wrongKey: false };
-    const c = await checkArchive(m.archive, { ...opts, backupKey: last ? opts.backupKey : null });
+    const c = await checkArchive(m.archive, { ...opts, openKeys: last });
     if (!c.ok) return { problem: `${prefix}${c.problem}`, wrongKey: c.wrongKey };
     const manifest = c.archive.header.manifest;
     if (previous !== null) {

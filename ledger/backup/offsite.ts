@@ -33,10 +33,12 @@ export async function copyOffsite(file: string, offsiteDir: string): Promise<str
   const dest = path.join(offsiteDir, path.basename(file));
   const tmp = `${dest}.${process.pid}.tmp`;
   try {
-    await mkdir(offsiteDir, { recursive: true });
+    await mkdir(offsiteDir, { recursive: true, mode: 0o700 });
     await copyFile(file, tmp);
     const fh = await open(tmp, 'r+');
     try {
+      // The copy is as private as the original, whatever mode the copy was made with.
+      await fh.chmod(0o600);
       await fh.sync();
     } finally {
       await fh.close();

@@ -3,6 +3,7 @@ import { appendFile, readdir, rename, rm, rmdir, writeFile, mkdir } from 'node:f
 import path from 'node:path';
 import type { Archive, Manifest } from './archive.ts';
 import { chainParts } from './check.ts';
+import { keyFingerprint, type ExchangeIdentity } from './identity.ts';
 import { checkLineage, type Member } from './lineage.ts';
 import { redisPrefixInUse, writeRedisChains, type RestoredChain } from './redis-restore.ts';
 import { filesUnder, type BackupSource } from './sources.ts';
@@ -19,6 +20,8 @@ export interface Restored {
   readonly archives: number;
   /** What the operator should know (policies left as they were, keys not in the archive). */
   readonly notes: readonly string[];
+  /** Set when another exchange's archive was restored on the operator's word. */
+  readonly foreign: { readonly archiveKey: string; readonly exchangeKey: string; readonly reason: string } | null;
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -38,12 +41,32 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
  * leaves DATA_DIR as it was. Policies go to POLICY_DIR when it is empty or missing; otherwise it
  * is left alone and the differences are noted (every policy revision is in the ledger anyway).
  */
-export async function restoreBackup(members: readonly Member[], opts: { target: BackupSource; backupKey: string | null }): Promise<Restored> {
+export interface RestoreOptions {
+  readonly target: BackupSource;
+  readonly backupKey: string | null;
+  /** The exchange this restore is for (from BACKUP_DIR or OFFSITE_DIR); null when none is known. */
+  readonly identity?: ExchangeIdentity | null;
+  /** The operator's reason to restore another exchange's archive anyway; null refuses it. */
+  readonly acceptForeign?: string | null;
+}
+
+export async function restoreBackup(members: readonly Member[], opts: RestoreOptions): Promise<Restored> {
   const { target } = opts;
   const lineage = await checkLineage(members, { backupKey: opts.backupKey, trustedPublicKeyPem: null });
   if ('problem' in lineage) throw new RestoreRefusedError(lineage.problem);
   const newest = lineage.checked[lineage.checked.length - 1]!;
   const { manifest } = newest.archive.header;
+  const identity = opts.identity ?? null;
+  let foreign: Restored['foreign'] = null;
+  if (identity !== null && identity.publicKeyPem.trim() !== manifest.publicKeyPem.trim()) {
+    const theirs = keyFingerprint(manifest.publicKeyPem);
+    const ours = keyFingerprint(identity.publicKeyPem);
+    if (opts.acceptForeign === undefined || opts.acceptForeign === null) {
+      throw new RestoreRefusedError(`the archive is another exchange's: signed with log key ${theirs}, this exchange's is ${ours} (${identity.where}); to restore it anyway pass --accept-foreign "<reason>", which is recorded in the ledger`);
+    }
+    foreign = { archiveKey: theirs, exchangeKey: ours, reason: opts.acceptForeign };
+  }
+  if (lineage.checked.some((c) => !c.opened)) throw new RestoreRefusedError('BACKUP_KEY is not set: this archive is encrypted with it, and nothing in it can be restored without it');
   if (manifest.keys !== null && newest.keys === null) throw new RestoreRefusedError('BACKUP_KEY is not set: the keys in this archive are sealed with it, and the exchange cannot continue its chains without them');
   if (!(await isEmptyOrMissing(target.dataDir))) throw new RestoreRefusedError(`DATA_DIR ${target.dataDir} is not empty: restore only into an empty DATA_DIR (move the old one aside first)`);
   if (target.redisUrl !== null && (await redisPrefixInUse(target.redisUrl, target.redisPrefix))) {
@@ -91,7 +114,7 @@ export async function restoreBackup(members: readonly Member[], opts: { target: 
     await rm(staging, { recursive: true, force: true });
     await rm(policyStaging, { recursive: true, force: true });
   }
-  return { manifest, records: lineage.records, files: written.size, archives: members.length, notes };
+  return { manifest, records: lineage.records, files: written.size, archives: members.length, notes, foreign };
 }
 
 /**

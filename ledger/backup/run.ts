@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Ledger } from '../ledger.ts';
 import { pruneArchives } from './catalog.ts';
 import { createBackup, type Created } from './create.ts';
+import { pinIdentity } from './identity.ts';
 import { copyOffsite } from './offsite.ts';
 import type { RetentionRule } from './retention.ts';
 import type { BackupSource } from './sources.ts';
@@ -68,6 +69,7 @@ export async function runBackup(opts: RunOptions): Promise<Ran> {
     if (settings.offsiteDir === null) say('no OFFSITE_DIR: the archive is on this site only');
     else {
       offsiteFile = await copyOffsite(created.file, settings.offsiteDir);
+      await pinIdentity(settings.offsiteDir, m.publicKeyPem);
       say(`off-site copy verified byte for byte: ${offsiteFile}`);
     }
     const e = await ledger.record(

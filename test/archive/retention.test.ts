@@ -21,6 +21,8 @@ afterEach(async () => {
 });
 
 const NOW = new Date('2026-06-15T00:00:00Z');
+/** BACKUP_KEY: archives are encrypted with it, and retention reads them to see what they hold. */
+const KEY = 'correct horse battery staple 42';
 
 describe('archive retention', () => {
   it('drops a partition older than the retention years only once a verified backup holds every record in it, one partition at a time', async () => {
@@ -56,7 +58,7 @@ describe('archive retention', () => {
     const record = async (drop: PartitionDrop) => {
       await ledger.record({ type: 'archive.partition.dropped', data: drop }, null);
     };
-    const retain = () => applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, now: () => NOW, record });
+    const retain = () => applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, backupKey: KEY, now: () => NOW, record });
 
     // No backup at all: both 2019 partitions are kept, and the verdict says what to do.
     const none = await retain();
@@ -65,14 +67,14 @@ describe('archive retention', () => {
     expect(none[0]!.reason).toContain('npm run backup -- create');
     expect(await count('access_records')).toBe(400);
     // The operator's command says the same and exits 1 (the real clock: 2019 is past five years too).
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'cli/archive.ts', 'retain', '--years', '5'], { cwd: ROOT, env: { ...process.env, ARCHIVE_URL: db.url(), DATA_DIR: dataDir, BACKUP_DIR: backupDir }, encoding: 'utf8', timeout: 60_000 });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'cli/archive.ts', 'retain', '--years', '5'], { cwd: ROOT, env: { ...process.env, ARCHIVE_URL: db.url(), DATA_DIR: dataDir, BACKUP_DIR: backupDir, BACKUP_KEY: KEY }, encoding: 'utf8', timeout: 60_000 });
     expect(cli.status, cli.stderr).toBe(1);
     expect(cli.stdout).toContain('access_records_2019_01: kept: no verified backup holds its records (audit gw-1 to seq');
     expect(cli.stdout).toContain('0 partition(s) dropped, 2 past 5 year(s) kept');
     expect(await count('access_records')).toBe(400);
 
     // A backup made before the last February 2019 records arrived holds January, not February.
-    const first = await createBackup({ source, backupDir, backupKey: null, withoutKeys: true, now: () => new Date('2026-06-14T10:00:00Z') });
+    const first = await createBackup({ source, backupDir, backupKey: KEY, withoutKeys: true, now: () => new Date('2026-06-14T10:00:00Z') });
     await store.append(old(300, 100));
     await shipped(500);
     expect((await retain()).map((v) => [v.partition, v.dropped, v.backup])).toEqual([
@@ -81,7 +83,7 @@ describe('archive retention', () => {
     ]);
 
     // A newer, incremental backup (on the first) that holds them but was damaged does not count either.
-    const newer = await createBackup({ source, backupDir, backupKey: null, withoutKeys: true, mode: 'incremental', now: () => new Date('2026-06-14T11:00:00Z') });
+    const newer = await createBackup({ source, backupDir, backupKey: KEY, withoutKeys: true, mode: 'incremental', now: () => new Date('2026-06-14T11:00:00Z') });
     expect(newer.manifest.parent).not.toBeNull();
     const intact = readFileSync(newer.file);
     const damaged = Buffer.from(intact);
@@ -92,7 +94,7 @@ describe('archive retention', () => {
 
     // When the ledger cannot record the drop, nothing is dropped.
     writeFileSync(newer.file, intact);
-    await expect(applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, now: () => NOW, record: () => Promise.reject(new Error('ledger unavailable')) })).rejects.toThrow('ledger unavailable');
+    await expect(applyRetention(pool, { years: 5, backupDirs: [backupDir, null], trustedPublicKeyPem: signer.publicKeyPem, backupKey: KEY, now: () => NOW, record: () => Promise.reject(new Error('ledger unavailable')) })).rejects.toThrow('ledger unavailable');
     expect(await partitions()).toContain('access_records_2019_02');
 
     // Intact, the incremental backup with the one it adds to holds every record: February is detached and dropped too, 2026 untouched.

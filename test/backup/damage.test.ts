@@ -97,10 +97,10 @@ describe('backup verify and restore refuse damage with one clear line and change
     const name = readdirSync(backupDir)[0]!;
     const v = await backupCli(['verify', name], env({ BACKUP_KEY: 'not the key it was made with' }));
     expect(v.status).toBe(1);
-    expect(linesOf(v)).toEqual([`archive NOT OPENED: ${name}: keys.sealed: BACKUP_KEY does not open the keys in this archive (a different BACKUP_KEY was used to create it)`]);
+    expect(linesOf(v)).toEqual([`archive NOT OPENED: ${name}: archive: BACKUP_KEY does not open this archive (a different BACKUP_KEY was used to create it)`]);
     const r = await backupCli(['restore', name], env({ BACKUP_KEY: 'not the key it was made with', DATA_DIR: target }));
     expect(r.status).toBe(1);
-    expect(linesOf(r)).toEqual(['backup: keys.sealed: BACKUP_KEY does not open the keys in this archive (a different BACKUP_KEY was used to create it)']);
+    expect(linesOf(r)).toEqual(['backup: archive: BACKUP_KEY does not open this archive (a different BACKUP_KEY was used to create it)']);
     expect(existsSync(target)).toBe(false);
   });
 
@@ -122,9 +122,9 @@ describe('backup verify and restore refuse damage with one clear line and change
     expect(readdirSync(target)).toEqual(['something']);
   });
 
-  it('refuses to create an archive with keys when BACKUP_KEY is not set, saying so', async () => {
+  it('refuses to create an archive when BACKUP_KEY is not set, saying so', async () => {
     const r = await backupCli(['create'], env({ BACKUP_KEY: '' }));
     expect(r.status).toBe(1);
-    expect(linesOf(r)).toEqual(['backup: BACKUP_KEY is not set: an archive holds the exchange keys encrypted with it, never in clear; set BACKUP_KEY (kept apart from the backups), or pass --without-keys']);
+    expect(linesOf(r)).toEqual(['backup: BACKUP_KEY is not set: an archive is encrypted with it whole (access records, requests, keys), never in clear; set BACKUP_KEY (kept apart from the backups)']);
   });
 });

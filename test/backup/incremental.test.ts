@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArchive, type Manifest } from '../../ledger/backup/archive.ts';
 import { createBackup, type Created } from '../../ledger/backup/create.ts';
 import { toPrune } from '../../ledger/backup/retention.ts';
+import { BODY_OVERHEAD } from '../../ledger/backup/seal.ts';
 import { verifyLedger } from '../../ledger/ledger.ts';
 import { fileLogReader, openFileLog } from '../../ledger/log/file-log.ts';
 import type { LogWriter } from '../../ledger/log/log.ts';
@@ -79,7 +80,8 @@ describe('incremental backups: a base and the segments added since', () => {
     // Each segment in the increment is one that grew or appeared since the base, holding just the bytes added.
     const grown = [...now].filter(([p, size]) => size !== (segmentsAtBase.get(p) ?? 0)).map(([p]) => p).sort();
     expect(segments.map((f) => f.path).sort()).toEqual(grown);
-    for (const f of segments) expect(f.bytes).toBe(now.get(f.path)! - (segmentsAtBase.get(f.path) ?? 0));
+    // Stored encrypted: the bytes added, plus each body's IV and tag.
+    for (const f of segments) expect(f.bytes).toBe(now.get(f.path)! - (segmentsAtBase.get(f.path) ?? 0) + BODY_OVERHEAD);
     expect(grown.length).toBeLessThan(now.size / 2);
     const segmentBytes = (c: Created): number => c.manifest.files.filter((f) => f.kind === 'segment').reduce((n, f) => n + f.bytes, 0);
     expect(segmentBytes(increment)).toBeLessThan(segmentBytes(base) / 2);
