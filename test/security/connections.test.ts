@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../gateway/config.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { ROOT } from '../helpers/root.ts';
 import { freePort, startChild, type Child } from '../reliability/processes.ts';
@@ -104,4 +105,24 @@ describe('a flood of idle sockets with partial headers', () => {
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   }, 60_000);
+});
+
+describe('the connection settings', () => {
+  it.each([
+    [{ MAX_CONNECTIONS: '0' }, 'MAX_CONNECTIONS must be an integer from 1 to 1000000, got "0"'],
+    [{ MAX_CONNECTIONS_PER_ADDRESS: 'many' }, 'MAX_CONNECTIONS_PER_ADDRESS must be an integer from 1 to 1000000, got "many"'],
+    [{ HEADERS_TIMEOUT_MS: '10' }, 'HEADERS_TIMEOUT_MS must be an integer from 1000 to 600000, got "10"'],
+  ])('refuses %o with one line naming it', (env, message) => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) problems = e.problems;
+    }
+    expect(problems).toEqual([message]);
+  });
+
+  it('defaults to caps and timeouts that hold a flood off', () => {
+    expect(loadConfig({}).connections).toMatchObject({ total: 8192, perAddress: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+  });
 });
