@@ -1,5 +1,4 @@
-import { Enforcer, FunctionMap, newEnforcerWithClass, newModel, type MatchingFunction } from 'casbin';
-import { compileMatcher, type CompiledMatcher } from './matcher.ts';
+import { newEnforcer, newModel, type Enforcer, type MatchingFunction } from 'casbin';
 import { PolicyIndex } from './policy-index.ts';
 import type { PolicyType } from './policy-files.ts';
 
@@ -25,45 +24,6 @@ export interface RequestObject {
 /** The request classes: the catalog's sharing classes and the two kinds of uncatalogued field. */
 const REQUEST_CLASSES = ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED', 'KEY', 'UNCLASSIFIED'] as const;
 
-/**
- * A Casbin enforcer whose matcher sees only the exchange's lookups. Casbin copies every registered
- * function into the evaluation context of every policy line it tries; the built-in keyMatch family
- * (ten functions model.conf never calls) would be copied for nothing on every line.
- */
-class LookupEnforcer extends Enforcer {
-  /** The matcher Casbin last asked for, and its compiled form. */
-  matcher: { readonly text: string; readonly fn: CompiledMatcher } | null = null;
-
-  useOnly(functions: Record<string, object>): void {
-    this.fm = new FunctionMap();
-    // The matcher calls methods of these objects (`grants.inForce(...)`); Casbin passes any value through.
-    for (const [name, fn] of Object.entries(functions)) this.fm.addFunction(name, fn as MatchingFunction);
-  }
-}
-
-/**
- * Casbin asks `getExpression(async, matcherText)` for the evaluator of the matcher once per
- * decision, and finds it by a key built from the whole matcher text (a long string hashed on every
- * decision), then walks its syntax tree on every policy line. The enforcer here answers the same
- * question from the last text it was given (the model's own string, compared by identity first)
- * with the matcher compiled once (./matcher.ts); Casbin's evaluator stays for asynchronous
- * enforcement and for any construct the compiler does not take.
- */
-interface ExpressionSource {
-  getExpression: (this: LookupEnforcer, asyncCompile: boolean, exp: string) => CompiledMatcher;
-}
-const casbinExpression = (Enforcer.prototype as unknown as ExpressionSource).getExpression;
-if (typeof casbinExpression === 'function') {
-  (LookupEnforcer.prototype as unknown as ExpressionSource).getExpression = function (asyncCompile, exp) {
-    if (asyncCompile) return casbinExpression.call(this, asyncCompile, exp);
-    const last = this.matcher;
-    if (last !== null && last.text === exp) return last.fn;
-    const fn = compileMatcher(exp) ?? casbinExpression.call(this, asyncCompile, exp);
-    this.matcher = { text: exp, fn };
-    return fn;
-  };
-}
-
 export interface SharingEnforcer {
   /** Every policy line (rules, grants, agreements, suspensions) as Casbin holds it. */
   readonly casbin: Enforcer;
@@ -86,9 +46,10 @@ export interface SharingEnforcer {
 export async function buildEnforcer(modelText: string, rules: readonly { ptype: PolicyType; rule: readonly string[] }[]): Promise<SharingEnforcer> {
   const index = new PolicyIndex();
   const functions = index.matcherFunctions();
-  const open = async (): Promise<LookupEnforcer> => {
-    const e = await newEnforcerWithClass(LookupEnforcer, newModel(modelText));
-    e.useOnly(functions);
+  const open = async (): Promise<Enforcer> => {
+    const e = await newEnforcer(newModel(modelText));
+    // The matcher calls methods of these objects (`grants.inForce(...)`); Casbin passes any value through.
+    for (const [name, fn] of Object.entries(functions)) await e.addFunction(name, fn as MatchingFunction);
     return e;
   };
   const casbin = await open();
@@ -101,7 +62,7 @@ export async function buildEnforcer(modelText: string, rules: readonly { ptype: 
   for (const ptype of ['p', 'p2', 'p3', 'p4'] as const) {
     if (byType[ptype].length > 0) casbin.getModel().addPolicies('p', ptype, byType[ptype]);
   }
-  const partitions = new Map<string, LookupEnforcer>();
+  const partitions = new Map<string, Enforcer>();
   for (const cls of REQUEST_CLASSES) {
     const e = await open();
     const own = byType.p.filter((r) => r[0] === '*' || r[0] === cls);
