@@ -78,7 +78,7 @@ switch (command) {
     }
     const count = (ptype: string): number => new Set(files.rules.filter((r) => r.ptype === ptype).map((r) => r.rule.join(','))).size;
     const ids = (ptype: string): number => new Set(files.rules.filter((r) => r.ptype === ptype).map((r) => r.rule[0])).size;
-    console.log(`policy ok: ${count('p')} rule(s), ${ids('p2')} grant(s), ${ids('p3')} agreement(s), ${count('p4')} suspension(s) in ${path.relative(process.cwd(), config.policyDir) || '.'}`);
+    console.log(`policy ok: ${count('p')} rule(s), ${ids('p2')} grant(s), ${ids('p3')} agreement(s), ${count('p4')} suspension(s), ${count('p5')} role reservation(s) in ${path.relative(process.cwd(), config.policyDir) || '.'}`);
     break;
   }
   case 'explain': {

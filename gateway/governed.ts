@@ -5,7 +5,6 @@ import type { AuditEntry } from './audit/record.ts';
 import { ERROR_CODES, exchangeError } from '../common/errors.ts';
 import type { Logger } from './log.ts';
 import type { Replay } from './http/known-operations.ts';
-import { roleGate } from './role-gate.ts';
 import { fillResult, type FillOutcome } from './sharing/fill.ts';
 import { HIDDEN_TYPENAME, trimOperation, type FillPlan, type KeySets } from './sharing/trim.ts';
 import type { Caller, Catalog, Decision } from './sharing/types.ts';
@@ -124,7 +123,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   const hit = byCaller?.get(key);
   if (hit !== undefined && hit.version === version && hit.schema === schema) return hit;
   const now = Date.now();
-  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => roleGate(caller, gov.policy.decide(caller, `${type}.${field}`, now)), gov.catalog.keySets);
+  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keySets);
   let operation = rc.operation;
   let queryHash = rc.queryHash;
   if (trimmed.document !== rc.document) {

@@ -7,9 +7,13 @@ export interface RequestSubject {
   readonly agency: string;
   /** '' when no purpose was declared */
   readonly purpose: string;
+  /** the roles of the reader's token */
+  readonly roles: readonly string[];
 }
 
 export interface RequestObject {
+  /** the field read, "Type.field" */
+  readonly coordinate: string;
   /** dataset id; '' for a field outside every dataset */
   readonly id: string;
   readonly provider: string;
@@ -53,13 +57,13 @@ export async function buildEnforcer(modelText: string, rules: readonly { ptype: 
     return e;
   };
   const casbin = await open();
-  const byType: Record<PolicyType, string[][]> = { p: [], p2: [], p3: [], p4: [] };
+  const byType: Record<PolicyType, string[][]> = { p: [], p2: [], p3: [], p4: [], p5: [] };
   for (const r of rules) {
     // Casbin keeps the arrays as given and never changes them.
     byType[r.ptype].push(r.rule as string[]);
     if (r.ptype !== 'p') index.add(r.ptype, r.rule);
   }
-  for (const ptype of ['p', 'p2', 'p3', 'p4'] as const) {
+  for (const ptype of ['p', 'p2', 'p3', 'p4', 'p5'] as const) {
     if (byType[ptype].length > 0) casbin.getModel().addPolicies('p', ptype, byType[ptype]);
   }
   const partitions = new Map<string, Enforcer>();

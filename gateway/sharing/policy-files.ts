@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openGrantStore, type Agreement, type Grant, type Suspension } from '../../ledger/grants.ts';
-import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
+import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
 import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
 import { ALLOW_REASONS, DENY_REASONS, type Catalog } from './types.ts';
 
-/** The policy types of model.conf: decision rules, grants, agreements, suspensions. */
-export type PolicyType = 'p' | 'p2' | 'p3' | 'p4';
+/** The policy types of model.conf: decision rules, grants, agreements, suspensions, role reservations. */
+export type PolicyType = 'p' | 'p2' | 'p3' | 'p4' | 'p5';
 
 /** A policy line as Casbin holds it, with where it came from for `explain` and error messages. */
 export interface SourcedRule {
@@ -125,8 +125,23 @@ export function suspensionVerdict(catalog: Catalog, agency: string, dataset: str
   return null;
 }
 
+/**
+ * Why a role reservation must be refused or ignored. The target is a dataset or a field of the
+ * catalog; a reservation naming neither reserves nothing here, like a grant for a dataset this
+ * supergraph lacks.
+ */
+export function roleVerdict(catalog: Catalog, target: string, role: string, agency: string): LineVerdict {
+  if (!ROLES.has(role)) return { refuse: `unknown role "${role}" (one of ${[...ROLES].join(', ')})` };
+  if (agency !== '*' && !AGENCY_CODES.has(agency)) return { refuse: `unknown agency "${agency}" (an agency code or *)` };
+  if (/^[_A-Za-z]\w*\.[_A-Za-z]\w*$/.test(target) && !catalog.datasets.has(target)) {
+    return catalog.byCoordinate.has(target) ? null : { ignore: `field "${target}" is not catalogued in the supergraph: line ignored` };
+  }
+  if (!catalog.datasets.has(target)) return { ignore: `dataset "${target}" is not in the supergraph's catalog: line ignored` };
+  return null;
+}
+
 /** The file letters and the model's policy types: suspensions are written `s` (docs/policies.md) and held as p4. */
-const LETTERS: Readonly<Record<string, PolicyType>> = { p: 'p', p2: 'p2', p3: 'p3', s: 'p4' };
+const LETTERS: Readonly<Record<string, PolicyType>> = { p: 'p', p2: 'p2', p3: 'p3', s: 'p4', p5: 'p5' };
 
 /**
  * Cells of one line. The last column of a grant or agreement (legal basis) and of a suspension
@@ -160,6 +175,9 @@ function verdictOf(catalog: Catalog, ptype: PolicyType, rest: readonly string[],
     case 'p4':
       if (rest.length !== 5) return { refuse: `a suspension line has 6 fields (s, agency, dataset or *, from, until, reason), found ${cellCount}` };
       return suspensionVerdict(catalog, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+    case 'p5':
+      if (rest.length !== 3) return { refuse: `a role reservation has 4 fields (p5, dataset or Type.field, role, agency or *), found ${cellCount}` };
+      return roleVerdict(catalog, rest[0]!, rest[1]!, rest[2]!);
   }
 }
 
@@ -176,7 +194,7 @@ export function parsePolicyText(catalog: Catalog, text: string, file: string): {
     const letter = (comma < 0 ? raw : raw.slice(0, comma)).trim();
     const ptype = LETTERS[letter];
     if (ptype === undefined) {
-      problems.push(`${file}:${i + 1}: unknown line type "${letter}" (p a decision rule, p2 a grant, p3 an agreement, s a suspension)`);
+      problems.push(`${file}:${i + 1}: unknown line type "${letter}" (p a decision rule, p2 a grant, p3 an agreement, s a suspension, p5 a role reservation)`);
       continue;
     }
     const cells = cellsOf(raw, ptype);

@@ -142,7 +142,7 @@ function drop<T extends { rule: readonly string[] }>(map: Map<string, T[]>, key:
 }
 
 /**
- * The grant, agreement and suspension lines of the policy, indexed by key, and the lookups
+ * The grant, agreement, suspension and role-reservation lines of the policy, indexed by key, and the lookups
  * model.conf's matcher calls (`grants.inForce(...)` ...). It holds exactly the lines the enforcer
  * holds: every line goes into both at once, so a lookup answers what a scan of the lines would,
  * without scanning 100,000 of them.
@@ -151,8 +151,10 @@ export class PolicyIndex {
   private readonly grantLines = new Map<string, GrantsOf>();
   private readonly agreementLines = new Map<string, AgreementLine[]>();
   private readonly suspensionLines = new Map<string, SuspensionLine[]>();
+  /** Role reservations (p5) by target: a dataset id or a Type.field coordinate. */
+  private readonly roleLines = new Map<string, (readonly string[])[]>();
 
-  add(ptype: 'p2' | 'p3' | 'p4', rule: readonly string[]): void {
+  add(ptype: 'p2' | 'p3' | 'p4' | 'p5', rule: readonly string[]): void {
     switch (ptype) {
       case 'p2': {
         const [, consumer, dataset, purpose, from, until] = rule as [string, string, string, string, string, string];
@@ -181,10 +183,13 @@ export class PolicyIndex {
         push(this.suspensionLines, agency, { rule, dataset, from: timeOf(from), until: timeOf(until) });
         return;
       }
+      case 'p5':
+        push(this.roleLines, rule[0]!, rule);
+        return;
     }
   }
 
-  remove(ptype: 'p2' | 'p3' | 'p4', rule: readonly string[]): void {
+  remove(ptype: 'p2' | 'p3' | 'p4' | 'p5', rule: readonly string[]): void {
     switch (ptype) {
       case 'p2': {
         const key = `${rule[1]}\u0000${rule[2]}`;
@@ -202,7 +207,32 @@ export class PolicyIndex {
         return drop(this.agreementLines, pairKey(rule[1]!, rule[2]!), rule);
       case 'p4':
         return drop(this.suspensionLines, rule[0]!, rule);
+      case 'p5': {
+        const kept = (this.roleLines.get(rule[0]!) ?? []).filter((l) => l !== rule && l.join('\u0000') !== rule.join('\u0000'));
+        if (kept.length === 0) this.roleLines.delete(rule[0]!);
+        else this.roleLines.set(rule[0]!, kept);
+        return;
+      }
     }
+  }
+
+  /**
+   * The reservations of the dataset and of the field that a reader of `agency` with `roles` does
+   * not meet: for each reserved target none of whose lines it meets, those lines. Empty: it may read.
+   */
+  rolesUnmet(dataset: string, coordinate: string, agency: string, roles: readonly string[]): (readonly string[])[] {
+    const unmet: (readonly string[])[] = [];
+    for (const target of [dataset, coordinate]) {
+      const lines = target === '' ? undefined : this.roleLines.get(target);
+      if (lines === undefined) continue;
+      if (!lines.some((l) => roles.includes(l[1]!) && (l[2] === '*' || l[2] === agency))) unmet.push(...lines);
+    }
+    return unmet;
+  }
+
+  /** The reservations of the dataset and of the field, met or not (for `explain`). */
+  reservationsOf(dataset: string, coordinate: string): (readonly string[])[] {
+    return [...(dataset === '' ? [] : (this.roleLines.get(dataset) ?? [])), ...(this.roleLines.get(coordinate) ?? [])];
   }
 
   private buckets(agency: string, dataset: string, purpose: string): GrantBucket[] {
@@ -232,7 +262,7 @@ export class PolicyIndex {
   }
 
   /** The objects model.conf's matcher calls, by the names it uses. */
-  matcherFunctions(): Record<'grants' | 'agreements' | 'suspensions', object> {
+  matcherFunctions(): Record<'grants' | 'agreements' | 'suspensions' | 'roles', object> {
     return {
       grants: {
         exist: (agency: string, dataset: string): boolean => this.grantLines.has(`${agency}\u0000${dataset}`),
@@ -244,6 +274,9 @@ export class PolicyIndex {
       },
       suspensions: {
         inForce: (agency: string, dataset: string, now: number): boolean => this.suspensionInForce(agency, dataset, now) !== undefined,
+      },
+      roles: {
+        held: (dataset: string, coordinate: string, agency: string, roles: readonly string[]): boolean => this.rolesUnmet(dataset, coordinate, agency, roles).length === 0,
       },
     };
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
+import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
 import { openGrantStore, type GrantChange, type GrantStore } from '../../ledger/grants.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import { buildEnforcer, type RequestObject, type SharingEnforcer } from './enforcer.ts';
@@ -47,8 +47,16 @@ export interface SharingPolicy {
   close(): Promise<void>;
 }
 
-function remedyFor(reason: DenyReason | null, ds: Dataset | null, caller: Caller): string {
+/** Who may read a reserved field, from its unmet reservations: "role auditor", "role coordinator of itd". */
+function reservedTo(unmet: readonly (readonly string[])[]): string {
+  const who = [...new Set(unmet.map((l) => `${l[1]}${l[2] === '*' ? '' : ` of ${l[2]}`}`))];
+  return who.length === 0 ? 'a role' : `role ${who.join(' or ')}`;
+}
+
+function remedyFor(reason: DenyReason | null, ds: Dataset | null, caller: Caller, unmetRoles: readonly (readonly string[])[] = []): string {
   switch (reason) {
+    case 'ROLE_REQUIRED':
+      return `Reading this field needs ${reservedTo(unmetRoles)}: ask your agency for a token with it.`;
     case null:
       return 'No rule of the sharing policy allows this read: ask the data provider or the authority.';
     case 'NOT_SHARED':
@@ -91,6 +99,8 @@ export interface SharingPolicyOptions {
   readonly onRevision?: (rev: PolicyRevisionRecord) => void;
   /** The ledger this process already has open (the grants are read from it); else the policy opens its own. */
   readonly ledger?: Ledger;
+  /** The time decisions are made at, in ms since 1970 UTC (tests move it instead of waiting). */
+  readonly now?: () => number;
 }
 
 /** Equal texts, equal id: a revision an instance already runs is never rebuilt. */
@@ -132,6 +142,7 @@ function firstVerdict(verdicts: LineVerdict[]): LineVerdict {
 
 export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<SharingPolicy> {
   const log = opts.log ?? (() => undefined);
+  const clock = opts.now ?? Date.now;
   const { catalog } = opts;
   let files = readPolicyDir(catalog, opts.policyDir);
   if (files.problems.length > 0) {
@@ -170,7 +181,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   }
   const publish = async (): Promise<void> => {
     if (!shared || currentId !== localId || (await store.snapshot()).policy?.id === localId) return;
-    await store.apply({ op: 'policy', revision: { id: localId, by: opts.instance ?? 'gateway', at: new Date().toISOString(), texts: files.texts } });
+    await store.apply({ op: 'policy', revision: { id: localId, by: opts.instance ?? 'gateway', at: new Date(clock()).toISOString(), texts: files.texts } });
   };
 
   let enforcer: SharingEnforcer;
@@ -195,7 +206,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       added: [...lines].filter((l) => !before.has(l)),
       removed: [...before].filter((l) => !lines.has(l)),
       origin,
-      at: new Date().toISOString(),
+      at: new Date(clock()).toISOString(),
     };
     recorded = { hash, lines };
     try {
@@ -213,7 +224,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const changed = (why: string): void => {
     version++;
     cache = new Map();
-    window = enforcer.index.window(Date.now());
+    window = enforcer.index.window(clock());
     for (const l of listeners) l(why);
   };
 
@@ -252,11 +263,15 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const openingProblem = (e: SharingEnforcer, now: number): string | null => {
     for (const ds of catalog.datasets.values()) {
       if (ds.class !== 'NOT_SHARED') continue;
-      const obj: RequestObject = { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: opts.unclassified };
+      const obj: RequestObject = { coordinate: '', id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: opts.unclassified };
       for (const agency of AGENCY_CODES) {
         if (agency === ds.provider) continue;
         for (const purpose of ['', ...PURPOSE_CODES]) {
-          if (e.enforce({ agency, purpose }, obj, now)[0]) return `the policy would let ${agency} read NOT_SHARED dataset ${ds.id} (R-4)`;
+          for (const roles of [[], [...ROLES]]) {
+            for (const coordinate of ds.coordinates) {
+              if (e.enforce({ agency, purpose, roles }, { ...obj, coordinate }, now)[0]) return `the policy would let ${agency} read NOT_SHARED dataset ${ds.id} (R-4)`;
+            }
+          }
         }
       }
     }
@@ -292,7 +307,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     const e = await buildEnforcer(next.modelText, all);
     let problem: string | null;
     try {
-      problem = openingProblem(e, Date.now());
+      problem = openingProblem(e, clock());
     } catch (err) {
       problem = `model.conf cannot decide: ${(err as Error).message}`;
     }
@@ -318,7 +333,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   modelText = starting.modelText;
   fileRules = starting.rules;
   report(starting.ignored);
-  window = enforcer.index.window(Date.now());
+  window = enforcer.index.window(clock());
   record(startOrigin);
   await publish();
 
@@ -425,16 +440,16 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   }
 
   const requestObject = (coordinate: string, ds: Dataset | null): RequestObject => {
-    if (ds !== null) return { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: opts.unclassified };
+    if (ds !== null) return { coordinate, id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: opts.unclassified };
     const dot = coordinate.indexOf('.');
     const key = catalog.keyFields.get(coordinate.slice(0, dot))?.includes(coordinate.slice(dot + 1)) === true;
-    return { id: '', provider: '', class: key ? 'KEY' : 'UNCLASSIFIED', sensitivity: '', unclassified: opts.unclassified };
+    return { coordinate, id: '', provider: '', class: key ? 'KEY' : 'UNCLASSIFIED', sensitivity: '', unclassified: opts.unclassified };
   };
 
   /** Casbin's answer, as a Decision: the deciding rule's name is the reason. */
   const enforce = (caller: Caller, coordinate: string, now: number): { decision: Decision; rule: readonly string[] } => {
     const ds = catalog.byCoordinate.get(coordinate) ?? null;
-    const sub = { agency: caller.agency, purpose: caller.purpose ?? '' };
+    const sub = { agency: caller.agency, purpose: caller.purpose ?? '', roles: caller.roles };
     const obj = requestObject(coordinate, ds);
     let allowed: boolean;
     let rule: readonly string[];
@@ -453,13 +468,14 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       return { decision: { effect: 'ALLOW', reason: r, dataset: ds, grantId: grant?.[0] ?? null }, rule: reason === undefined ? [] : rule };
     }
     const r = (DENY_REASONS as readonly string[]).includes(reason ?? '') ? (reason as DenyReason) : null;
-    return { decision: { effect: 'DENY', reason: r ?? 'NOT_SHARED', dataset: ds, remedy: remedyFor(r, ds, caller) }, rule: r === null ? [] : rule };
+    const unmet = r === 'ROLE_REQUIRED' ? enforcer.index.rolesUnmet(obj.id, coordinate, caller.agency, caller.roles) : [];
+    return { decision: { effect: 'DENY', reason: r ?? 'NOT_SHARED', dataset: ds, remedy: remedyFor(r, ds, caller, unmet) }, rule: r === null ? [] : rule };
   };
 
   // True when decisions cached now hold at `now`; moves the version when real time crossed a boundary.
   const inWindow = (now: number): boolean => {
     if (now >= window.from && now < window.until) return true;
-    if (Math.abs(now - Date.now()) < 1000 && now >= window.until) {
+    if (Math.abs(now - clock()) < 1000 && now >= window.until) {
       changed('a grant, agreement or suspension started or ended');
       return now >= window.from && now < window.until;
     }
@@ -476,13 +492,13 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   return {
     store,
     get version() {
-      inWindow(Date.now());
+      inWindow(clock());
       return version;
     },
-    decide(caller, coordinate, now = Date.now()) {
+    decide(caller, coordinate, now = clock()) {
       // A question about another time than now is answered, not cached.
       if (!inWindow(now)) return enforce(caller, coordinate, now).decision;
-      const key = `${caller.agency}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
+      const key = `${caller.agency}\u0000${caller.roles.join(',')}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
       let d = cache.get(key);
       if (d === undefined) {
         d = enforce(caller, coordinate, now).decision;
@@ -497,7 +513,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async explain(caller, coordinate, now = Date.now()) {
+    async explain(caller, coordinate, now = clock()) {
       await applying;
       const { decision, rule } = enforce(caller, coordinate, now);
       const lines: string[] = [];
@@ -514,6 +530,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       const ds = decision.dataset;
       const purpose = caller.purpose ?? '';
       const index = enforcer.index;
+      for (const l of index.reservationsOf(ds?.id ?? '', coordinate)) lines.push(at('p5', l));
       if (ds !== null && ds.provider !== caller.agency) {
         const suspension = index.suspensionInForce(caller.agency, ds.id, now);
         if (suspension !== undefined) lines.push(at('p4', suspension));

@@ -5,7 +5,8 @@ import type { Sensitivity, SharingClass } from '../../common/declarations.ts';
 export { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from '../../common/declarations.ts';
 
 /**
- * Reasons of a denial. All but UNPUBLISHED are names of decision rules in the policy (rules.csv);
+ * Reasons of a denial. All but UNPUBLISHED are names of decision rules in the policy (rules.csv),
+ * ROLE_REQUIRED included (a field reserved to a role, policies/roles.csv);
  * UNPUBLISHED depends on the data (which totals are confirmed) and is decided where it is resolved.
  */
 export const DENY_REASONS = [
@@ -18,14 +19,12 @@ export const DENY_REASONS = [
   'AGREEMENT_REQUIRED',
   'UNPUBLISHED',
   'SUSPENDED',
+  'ROLE_REQUIRED',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
 export const ALLOW_REASONS = ['PROVIDER', 'UNCONDITIONAL', 'GRANT', 'UNCLASSIFIED_ALLOWED', 'KEY_FIELD'] as const;
 export type AllowReason = (typeof ALLOW_REASONS)[number];
-
-/** A dataset reserved to a role the caller lacks (the access log: auditor); decided by gateway/role-gate.ts, not the policy. */
-export type GateReason = 'ROLE_REQUIRED';
 
 /** One catalogued dataset, as declared by `@dataset` in the supergraph. */
 export interface Dataset {
@@ -56,4 +55,4 @@ export interface Caller {
 
 export type Decision =
   | { readonly effect: 'ALLOW'; readonly reason: AllowReason; readonly dataset: Dataset | null; readonly grantId: string | null }
-  | { readonly effect: 'DENY'; readonly reason: DenyReason | GateReason; readonly dataset: Dataset | null; readonly remedy: string };
+  | { readonly effect: 'DENY'; readonly reason: DenyReason; readonly dataset: Dataset | null; readonly remedy: string };

@@ -113,19 +113,32 @@ describe('sharing policy decisions', () => {
     expect(policy.decide(caller('hrss', 'social-insurance-administration'), 'Person.criminalRecord').reason).toBe('NOT_SHARED');
   });
 
-  it('decides exactly as a plain Casbin enforcer over model.conf and every line, with lookups that scan the lines (differential)', async () => {
-    const { policy, policyDir } = await openPolicy();
+  it('decides exactly as a plain Casbin enforcer over model.conf and every line, with lookups that scan the lines, suspensions and role reservations included (differential)', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-policy-'));
+    const dir = path.join(tmp, 'policies');
+    cpSync(path.join(ROOT, 'policies'), dir, { recursive: true });
+    // Real suspension lines: one dataset in 2026, every dataset of an agency in 2028.
+    writeFileSync(path.join(dir, 'suspensions.csv'), 's, hrss, psb.population-basic, 2026-05-01, 2026-07-01, audit finding F-1\ns, amr, *, 2028-05-01, 2028-07-01, audit finding F-2\n');
+    const { policy, policyDir } = await openPolicy({ policyDir: dir });
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     const e = await newEnforcer(newModel(readFileSync(path.join(policyDir, 'model.conf'), 'utf8')));
-    for (const f of ['rules.csv', 'grants.csv', 'agreements.csv', 'suspensions.csv']) {
+    const widths: Record<string, number> = { p: 3, p2: 7, p3: 8, s: 5, p5: 3 };
+    for (const f of ['rules.csv', 'grants.csv', 'agreements.csv', 'suspensions.csv', 'roles.csv']) {
       for (const line of readFileSync(path.join(policyDir, f), 'utf8').split('\n')) {
         const cells = line.split(',').map((c) => c.trim());
-        if (['p', 'p2', 'p3'].includes(cells[0]!)) await e.addNamedPolicy(cells[0]!, ...cells.slice(1));
+        const width = widths[cells[0]!];
+        if (width === undefined) continue;
+        const rest = cells.slice(1);
+        await e.addNamedPolicy(cells[0] === 's' ? 'p4' : cells[0]!, ...rest.slice(0, width - 1), rest.slice(width - 1).join(', '));
       }
     }
     // The lookups as a scan of the enforcer's own lines: no index.
     const scan = async (ptype: string) => e.getNamedPolicy(ptype);
     const grants = await scan('p2');
     const agreements = await scan('p3');
+    const suspensions = await scan('p4');
+    const reservations = await scan('p5');
+    expect(suspensions).toHaveLength(2);
     const t = (s: string) => Date.parse(s);
     const lines = (a: string, d: string) => grants.filter((g) => g[1] === a && g[2] === d);
     await e.addFunction('grants', {
@@ -137,26 +150,44 @@ describe('sharing policy decisions', () => {
       inForce: (a: string, b: string, d: string, now: number, secret: boolean) =>
         agreements.some((x) => ((x[1] === a && x[2] === b) || (x[1] === b && x[2] === a)) && (x[3] === '*' || x[3] === d) && now >= t(x[4]!) && now < t(x[5]!) && (!secret || x[6] === 'true')),
     } as never);
-    await e.addFunction('suspensions', { inForce: () => false } as never);
-    const agencies = ['amr', 'tax', 'hrss', 'eeb', 'psb', 'civil'];
+    await e.addFunction('suspensions', {
+      inForce: (a: string, d: string, now: number) => suspensions.some((x) => x[0] === a && (x[1] === '*' || x[1] === d) && now >= t(x[2]!) && now < t(x[3]!)),
+    } as never);
+    const met = (target: string, agency: string, roles: readonly string[]) => {
+      const own = reservations.filter((r) => r[0] === target);
+      return own.length === 0 || own.some((r) => roles.includes(r[1]!) && (r[2] === '*' || r[2] === agency));
+    };
+    await e.addFunction('roles', {
+      held: (d: string, c: string, a: string, roles: readonly string[]) => (d === '' || met(d, a, roles)) && met(c, a, roles),
+    } as never);
+    const agencies = ['amr', 'tax', 'hrss', 'eeb', 'psb', 'civil', 'itd'];
     const purposes = ['', 'tax-collection', 'market-supervision', 'social-insurance-administration', 'statistics'];
+    const roleSets = [[], ['auditor'], ['coordinator']];
     const times = ['2025-06-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z', '2028-06-01T00:00:00.000Z'];
+    const reasons = new Set<string>();
     let compared = 0;
     for (const [coordinate, ds] of catalog.byCoordinate) {
       for (const agency of agencies) {
         for (const purpose of purposes) {
-          for (const at of times) {
-            const obj = { id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: 'deny' };
-            const [allowed, rule] = e.enforceExSync({ agency, purpose }, obj, Date.parse(at));
-            const d = policy.decide(caller(agency, purpose || null), coordinate, Date.parse(at));
-            expect({ effect: d.effect, reason: d.reason }, `${agency} ${purpose} ${coordinate} ${at}`).toEqual({ effect: allowed ? 'ALLOW' : 'DENY', reason: rule[1] });
-            compared++;
+          for (const roles of roleSets) {
+            for (const at of times) {
+              const obj = { coordinate, id: ds.id, provider: ds.provider, class: ds.class, sensitivity: ds.sensitivity ?? '', unclassified: 'deny' };
+              const [allowed, rule] = e.enforceExSync({ agency, purpose, roles }, obj, Date.parse(at));
+              const d = policy.decide({ ...caller(agency, purpose || null), roles }, coordinate, Date.parse(at));
+              if (d.reason !== rule[1] || d.effect !== (allowed ? 'ALLOW' : 'DENY')) {
+                expect({ effect: d.effect, reason: d.reason }, `${agency} [${roles.join(',')}] ${purpose} ${coordinate} ${at}`).toEqual({ effect: allowed ? 'ALLOW' : 'DENY', reason: rule[1] });
+              }
+              reasons.add(d.reason);
+              compared++;
+            }
           }
         }
       }
     }
     expect(compared).toBeGreaterThan(1000);
-  });
+    expect(reasons).toContain('SUSPENDED');
+    expect(reasons).toContain('ROLE_REQUIRED');
+  }, 120_000);
 });
 
 describe('two gateway policies over one Redis', () => {
