@@ -1,4 +1,4 @@
-import { auditorScope, withinParty } from '../common/auditor-scope.ts';
+import { auditorScope, policyLineWithinParty, withinParty } from '../common/auditor-scope.ts';
 import { exchangeError } from '../common/errors.ts';
 import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
@@ -76,7 +76,12 @@ export function oversightAnswers(schema: GraphQLSchema, caller: Caller, opts: Ov
       const problem = coordinateProblem(schema, args.coordinate);
       if (problem !== null) throw exchangeError('BAD_USER_INPUT', `explainDecision: coordinate "${args.coordinate.slice(0, 128)}" ${problem}.`, { argument: 'coordinate' });
       const { decision, lines } = await opts.explain({ sub: `explain-by-${caller.sub}`, agency: args.agency, roles: [...roles].sort(), purpose }, args.coordinate);
-      return { decision: decision.effect, reason: decision.reason, remedy: decision.effect === 'DENY' ? decision.remedy : null, lines };
+      // Outside the authority, the grant, agreement and suspension lines shown are those the
+      // asker's agency is party to, as Query.grants shows them. Each line reads "<source>: <line>".
+      const { party } = auditorScope(caller.agency);
+      const shown = lines.filter((l) => policyLineWithinParty(l.slice(l.indexOf(': ') + 2), party));
+      if (shown.length < lines.length) shown.push(`${lines.length - shown.length} line(s) concerning other agencies' grants, agreements or suspensions not shown`);
+      return { decision: decision.effect, reason: decision.reason, remedy: decision.effect === 'DENY' ? decision.remedy : null, lines: shown };
     },
   };
 }

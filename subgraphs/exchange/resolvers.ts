@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { SubgraphContext } from '../shared/context.ts';
-import { auditorScope } from '../../common/auditor-scope.ts';
+import { auditorScope, policyLineWithinParty } from '../../common/auditor-scope.ts';
 import type { Declaration } from '../../common/declarations.ts';
 import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { datasetsOfSupergraph } from './catalog/history.ts';
@@ -76,7 +76,19 @@ export const create: SubgraphFactory = async (env) => {
         ...auditResolvers(env.auditReader),
         policyHistory: (_: unknown, args: { first: number }, ctx: SubgraphContext) => {
           requireAuditor(ctx, 'Query.policyHistory');
-          return policies.slice(-Math.min(Math.max(args.first, 1), 1000)).reverse();
+          // An agency auditor sees the grants, agreements and suspensions its agency is party to, as
+          // Query.grants shows them; a revision that changed only other agencies' lines is left out.
+          const { party } = auditorScope(ctx.caller.agency);
+          const within = (l: string): boolean => policyLineWithinParty(l, party);
+          const visible = party === undefined
+            ? policies
+            : policies.flatMap((p) => {
+                const added = p.added.filter(within);
+                const removed = p.removed.filter(within);
+                const changed = p.added.length + p.removed.length > 0;
+                return changed && added.length + removed.length === 0 ? [] : [{ ...p, added, removed }];
+              });
+          return visible.slice(-Math.min(Math.max(args.first, 1), 1000)).reverse();
         },
         person: (_: unknown, args: { idNumber: string }) => ({ idNumber: args.idNumber }),
       },

@@ -75,4 +75,49 @@ describe('what each auditor reads of the access log', () => {
     const denied = await records('itd', '{ coordinate: "Query.auditRecords", decision: DENY }');
     expect(denied).toEqual([expect.objectContaining({ agency: 'tax', decision: 'DENY', reason: 'ROLE_REQUIRED' })]);
   });
+
+  describe('the policy\u2019s lines an agency auditor is shown', () => {
+    // A grant filed between hrss and psb: tax is neither consumer nor provider.
+    beforeAll(async () => {
+      const changed = new Promise<void>((resolve) => {
+        const off = ex.gateway.policy.onChange(() => {
+          off();
+          resolve();
+        });
+      });
+      await ex.gateway.policy.store.apply({ op: 'grant', grant: { id: 'g-scope-civil-psb', consumer: 'civil', dataset: 'psb.population-basic', purposes: ['civil-affairs'], validFrom: '2026-01-01', validUntil: '2099-01-01' } });
+      await changed;
+    });
+    const HISTORY = '{ policyHistory(first: 100) { added removed } }';
+    const lines = async (agency: string): Promise<string[]> => {
+      const res = await ex.query(HISTORY, { agency, roles: ['auditor'] });
+      expect(res.body.errors).toBeUndefined();
+      return (res.body.data?.['policyHistory'] as { added: string[]; removed: string[] }[]).flatMap((r) => [...r.added, ...r.removed]);
+    };
+
+    it('policyHistory shows a tax auditor no grant line between civil and psb, and the itd and psb auditors see it', async () => {
+      await until(async () => (await lines('itd')).some((l) => l.includes('g-scope-civil-psb')));
+      expect((await lines('psb')).some((l) => l.includes('g-scope-civil-psb'))).toBe(true);
+      const tax = await lines('tax');
+      expect(tax.some((l) => l.includes('g-scope-civil-psb'))).toBe(false);
+      // Nor the standing hrss/psb lines of the policy files, while its own and the rules stay.
+      expect(tax.some((l) => l.startsWith('p2, g-ref-hrss-psb-1'))).toBe(false);
+      expect(tax.some((l) => l.startsWith('p2, g-ref-tax-hrss-1'))).toBe(true);
+      expect(tax.some((l) => l.startsWith('p, CONDITIONAL, GRANT'))).toBe(true);
+    });
+
+    it('explainDecision(agency: "civil") shows a tax auditor the decision but not civil\u2019s grant with psb; an itd auditor sees the line', async () => {
+      const q = '{ explainDecision(agency: "civil", coordinate: "Person.name", purpose: "civil-affairs") { decision reason lines } }';
+      const asTax = (await ex.query(q, { agency: 'tax', roles: ['auditor'] })).body.data?.['explainDecision'] as { reason: string; lines: string[] };
+      const asItd = (await ex.query(q, { agency: 'itd', roles: ['auditor'] })).body.data?.['explainDecision'] as { reason: string; lines: string[] };
+      expect(asItd.lines.some((l) => l.includes('g-scope-civil-psb'))).toBe(true);
+      expect(asTax.reason).toBe(asItd.reason);
+      expect(asTax.lines.some((l) => l.includes('g-scope-civil-psb'))).toBe(false);
+      expect(asTax.lines.some((l) => l.includes('not shown'))).toBe(true);
+    });
+  });
 });
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+}
