@@ -205,7 +205,7 @@ export interface GatewayOptions {
    * deployment always gets the store its configuration names.
    */
   readonly auditStore?: AuditStore;
-  /** The clock of the rate limiter and the backup schedule (ms since the epoch); tests move it instead of waiting. */
+  /** The clock of the sharing decisions, the rate limiter and the backup schedule (ms since the epoch); tests move it instead of waiting. */
   readonly clock?: () => number;
   /** Build the console's and explorer's bundles at start rather than on the first page load. */
   readonly buildWebAtStart?: boolean;
@@ -252,6 +252,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       redisUrl: config.redisUrl,
       redisPrefix: config.redisPrefix,
       unclassified: config.unclassifiedFields,
+      now,
       log: (line) => log.info(line),
     });
   } catch (e) {

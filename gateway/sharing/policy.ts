@@ -39,6 +39,8 @@ export interface SharingPolicy {
   evaluate(caller: Caller, coordinate: string, now: number): Decision;
   /** Moves on every policy, grant, agreement or suspension change, and when a validity boundary passes. */
   readonly version: number;
+  /** The time decisions are made at now (the injected clock). */
+  now(): number;
   onChange(listener: (why: string) => void): () => void;
   /** The decision with the model.conf lines and policy lines (file:line) that made it. */
   explain(caller: Caller, coordinate: string, now?: number): Promise<{ decision: Decision; lines: string[] }>;
@@ -506,6 +508,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       }
       return d;
     },
+    now: clock,
     evaluate(caller, coordinate, now) {
       return enforce(caller, coordinate, now).decision;
     },

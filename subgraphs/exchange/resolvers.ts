@@ -50,13 +50,14 @@ export const create: SubgraphFactory = async (env) => {
     if (e.type === 'policy.installed') policies.push({ ...e.data, at: e.at, seq: e.seq });
   });
   await policyProjection.sync();
-  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets });
+  const clock = env.now === undefined ? {} : { now: env.now };
+  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets, ...clock });
   // The access log is followed here for the findings it shows (R-40), and for the statistics
   // unless the archive (ARCHIVE_URL) answers those.
   const accessLog = followUsage(env, (l) => process.stderr.write(`${l}\n`));
   await accessLog.sync();
   const usage = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveUsage(env.archiveUrl) : accessLog;
-  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog });
+  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog, ...clock });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {

@@ -20,6 +20,8 @@ export interface SubgraphEnv {
   readonly logSigningKey?: string | null;
   /** WITNESS_URLS. */
   readonly witnessUrls?: readonly string[];
+  /** The clock deadlines, grant expiries and agreement validity are judged by; tests move it instead of waiting. */
+  readonly now?: () => Date;
 }
 
 /** Each agency's resolvers.ts exports `create` of this type. */

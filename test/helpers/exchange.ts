@@ -56,6 +56,8 @@ export interface ExchangeOptions {
   readonly copyPolicies?: boolean;
   /** Reuse this DATA_DIR instead of a fresh temporary one (kept on close). */
   readonly dataDir?: string;
+  /** The clock of the gateway's decisions and the exchange's deadlines (ms since 1970); tests move it instead of waiting. */
+  readonly clock?: () => number;
 }
 
 /** A real exchange on free loopback ports: every subgraph over HTTP and the real gateway. */
@@ -72,10 +74,11 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
     ...opts.env,
   };
   const subConfig = loadConfig(baseEnv);
+  const clock = opts.clock;
   const publicKey = gatewayPublicKey(subConfig);
   const subgraphs = new Map<string, RunningSubgraph>();
   const spies = new Map<string, Spy>();
-  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig), archiveUrl: subConfig.archiveUrl, logSigningKey: subConfig.logSigningKey, witnessUrls: subConfig.witnessUrls };
+  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig), archiveUrl: subConfig.archiveUrl, logSigningKey: subConfig.logSigningKey, witnessUrls: subConfig.witnessUrls, ...(clock === undefined ? {} : { now: () => new Date(clock()) }) };
   for (const info of SUBGRAPHS) {
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, gatewayPublicKey: publicKey });
     subgraphs.set(info.name, running);
@@ -93,7 +96,7 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
     warn: (m) => (logLines.push(`warn ${m}`), echo.warn(m)),
     error: (m, err) => (logLines.push(`error ${m}`), echo.error(m, err)),
   };
-  const gateway = await startGateway(config, { log });
+  const gateway = await startGateway(config, { log, ...(clock === undefined ? {} : { clock }) });
   gateways.push(gateway);
   const key = verificationKey(config);
 
