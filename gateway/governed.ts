@@ -53,7 +53,7 @@ function fetchedKeys(representations: readonly unknown[][], keySets: KeySets): (
 
 export interface Governance {
   readonly catalog: Catalog;
-  readonly policy: { decide(caller: Caller, coordinate: string, now?: number): Decision; readonly version: number; now(): number };
+  readonly policy: { decide(caller: Caller, coordinate: string, now?: number): Decision; versionAt(now: number): number; now(): number };
   readonly audit: { append(entries: readonly AuditEntry[]): Promise<void> };
   readonly log: Logger;
 }
@@ -119,10 +119,10 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   const caller = rc.context.caller;
   const key = callerKey(caller, rc.operationName);
   let byCaller = compiledByDocument.get(rc.document);
-  const version = gov.policy.version;
+  const now = gov.policy.now();
+  const version = gov.policy.versionAt(now);
   const hit = byCaller?.get(key);
   if (hit !== undefined && hit.version === version && hit.schema === schema) return hit;
-  const now = gov.policy.now();
   const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keySets);
   let operation = rc.operation;
   let queryHash = rc.queryHash;

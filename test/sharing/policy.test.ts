@@ -67,6 +67,25 @@ describe('sharing policy decisions', () => {
     );
   });
 
+  it('ends a grant when the injected clock passes its end: reading the version changes nothing, versionAt moves it', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-policy-'));
+    cpSync(path.join(ROOT, 'policies'), path.join(tmp, 'policies'), { recursive: true });
+    let t = NOW;
+    const policy = await openSharingPolicy({ catalog, policyDir: path.join(tmp, 'policies'), dataDir: path.join(tmp, 'data'), redisUrl: null, unclassified: 'deny', now: () => t });
+    cleanups.push(async () => {
+      await policy.close();
+      rmSync(tmp, { recursive: true, force: true });
+    });
+    const eeb = caller('eeb', 'statistics');
+    await policy.store.apply({ op: 'grant', grant: { id: 'g-clock', consumer: 'eeb', dataset: 'hrss.enterprise-insurance', purposes: ['statistics'], validFrom: '2026-01-01', validUntil: new Date(NOW + 60_000).toISOString() } });
+    await until(() => policy.decide(eeb, 'Enterprise.insuredEmployees').reason === 'GRANT');
+    const v = policy.version;
+    t = NOW + 60_000;
+    expect(policy.version).toBe(v);
+    expect(policy.versionAt(t)).toBeGreaterThan(v);
+    expect(policy.decide(eeb, 'Enterprise.insuredEmployees').reason).toBe('GRANT_EXPIRED');
+  });
+
   it('applies a grant added to the authority\u2019s store at once, and its revocation', async () => {
     const { policy } = await openPolicy();
     const eeb = caller('eeb', 'statistics');
