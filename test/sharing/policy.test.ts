@@ -1,4 +1,5 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newEnforcer, newModel } from 'casbin';
@@ -19,13 +20,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+const DEPLOYMENT_LOG_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
 async function openPolicy(extra: { redisUrl?: string; redisPrefix?: string; dataDir?: string; policyDir?: string } = {}): Promise<{ policy: SharingPolicy; policyDir: string; dataDir: string; logs: string[] }> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-policy-'));
   const policyDir = extra.policyDir ?? path.join(tmp, 'policies');
   if (extra.policyDir === undefined) cpSync(path.join(ROOT, 'policies'), policyDir, { recursive: true });
   const dataDir = extra.dataDir ?? path.join(tmp, 'data');
   const logs: string[] = [];
-  const policy = await openSharingPolicy({ catalog, policyDir, dataDir, redisUrl: extra.redisUrl ?? null, ...(extra.redisPrefix ? { redisPrefix: extra.redisPrefix } : {}), unclassified: 'deny', log: (l) => logs.push(l) });
+  // Instances of one deployment share one log key (LOG_SIGNING_KEY): each folder of its own would
+  // otherwise get a development key of its own, and no instance would apply another's grants.
+  const policy = await openSharingPolicy({ catalog, policyDir, dataDir, redisUrl: extra.redisUrl ?? null, logSigningKey: DEPLOYMENT_LOG_KEY, ...(extra.redisPrefix ? { redisPrefix: extra.redisPrefix } : {}), unclassified: 'deny', log: (l) => logs.push(l) });
   cleanups.push(async () => {
     await policy.close();
     rmSync(tmp, { recursive: true, force: true });
