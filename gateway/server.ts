@@ -23,8 +23,8 @@ import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
 import { gatewaySigningKey } from './identity/gateway-keys.ts';
 import { checkVariables, operationProblem, planArgumentChecks, variableProblem, type ArgumentPlan } from './arguments.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
-import { startArchiving } from '../ledger/archive/start.ts';
-import { backupHealth, startBackupSchedule, type BackupSchedule } from '../ledger/backup/schedule.ts';
+import { startBackground, type Background } from '../ledger/background/supervisor.ts';
+import { backupHealth } from '../ledger/backup/schedule.ts';
 import { watchBackups } from '../ledger/backup/state.ts';
 import type { Config } from './config.ts';
 import { errorBody, exchangeError, isPublicCode } from '../common/errors.ts';
@@ -322,7 +322,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       : config.redisUrl === null
         ? rateLimiter(config.rateLimitPerMinute, opts.clock)
         : sharedRateLimiter(config.rateLimitPerMinute, { url: config.redisUrl, prefix: config.redisPrefix }, { clock: opts.clock, warn: (l) => log.warn(l) });
-  let schedule: BackupSchedule | null = null;
+  let background: Background | null = null;
 
   const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
   const probeSubgraphs = sharedProbe(() => Promise.all([subgraphReachability(subgraphUrls, healthIdentity), overdueDatasets(subgraphUrls.get('exchange'), healthIdentity('exchange'))]));
@@ -346,12 +346,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     if (path === '/health' && req.method === 'GET') {
       req.resume();
       const [reachability, overdue] = await probeSubgraphs();
-      const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() }, backupHealth(backups.state, config.backup.intervalSeconds, now(), startedAt, schedule?.running() ?? false));
+      const health = healthVerdict(reachability, { store: audit.kind, writable: audit.writable() }, backupHealth(backups.state, config.backup.intervalSeconds, now(), startedAt, background?.backupRunning() ?? false));
       // A late backup is for the operator to see, not a reason for a load balancer to stop sending requests.
       const status = health.degraded.some((d) => d !== 'backup') ? 503 : 200;
       const auth = req.headers.authorization === undefined ? null : verifyBearer(req.headers.authorization);
       if (!seesHealthDetails(auth?.ok === true ? auth.principal : null)) sendJson(res, status, { status: health.status });
-      else sendJson(res, status, { ...health, circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
+      else sendJson(res, status, { ...health, ...(background === null ? {} : { background: background.health() }), circuits: Object.fromEntries([...breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
       return;
     }
     if (await web.handle(req, target, path)) return;
@@ -437,13 +437,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  // Behind the durable log, never in front of it: nothing on a request path waits for PostgreSQL.
-  const archive = config.archiveUrl === null ? null : startArchiving({ archiveUrl: config.archiveUrl, dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sink: log });
-  // Any gateway with BACKUP_INTERVAL takes part; the claim on the ledger lets one back up at a time.
-  schedule =
-    config.backup.intervalSeconds === null
+  // The archive shipper and the backup schedule run in a process of their own, off the request path.
+  background =
+    config.archiveUrl === null && config.backup.intervalSeconds === null
       ? null
-      : startBackupSchedule({ ledger, watch: backups, source: { dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }, settings: config.backup, intervalMs: config.backup.intervalSeconds * 1000, by: instance, now, sink: log });
+      : startBackground({
+          settings: { instance, dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, archiveUrl: config.archiveUrl, backup: config.backup.intervalSeconds === null ? null : { ...config.backup, intervalMs: config.backup.intervalSeconds * 1000 } },
+          sink: log,
+        });
   return {
     url: `http://${host}:${port}/graphql`,
     port,
@@ -454,13 +455,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
-      await schedule?.stop();
+      await background?.stop();
       backups.stop();
       await policy.close();
       await revisions.drain();
       await ledger.close();
       await audit.close();
-      await archive?.stop();
       await limiter?.close();
     },
   };
