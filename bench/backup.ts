@@ -3,10 +3,7 @@ import path from 'node:path';
 import { createBackup } from '../ledger/backup/create.ts';
 import { readMembers } from '../ledger/backup/lineage.ts';
 import { restoreBackup } from '../ledger/backup/restore.ts';
-import { runBackup } from '../ledger/backup/run.ts';
 import type { BackupSource } from '../ledger/backup/sources.ts';
-import { watchBackups } from '../ledger/backup/state.ts';
-import type { Ledger } from '../ledger/ledger.ts';
 
 export const BENCH_BACKUP_KEY = 'bench backup key, not a secret';
 
@@ -33,41 +30,4 @@ export async function backupAndRestore(source: BackupSource, dir: string): Promi
   const restore = throughput(created.bytes, restored.records, (performance.now() - t0) / 1000);
   rmSync(dir, { recursive: true, force: true });
   return { backup, restore };
-}
-
-/**
- * Backups one after another inside a running gateway's process (as BACKUP_INTERVAL runs them,
- * without the wait between): started and stopped by the bench around a load window.
- */
-export function backupLoop(ledger: Ledger, source: BackupSource, dir: string): { stop: () => Promise<Throughput & { archives: number }> } {
-  const watch = watchBackups(ledger);
-  let running = true;
-  let archives = 0;
-  let bytes = 0;
-  let records = 0;
-  const started = performance.now();
-  const loop = (async () => {
-    while (running) {
-      const ran = await runBackup({
-        source,
-        settings: { dir, offsiteDir: null, key: BENCH_BACKUP_KEY, keepDaily: 1, keepMonthly: 0, increments: 0 },
-        ledger,
-        watch,
-        claim: { by: 'bench', now: Date.now, due: null },
-        mode: 'full',
-        say: () => undefined,
-      });
-      archives++;
-      bytes += ran.created.bytes;
-      records += ran.created.records;
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      watch.stop();
-      return { ...throughput(bytes, records, (performance.now() - started) / 1000), archives };
-    },
-  };
 }

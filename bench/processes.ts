@@ -64,20 +64,17 @@ if (role === 'subgraphs') {
   const { startGateway } = await import('../gateway/server.ts');
   // Audit off: every record accepted and dropped at once, to price the audit alone.
   const discard = { kind: 'file' as const, append: async () => undefined, query: async () => ({ records: [], next: null }), stats: () => ({ appends: 0, records: 0, syncs: 0 }), writable: () => true, close: async () => undefined };
-  const gw = await startGateway(config, { log: silentLogger, ...(role === 'governed-no-audit' ? { auditStore: discard } : {}) });
-  // The backup scenario: backups run in this process while the runner puts load on it.
-  const { backupLoop } = await import('./backup.ts');
-  const { openLedger } = await import('../ledger/ledger.ts');
-  let loop: ReturnType<typeof backupLoop> | null = null;
-  const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls, sink: { info() {}, warn() {} } });
+  // Silent but for the backups its background process made: the runner asks how many (IPC), to
+  // show that they ran while the load was measured.
+  let backups = 0;
+  const log = { ...silentLogger, info: (line: string) => (/^backup: made /.test(line) ? backups++ : undefined) };
+  const gw = await startGateway(config, { log, ...(role === 'governed-no-audit' ? { auditStore: discard } : {}) });
   process.on('message', (m: unknown) => {
-    if (m === 'backups-start') loop = backupLoop(ledger, { dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }, config.backup.dir);
-    else if (m === 'backups-stop' && loop !== null) {
-      const l = loop;
-      loop = null;
-      void l.stop().then((backups) => process.send?.({ backups }));
-    }
+    if (m === 'backups') process.send?.({ backups });
   });
+  // Closed, not just ended: its background process finishes its work before the next scenario runs.
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGTERM', () => void gw.close().finally(() => process.exit(0)));
   console.log(JSON.stringify({ url: gw.url }));
 } else if (role === 'micro') {
   // In a process of its own, so that the minutes of load before it leave no heap behind.
