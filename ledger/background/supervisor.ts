@@ -42,7 +42,7 @@ const DEFAULT_RESTART = { firstMs: 250, maxMs: 30_000 };
 const STABLE_MS = 60_000;
 /** How long a stopping process may take to finish a backup in progress before it is killed. */
 const STOP_GRACE_MS = 60_000;
-const DEFAULT_NICE = 5;
+const DEFAULT_NICE = 19;
 
 const ENTRY = path.join(import.meta.dirname, 'main.ts');
 /** The background process runs the TypeScript sources as the gateway does, through tsx's loader. */
