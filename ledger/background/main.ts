@@ -1,5 +1,4 @@
-import { startArchiving } from '../archive/start.ts';
-import type { ArchiveShipper } from '../archive/shipper.ts';
+import { startElectedArchiving, type ElectedShipper } from '../archive/elected.ts';
 import { startBackupSchedule, type BackupSchedule } from '../backup/schedule.ts';
 import { watchBackups, type BackupWatch } from '../backup/state.ts';
 import { openLedger, type Ledger } from '../ledger.ts';
@@ -22,7 +21,7 @@ const sink: LogSink = {
   warn: (line) => send({ type: 'log', level: 'warn', line }),
 };
 
-let archive: ArchiveShipper | null = null;
+let archive: ElectedShipper | null = null;
 let schedule: BackupSchedule | null = null;
 let ledger: Ledger | null = null;
 let watch: BackupWatch | null = null;
@@ -32,7 +31,7 @@ let stopping: Promise<void> | null = null;
 async function start(settings: BackgroundSettings): Promise<void> {
   const source = { dataDir: settings.dataDir, policyDir: settings.policyDir, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix };
   // Behind the durable log, never in front of it: nothing on a request path waits for PostgreSQL.
-  if (settings.archiveUrl !== null) archive = startArchiving({ archiveUrl: settings.archiveUrl, ...source, sink });
+  if (settings.archiveUrl !== null) archive = startElectedArchiving({ archiveUrl: settings.archiveUrl, ...source, sink });
   if (settings.backup !== null) {
     const { intervalMs, ...backupSettings } = settings.backup;
     ledger = await openLedger({ dataDir: settings.dataDir, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, sink });
@@ -42,7 +41,7 @@ async function start(settings: BackgroundSettings): Promise<void> {
   }
   let last = '';
   statusTimer = setInterval(() => {
-    const status: FromBackground = { type: 'status', chains: archive?.chains() ?? [], backupRunning: schedule?.running() ?? false };
+    const status: FromBackground = { type: 'status', archiveRole: archive?.role() ?? null, chains: archive?.chains() ?? [], backupRunning: schedule?.running() ?? false };
     const text = JSON.stringify(status);
     if (text !== last) send(status);
     last = text;

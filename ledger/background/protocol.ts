@@ -25,7 +25,7 @@ export type ToBackground = { readonly type: 'start'; readonly settings: Backgrou
 /** Background process to gateway. */
 export type FromBackground =
   | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly line: string }
-  | { readonly type: 'status'; readonly chains: readonly ChainShipping[]; readonly backupRunning: boolean }
+  | { readonly type: 'status'; readonly archiveRole: 'shipping' | 'standby' | null; readonly chains: readonly ChainShipping[]; readonly backupRunning: boolean }
   | { readonly type: 'started' };
 
 export function isFromBackground(m: unknown): m is FromBackground {

@@ -26,8 +26,11 @@ export interface BackgroundHealth {
   readonly process: 'starting' | 'running' | 'restarting' | 'stopped';
   /** Restarts since the gateway started (a death is also in the gateway's log, with its cause). */
   readonly restarts: number;
-  /** Per archived chain, the last seq shipped (and why shipping stopped, if it did). */
-  readonly archive?: readonly ChainShipping[];
+  /**
+   * With ARCHIVE_URL: whether this gateway's process is the one shipping (one per archive), and per
+   * chain it ships, the last seq archived (and why shipping stopped, if it did).
+   */
+  readonly archive?: { readonly role: 'shipping' | 'standby'; readonly chains: readonly ChainShipping[] };
 }
 
 export interface Background {
@@ -65,6 +68,7 @@ export function startBackground(opts: BackgroundOptions): Background {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let chains: readonly ChainShipping[] = [];
+  let role: 'shipping' | 'standby' = 'standby';
   let backupRunning = false;
 
   const launch = (): void => {
@@ -90,6 +94,7 @@ export function startBackground(opts: BackgroundOptions): Background {
       } else if (m.type === 'started') phase = 'running';
       else {
         chains = m.chains;
+        role = m.archiveRole ?? 'standby';
         backupRunning = m.backupRunning;
       }
     });
@@ -97,6 +102,8 @@ export function startBackground(opts: BackgroundOptions): Background {
     c.once('exit', (code, signal) => {
       child = null;
       backupRunning = false;
+      role = 'standby';
+      chains = [];
       if (stopped) {
         phase = 'stopped';
         return;
@@ -114,7 +121,7 @@ export function startBackground(opts: BackgroundOptions): Background {
 
   return {
     backupRunning: () => backupRunning,
-    health: () => ({ process: phase, restarts, ...(opts.settings.archiveUrl === null ? {} : { archive: chains }) }),
+    health: () => ({ process: phase, restarts, ...(opts.settings.archiveUrl === null ? {} : { archive: { role, chains } }) }),
     async stop() {
       stopped = true;
       if (timer !== null) clearTimeout(timer);

@@ -39,9 +39,13 @@ async function archived(db: TestDatabase): Promise<number> {
   }
 }
 
-async function health(ex: Exchange): Promise<{ background?: { process: string; restarts: number; archive?: { chain: string; shipped: number }[] } }> {
+interface BackgroundHealth {
+  readonly background?: { process: string; restarts: number; archive?: { role: string; chains: { chain: string; shipped: number }[] } };
+}
+
+async function health(ex: Exchange): Promise<BackgroundHealth> {
   const res = await fetch(ex.url.replace(/\/graphql$/, '/health'));
-  return (await res.json()) as { background?: { process: string; restarts: number; archive?: { chain: string; shipped: number }[] } };
+  return (await res.json()) as BackgroundHealth;
 }
 
 describe('the archive shipper in a process of its own', () => {
@@ -63,7 +67,7 @@ describe('the archive shipper in a process of its own', () => {
     const logged = (await readAuditRecords(audit)).length;
     expect(logged).toBeGreaterThan(0);
     await until(async () => (await archived(db)) === logged, 'the logged records archived', 400);
-    expect((await health(ex)).background).toMatchObject({ process: 'running', restarts: 0, archive: expect.arrayContaining([expect.objectContaining({ chain: instance, shipped: logged })]) as unknown });
+    expect((await health(ex)).background).toMatchObject({ process: 'running', restarts: 0, archive: { role: 'shipping', chains: expect.arrayContaining([expect.objectContaining({ chain: instance, shipped: logged })]) as unknown } });
 
     // Requests under way while the shipper's process is killed: every one is answered.
     let loading = true;
