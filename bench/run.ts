@@ -294,7 +294,14 @@ async function logHead(dataDir: string, chain: string): Promise<number> {
 /** After an archive turn's load: how many records the archive lacked, and the time until it had them all (at most 30 s). */
 async function archiveCatchUp(url: string, dataDir: string): Promise<ArchiveCatchUp> {
   const pool = openArchivePool(url, 1);
-  const archived = async (): Promise<number> => Number((await pool.query<{ seq: string }>(`SELECT seq FROM archive_chains WHERE log = 'audit' AND instance = 'bench-archive'`)).rows[0]?.seq ?? 0);
+  const archived = async (): Promise<number> => {
+    try {
+      return Number((await pool.query<{ seq: string }>(`SELECT seq FROM archive_chains WHERE log = 'audit' AND instance = 'bench-archive'`)).rows[0]?.seq ?? 0);
+    } catch (e) {
+      if ((e as { code?: string }).code === '42P01') return 0; // the shipper has not made its tables yet
+      throw e;
+    }
+  };
   try {
     const logged = await logHead(dataDir, 'bench-archive');
     const t0 = performance.now();
