@@ -442,7 +442,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     config.archiveUrl === null && config.backup.intervalSeconds === null
       ? null
       : startBackground({
-          settings: { instance, dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, archiveUrl: config.archiveUrl, backup: config.backup.intervalSeconds === null ? null : { ...config.backup, intervalMs: config.backup.intervalSeconds * 1000 } },
+          settings: { instance, dataDir: config.dataDir, policyDir: config.policyDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, ...trust, archiveUrl: config.archiveUrl, backup: config.backup.intervalSeconds === null ? null : { ...config.backup, intervalMs: config.backup.intervalSeconds * 1000 } },
           sink: log,
         });
   return {

@@ -34,7 +34,7 @@ async function start(settings: BackgroundSettings): Promise<void> {
   if (settings.archiveUrl !== null) archive = startElectedArchiving({ archiveUrl: settings.archiveUrl, ...source, sink });
   if (settings.backup !== null) {
     const { intervalMs, ...backupSettings } = settings.backup;
-    ledger = await openLedger({ dataDir: settings.dataDir, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, sink });
+    ledger = await openLedger({ dataDir: settings.dataDir, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logSigningKey: settings.logSigningKey, witnessUrls: settings.witnessUrls, sink });
     watch = watchBackups(ledger);
     // Any gateway with BACKUP_INTERVAL takes part; the claim on the ledger lets one back up at a time.
     schedule = startBackupSchedule({ ledger, watch, source, settings: backupSettings, intervalMs, by: settings.instance, now: Date.now, sink });

@@ -13,6 +13,9 @@ export interface BackgroundSettings {
   readonly policyDir: string;
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
+  /** LOG_SIGNING_KEY and the witnesses: the ledger events this process records are sealed like the gateway's. */
+  readonly logSigningKey: string | null;
+  readonly witnessUrls: readonly string[];
   /** ARCHIVE_URL; null: no archive shipping. */
   readonly archiveUrl: string | null;
   /** BACKUP_INTERVAL with the BACKUP_* settings; null: backups by command only. */
