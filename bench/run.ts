@@ -194,7 +194,7 @@ const BATCH = JSON.stringify({
 });
 
 type Proc = Awaited<ReturnType<typeof startProcess>>;
-type Kind = 'apollo-default' | 'bare' | 'governed' | 'off' | 'hive' | 'archive' | 'backup';
+type Kind = 'apollo-default' | 'bare' | 'governed' | 'off' | 'hive' | 'fresh' | 'archive' | 'backup';
 
 /**
  * One gateway's turn at the joined query. `gw`: started once, idle between its turns. `start`:
@@ -247,8 +247,13 @@ async function benchArchive(): Promise<{ url: string; dataDir: string; drop: () 
   };
 }
 
-/** The governed gateway with ARCHIVE_URL, and with backups running, each started for its turn. */
+/**
+ * The governed gateway with ARCHIVE_URL, and with backups running, each started for its turn; and
+ * their baseline, the governed gateway started for its turn in the same way (a process as fresh,
+ * its JIT as cold), so that the ratios compare like with like.
+ */
 function backgroundTurns(urlEnv: Record<string, string>, headers: Record<string, string>, archive: { url: string; dataDir: string } | null): Turn[] {
+  const fresh: Turn = { kind: 'fresh', headers, start: () => startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-fresh', DATA_DIR: freshDataDir() }) };
   const backup: Turn = {
     kind: 'backup',
     headers,
@@ -262,7 +267,7 @@ function backgroundTurns(urlEnv: Record<string, string>, headers: Record<string,
       return `, ${made} backup(s) made during the turn, ${running ? 'one still running at its end' : 'none running at its end'}`;
     },
   };
-  if (archive === null) return [backup];
+  if (archive === null) return [fresh, backup];
   const shipping: Turn = {
     kind: 'archive',
     headers,
@@ -273,7 +278,14 @@ function backgroundTurns(urlEnv: Record<string, string>, headers: Record<string,
       return `, archive ${c.recordsBehind} of ${c.recordsLogged} record(s) behind when the load stopped, caught up ${c.catchUpMs} ms later`;
     },
   };
-  return [shipping, backup];
+  return [fresh, shipping, backup];
+}
+
+let freshDir: string | null = null;
+/** The fresh baseline's DATA_DIR, like the archive turn's: one of its own, kept across its turns. */
+function freshDataDir(): string {
+  freshDir ??= dataDirWithKeys('fresh');
+  return freshDir;
 }
 
 /** The last seq of `chain` in a file log. */
@@ -322,7 +334,7 @@ function backupsOf(child: ChildProcess): Promise<number> {
 
 /** ROUNDS rounds, each gateway taking its turn in every round. */
 async function rotate(turns: readonly Turn[]): Promise<Joined> {
-  const joined: Joined = { 'apollo-default': [], bare: [], governed: [], off: [], hive: [], archive: [], backup: [], backups: [], archiveBehind: [] };
+  const joined: Joined = { 'apollo-default': [], bare: [], governed: [], off: [], hive: [], fresh: [], archive: [], backup: [], backups: [], archiveBehind: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of turns) {
@@ -406,6 +418,7 @@ async function main(): Promise<void> {
     results.push(medianOf(`2 governed, file audit`, joined.governed));
     results.push(medianOf(`2c governed, audit off`, joined.off));
     results.push(medianOf(`6 Hive Gateway runtime`, joined.hive));
+    results.push(medianOf(`2f governed, started for each turn (baseline of 2d and 2e)`, joined.fresh));
     if (joined.archive.length > 0) results.push(medianOf(`2d governed, ARCHIVE_URL set (shipper in the background process)`, joined.archive));
     results.push(medianOf(`2e governed, backups running (BACKUP_INTERVAL 1s, in the background process)`, joined.backup));
     const rps = (r: LoadResult): number => r.requestsPerSecond;
@@ -415,8 +428,8 @@ async function main(): Promise<void> {
       governedVsOff: ratioOf(joined.governed, joined.off, rps),
       p99VsHive: ratioOf(joined.governed, joined.hive, (r) => r.p99),
       cpuVsBare: ratioOf(joined.governed, joined.bare, (r) => r.cpuMicrosPerRequest ?? NaN),
-      archiveVsGoverned: joined.archive.length > 0 ? ratioOf(joined.archive, joined.governed, rps) : null,
-      backupVsGoverned: ratioOf(joined.backup, joined.governed, rps),
+      archiveVsGoverned: joined.archive.length > 0 ? ratioOf(joined.archive, joined.fresh, rps) : null,
+      backupVsGoverned: ratioOf(joined.backup, joined.fresh, rps),
       background: { backups: joined.backups, archiveBehind: joined.archiveBehind },
     };
     if (args.quick !== true) {
@@ -662,15 +675,15 @@ async function backupOnly(): Promise<void> {
   const urlEnv: Record<string, string> = {};
   for (const [name, url] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = url;
   try {
-    const joined = await rotate([{ kind: 'governed', gw: await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file' }), headers: tax }, ...backgroundTurns(urlEnv, tax, null)]);
+    const joined = await rotate(backgroundTurns(urlEnv, tax, null));
     const b = await backupScenario();
-    const results = [medianOf('7a governed, no backup running', joined.governed), medianOf('7b governed, backups running in its background process', joined.backup)];
+    const results = [medianOf('7a governed, no backup running', joined.fresh), medianOf('7b governed, backups running in its background process', joined.backup)];
     const t = (x: Throughput): string => `${x.megabytesPerSecond.toFixed(1)} MB/s, ${Math.round(x.recordsPerSecond).toLocaleString('en')} records/s (${(x.bytes / 1e6).toFixed(1)} MB, ${x.records.toLocaleString('en')} records, ${x.seconds.toFixed(2)} s)`;
     console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternated rounds\n`);
     console.log('| scenario | req/s | req/s per round | p50 ms | p99 ms | CPU \u00b5s/req |');
     console.log('|---|---:|---|---:|---:|---:|');
     for (const r of results) console.log(`| ${r.scenario} | ${r.requestsPerSecond} | ${r.runs?.join(', ') ?? ''} | ${r.p50} | ${r.p99} | ${r.cpuMicrosPerRequest ?? ''} |`);
-    console.log(`\nfull backup alone: ${t(b.alone.backup)}\nrestore alone: ${t(b.alone.restore)}\nbackups made per turn: ${joined.backups.map((b) => `${b.made}${b.running ? '+1 running' : ''}`).join(', ')}\ngateway req/s with backups running / without: ${showRatio(ratioOf(joined.backup, joined.governed, (r) => r.requestsPerSecond))}`);
+    console.log(`\nfull backup alone: ${t(b.alone.backup)}\nrestore alone: ${t(b.alone.restore)}\nbackups made per turn: ${joined.backups.map((b) => `${b.made}${b.running ? '+1 running' : ''}`).join(', ')}\ngateway req/s with backups running / without: ${showRatio(ratioOf(joined.backup, joined.fresh, (r) => r.requestsPerSecond))}`);
   } finally {
     for (const c of children) await stopProcess(c);
     rmSync(tmp, { recursive: true, force: true });
@@ -697,15 +710,15 @@ async function backgroundOnly(): Promise<void> {
       ...backgroundTurns(urlEnv, tax, archive),
     ]);
     const rps = (r: LoadResult): number => r.requestsPerSecond;
-    const results = [medianOf('2 governed, file audit', joined.governed), medianOf('2c governed, audit off', joined.off), ...(joined.archive.length > 0 ? [medianOf('2d governed, ARCHIVE_URL set', joined.archive)] : []), medianOf('2e governed, backups running', joined.backup)];
+    const results = [medianOf('2 governed, file audit', joined.governed), medianOf('2c governed, audit off', joined.off), medianOf('2f governed, started for each turn', joined.fresh), ...(joined.archive.length > 0 ? [medianOf('2d governed, ARCHIVE_URL set, started for each turn', joined.archive)] : []), medianOf('2e governed, backups running, started for each turn', joined.backup)];
     console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternated rounds\n`);
     console.log('| scenario | req/s | req/s per round | p50 ms | p99 ms | CPU \u00b5s/req |');
     console.log('|---|---:|---|---:|---:|---:|');
     for (const r of results) console.log(`| ${r.scenario} | ${r.requestsPerSecond} | ${r.runs?.join(', ') ?? ''} | ${r.p50} | ${r.p99} | ${r.cpuMicrosPerRequest ?? ''} |`);
     const off = ratioOf(joined.governed, joined.off, rps);
     console.log(`\naudit cost, 1 - (audit on / audit off) requests/s: ${((1 - off.value) * 100).toFixed(1)} % (on / off ${showRatio(off)})`);
-    if (joined.archive.length > 0) console.log(`governed with ARCHIVE_URL / without: ${showRatio(ratioOf(joined.archive, joined.governed, rps))}; archive behind at the end of each turn: ${joined.archiveBehind.map((c) => `${c.recordsBehind} of ${c.recordsLogged} records, caught up in ${c.catchUpMs} ms`).join('; ')}`);
-    console.log(`governed with backups running / without: ${showRatio(ratioOf(joined.backup, joined.governed, rps))}; backups made per turn: ${joined.backups.map((b) => `${b.made}${b.running ? '+1 running' : ''}`).join(', ')}`);
+    if (joined.archive.length > 0) console.log(`governed with ARCHIVE_URL / without (both started for each turn): ${showRatio(ratioOf(joined.archive, joined.fresh, rps))}; archive behind at the end of each turn: ${joined.archiveBehind.map((c) => `${c.recordsBehind} of ${c.recordsLogged} records, caught up in ${c.catchUpMs} ms`).join('; ')}`);
+    console.log(`governed with backups running / without (both started for each turn): ${showRatio(ratioOf(joined.backup, joined.fresh, rps))}; backups made per turn: ${joined.backups.map((b) => `${b.made}${b.running ? '+1 running' : ''}`).join(', ')}`);
   } finally {
     await archive?.drop();
     for (const c of children) await stopProcess(c);
