@@ -252,7 +252,7 @@ async function benchArchive(): Promise<{ url: string; dataDir: string; drop: () 
  * their baseline, the governed gateway started for its turn in the same way (a process as fresh,
  * its JIT as cold), so that the ratios compare like with like.
  */
-function backgroundTurns(urlEnv: Record<string, string>, headers: Record<string, string>, archive: { url: string; dataDir: string } | null): Turn[] {
+function backgroundTurns(urlEnv: Record<string, string>, headers: Record<string, string>, archive: { url: string; dataDir: string } | null, healthHeaders: Record<string, string>): Turn[] {
   const fresh: Turn = { kind: 'fresh', headers, start: () => startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-fresh', DATA_DIR: freshDataDir() }) };
   const backup: Turn = {
     kind: 'backup',
@@ -261,7 +261,7 @@ function backgroundTurns(urlEnv: Record<string, string>, headers: Record<string,
     start: () => startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-backup', BACKUP_INTERVAL: '1s', BACKUP_KEY: BENCH_BACKUP_KEY, BACKUP_DIR: path.join(tmp, 'backups') }),
     after: async (gw, joined) => {
       const made = await backupsOf(gw.child);
-      const health = (await (await fetch((gw.info['url'] as string).replace(/\/graphql$/, '/health'))).json()) as { backup?: { running?: boolean } };
+      const health = (await (await fetch((gw.info['url'] as string).replace(/\/graphql$/, '/health'), { headers: healthHeaders })).json()) as { backup?: { running?: boolean } };
       const running = health.backup?.running === true;
       joined.backups.push({ made, running });
       return `, ${made} backup(s) made during the turn, ${running ? 'one still running at its end' : 'none running at its end'}`;
@@ -286,6 +286,11 @@ let freshDir: string | null = null;
 function freshDataDir(): string {
   freshDir ??= dataDirWithKeys('fresh');
   return freshDir;
+}
+
+/** Headers of the authority's auditor, who sees /health's details. */
+function auditor(key: ReturnType<typeof verificationKey>, config: ReturnType<typeof loadConfig>): Record<string, string> {
+  return { authorization: `Bearer ${signToken(key, { agency: 'itd', roles: ['auditor'], ttlSeconds: 3600, sub: 'bench' }, { issuer: config.jwtIssuer, audience: config.jwtAudience })}` };
 }
 
 /** The last seq of `chain` in a file log. */
@@ -405,7 +410,7 @@ async function main(): Promise<void> {
       { kind: 'governed', gw: await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file' }, profileArgs), headers: tax },
       { kind: 'off', gw: await startProcess('governed-no-audit', { ...baseEnv, ...urlEnv }), headers: tax },
       { kind: 'hive', gw: await startProcess('hive', { ...baseEnv, ...urlEnv }), headers: {} },
-      ...backgroundTurns(urlEnv, tax, archive),
+      ...backgroundTurns(urlEnv, tax, archive, { authorization: `Bearer ${token('itd', ['auditor'])}` }),
     ];
     let joined: Joined;
     try {
@@ -675,7 +680,7 @@ async function backupOnly(): Promise<void> {
   const urlEnv: Record<string, string> = {};
   for (const [name, url] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = url;
   try {
-    const joined = await rotate(backgroundTurns(urlEnv, tax, null));
+    const joined = await rotate(backgroundTurns(urlEnv, tax, null, auditor(key, config)));
     const b = await backupScenario();
     const results = [medianOf('7a governed, no backup running', joined.fresh), medianOf('7b governed, backups running in its background process', joined.backup)];
     const t = (x: Throughput): string => `${x.megabytesPerSecond.toFixed(1)} MB/s, ${Math.round(x.recordsPerSecond).toLocaleString('en')} records/s (${(x.bytes / 1e6).toFixed(1)} MB, ${x.records.toLocaleString('en')} records, ${x.seconds.toFixed(2)} s)`;
@@ -707,7 +712,7 @@ async function backgroundOnly(): Promise<void> {
     const joined = await rotate([
       { kind: 'governed', gw: await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-file' }), headers: tax },
       { kind: 'off', gw: await startProcess('governed-no-audit', { ...baseEnv, ...urlEnv }), headers: tax },
-      ...backgroundTurns(urlEnv, tax, archive),
+      ...backgroundTurns(urlEnv, tax, archive, auditor(key, config)),
     ]);
     const rps = (r: LoadResult): number => r.requestsPerSecond;
     const results = [medianOf('2 governed, file audit', joined.governed), medianOf('2c governed, audit off', joined.off), medianOf('2f governed, started for each turn', joined.fresh), ...(joined.archive.length > 0 ? [medianOf('2d governed, ARCHIVE_URL set, started for each turn', joined.archive)] : []), medianOf('2e governed, backups running, started for each turn', joined.backup)];

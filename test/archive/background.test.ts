@@ -44,7 +44,8 @@ interface BackgroundHealth {
 }
 
 async function health(ex: Exchange): Promise<BackgroundHealth> {
-  const res = await fetch(ex.url.replace(/\/graphql$/, '/health'));
+  // As the authority's auditor: an anonymous caller sees only the status.
+  const res = await fetch(ex.url.replace(/\/graphql$/, '/health'), { headers: { authorization: `Bearer ${ex.token('itd', ['auditor'])}` } });
   return (await res.json()) as BackgroundHealth;
 }
 
