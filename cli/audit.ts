@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { auditorScope } from '../common/auditor-scope.ts';
 import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
 import type { AuditRecord } from '../gateway/audit/record.ts';
-import { archiveAuditReader, auditLogReader, readAuditRecords } from '../gateway/audit/reader.ts';
+import { archiveAuditReader, auditLogReader, pageAuditRecords, readAuditRecords } from '../gateway/audit/reader.ts';
 import { matches, type AuditFilter } from '../gateway/audit/store-types.ts';
 import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
@@ -69,6 +69,17 @@ async function allRecords(c: Config): Promise<AuditRecord[]> {
   const reader = auditLogReader(c);
   try {
     return await readAuditRecords(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The matching records of the log, read in batches: the log is never held whole. */
+async function loggedRecords(c: Config, filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+  if (c.redisUrl !== null) await reachRedis(c.redisUrl);
+  const reader = auditLogReader(c);
+  try {
+    return (await pageAuditRecords(reader, filter, { first: limit })).records;
   } finally {
     await reader.close();
   }
@@ -162,7 +173,7 @@ switch (command) {
       ...(decision ? { decision } : {}),
       ...scopeOf(c, a['token'] as string | undefined),
     };
-    const found = c.archiveUrl !== null ? await archivedRecords(c.archiveUrl, filter, limit) : (await allRecords(c)).filter((r) => matches(r, filter)).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0)).slice(0, limit);
+    const found = c.archiveUrl !== null ? await archivedRecords(c.archiveUrl, filter, limit) : await loggedRecords(c, filter, limit);
     if (a['json'] === true) for (const r of found) process.stdout.write(`${JSON.stringify(r)}\n`);
     else table(found);
     break;

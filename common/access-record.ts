@@ -1,3 +1,5 @@
+import { normalisedEntityKey } from './entity-key.ts';
+
 /** One field coordinate read or denied by one request: the access record every part reads and writes. */
 export interface AuditEntry {
   readonly ts: string;
@@ -21,6 +23,12 @@ export interface AuditEntry {
 
 /** An entry placed in its instance's hash chain (the chain fields the append-only log adds). */
 export interface AuditRecord extends AuditEntry {
+  /**
+   * 128 random bits the chain hash covers, so that a record exported redacted (only its place in
+   * the chain) cannot be recovered by hashing guesses of its content. Absent in records written
+   * before salts were introduced.
+   */
+  readonly salt?: string;
   readonly instance: string;
   readonly seq: number;
   readonly prev: string;
@@ -38,4 +46,14 @@ export interface AuditFilter {
   readonly decision?: 'ALLOW' | 'DENY';
   /** An auditor's scope: only records where this agency is the consumer or the provider. */
   readonly party?: string;
+}
+
+/**
+ * The filter as the stores compare it: an entity key in its one spelling (common/entity-key.ts),
+ * so a look-up by `91445202ma4w3k7px2` finds the records of `91445202MA4W3K7PX2` and back.
+ */
+export function normalisedFilter(f: AuditFilter): AuditFilter {
+  if (f.entityKey === undefined) return f;
+  const entityKey = normalisedEntityKey(f.entityKey);
+  return entityKey === f.entityKey ? f : { ...f, entityKey };
 }

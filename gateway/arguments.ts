@@ -16,6 +16,7 @@ import {
   OperationTypeNode,
 } from 'graphql';
 import { checkIdNumber, checkUscc, type CodeProblem } from '../common/codes.ts';
+import { normalisedEntityKey } from '../common/entity-key.ts';
 
 /** A check of one argument value: null when fine, else a sentence naming the bad value. */
 type ValueCheck = (value: unknown) => string | null;
@@ -51,12 +52,12 @@ export interface ArgumentProblem {
 /** Literal arguments and the variables whose values need a check (by declared type or by use). */
 export interface ArgumentPlan {
   readonly literalProblem: ArgumentProblem | null;
-  readonly variables: readonly { readonly name: string; readonly check: ValueCheck }[];
+  readonly variables: readonly { readonly name: string; readonly check: ValueCheck; readonly entityKey?: true }[];
 }
 
 export function planArgumentChecks(schema: GraphQLSchema, doc: DocumentNode): ArgumentPlan {
   let literalProblem: ArgumentProblem | null = null;
-  const variables: { name: string; check: ValueCheck }[] = [];
+  const variables: { name: string; check: ValueCheck; entityKey?: true }[] = [];
   const typeInfo = new TypeInfo(schema);
   const checkLiteral = (where: string, type: GraphQLInputType | null | undefined, value: ValueNode, byArgument?: ValueCheck): void => {
     if (literalProblem !== null || type === null || type === undefined || value.kind === Kind.VARIABLE) return;
@@ -87,7 +88,7 @@ export function planArgumentChecks(schema: GraphQLSchema, doc: DocumentNode): Ar
       let t = node.type;
       while (t.kind !== Kind.NAMED_TYPE) t = t.type;
       const check = Object.hasOwn(SCALAR_CHECKS, t.name.value) ? SCALAR_CHECKS[t.name.value] : undefined;
-      if (check !== undefined) variables.push({ name: node.variable.name.value, check });
+      if (check !== undefined) variables.push({ name: node.variable.name.value, check, entityKey: true });
     },
   }));
   return { literalProblem, variables };
@@ -106,6 +107,21 @@ export function checkVariables(plan: ArgumentPlan, values: Readonly<Record<strin
     }
   }
   return null;
+}
+
+/**
+ * Puts the USCC and ID number variables of a checked request in their one spelling (upper case),
+ * in place, before anything is decided, fetched or recorded: the subgraphs, the audit record and
+ * every later look-up then see the same key whatever case the caller wrote.
+ */
+export function normaliseKeyVariables(plan: ArgumentPlan, values: Record<string, unknown> | undefined): void {
+  if (values === undefined) return;
+  for (const { name, entityKey } of plan.variables) {
+    if (entityKey !== true) continue;
+    const value = values[name];
+    if (typeof value === 'string') values[name] = normalisedEntityKey(value);
+    else if (Array.isArray(value)) values[name] = value.map((v: unknown) => (typeof v === 'string' ? normalisedEntityKey(v) : v));
+  }
 }
 
 /**

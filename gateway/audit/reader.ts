@@ -4,8 +4,9 @@ import { queryArchive } from '../../ledger/archive/query.ts';
 import { fileLogReader } from '../../ledger/log/file-log.ts';
 import type { LogReader } from '../../ledger/log/log.ts';
 import { redisLogReader } from '../../ledger/log/redis-log.ts';
+import { normalisedFilter } from '../../common/access-record.ts';
 import type { AuditRecord } from './record.ts';
-import { filterRecords, type AuditFilter } from './store-types.ts';
+import { cursorKey, matches, type AuditFilter } from './store-types.ts';
 
 export interface AuditLocation {
   readonly dataDir: string;
@@ -40,6 +41,70 @@ export async function readAuditRecords(reader: LogReader): Promise<AuditRecord[]
   return out;
 }
 
+/** Records read from a chain at a time: a page's memory is this many lines and the page itself. */
+const SCAN_BATCH = 1000;
+
+/**
+ * Texts every stored line of a matching record contains (the log writes each record as compact
+ * JSON in one field order): a line without them is passed over without being parsed.
+ */
+function needles(f: AuditFilter): string[] {
+  const j = JSON.stringify;
+  const out: string[] = [];
+  if (f.entityKey !== undefined) out.push(j(f.entityKey));
+  if (f.agency !== undefined) out.push(`"agency":${j(f.agency)}`);
+  if (f.coordinate !== undefined) out.push(`"coordinate":${j(f.coordinate)}`);
+  if (f.dataset !== undefined) out.push(`"dataset":${j(f.dataset)}`);
+  return out;
+}
+
+/**
+ * One page of matching records in (ts, instance, seq) order after the cursor, read chain by chain
+ * in batches: whatever the log holds, memory holds one batch and the page's best candidates, never
+ * the whole log (`first` may be Infinity for a command-line query that wants every match).
+ */
+export async function pageAuditRecords(reader: LogReader, filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }> {
+  const f = normalisedFilter(filter);
+  const after = page.after === undefined ? null : Buffer.from(page.after, 'base64url').toString('utf8');
+  const keep = page.first + 1;
+  const must = needles(f);
+  let best: { key: string; record: AuditRecord }[] = [];
+  // Once `best` holds `keep` candidates, anything at or after the worst of them cannot be on the page.
+  let worst = null as string | null;
+  const trim = (): void => {
+    best.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (best.length >= keep) {
+      best = best.slice(0, keep);
+      worst = best[best.length - 1]!.key;
+    }
+  };
+  for (const chain of await reader.chains()) {
+    for (let seq = 0; ; ) {
+      const batch = await reader.read(chain, seq, SCAN_BATCH);
+      if (batch.length === 0) break;
+      for (const line of batch) {
+        if (must.length > 0 && !must.every((n) => line.line.includes(n))) continue;
+        let r: AuditRecord;
+        try {
+          r = JSON.parse(line.line) as AuditRecord;
+        } catch {
+          continue; // reported by verify
+        }
+        if (!matches(r, f)) continue;
+        const key = cursorKey(r);
+        if ((after !== null && key <= after) || (worst !== null && key >= worst)) continue;
+        best.push({ key, record: r });
+        if (best.length >= 2 * keep) trim();
+      }
+      seq = batch[batch.length - 1]!.seq;
+    }
+  }
+  trim();
+  const records = best.slice(0, page.first).map((b) => b.record);
+  const next = best.length > page.first ? Buffer.from(best[page.first - 1]!.key).toString('base64url') : null;
+  return { records, next };
+}
+
 /**
  * One page of records from the archive. PostgreSQL's own errors name hosts and ports: the caller
  * gets a sentence, the operator's log (the shipper's warnings) has the detail.
@@ -49,7 +114,7 @@ export function archiveAuditReader(archiveUrl: string) {
   const read = async (filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }> => {
     pool ??= openArchivePool(archiveUrl, 4);
     try {
-      const found = await queryArchive(pool, filter, page);
+      const found = await queryArchive(pool, normalisedFilter(filter), page);
       return { records: found.records as AuditRecord[], next: found.next };
     } catch (e) {
       // Errors with a code come from the connection or PostgreSQL; ours name the bad input already.
@@ -70,5 +135,5 @@ export function archiveAuditReader(archiveUrl: string) {
 export function auditReader(at: AuditLocation) {
   if (at.archiveUrl !== undefined && at.archiveUrl !== null) return archiveAuditReader(at.archiveUrl);
   const reader = auditLogReader(at);
-  return async (filter: AuditFilter, page: { first: number; after?: string }) => filterRecords(await readAuditRecords(reader), filter, page);
+  return (filter: AuditFilter, page: { first: number; after?: string }) => pageAuditRecords(reader, filter, page);
 }

@@ -1,5 +1,5 @@
 import { withinParty } from '../../common/auditor-scope.ts';
-import type { AuditFilter } from '../../common/access-record.ts';
+import { normalisedFilter, type AuditFilter } from '../../common/access-record.ts';
 import type { AuditEntry, AuditRecord } from './record.ts';
 
 export type { AuditFilter } from '../../common/access-record.ts';
@@ -45,11 +45,17 @@ export function matches(r: AuditRecord, f: AuditFilter): boolean {
   );
 }
 
+/** A record's place in the (ts, instance, seq) order of pages; base64url-encoded, it is the cursor. */
+export function cursorKey(r: AuditRecord): string {
+  return `${r.ts}\u0000${r.instance}\u0000${String(r.seq).padStart(12, '0')}`;
+}
+
 /** Records in (ts, instance, seq) order after the cursor; the cursor is opaque to callers. */
 export function filterRecords(all: readonly AuditRecord[], filter: AuditFilter, page: { first: number; after?: string }): { records: AuditRecord[]; next: string | null } {
-  const key = (r: AuditRecord): string => `${r.ts}\u0000${r.instance}\u0000${String(r.seq).padStart(12, '0')}`;
+  const key = cursorKey;
+  const f = normalisedFilter(filter);
   const after = page.after === undefined ? null : Buffer.from(page.after, 'base64url').toString('utf8');
-  const sorted = all.filter((r) => matches(r, filter) && (after === null || key(r) > after)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const sorted = all.filter((r) => matches(r, f) && (after === null || key(r) > after)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const records = sorted.slice(0, page.first);
   const next = sorted.length > page.first ? Buffer.from(key(records[records.length - 1]!)).toString('base64url') : null;
   return { records, next };

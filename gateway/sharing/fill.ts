@@ -1,4 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
+import { normalisedEntityKey } from '../../common/entity-key.ts';
 import type { FieldStep, FillPlan, KeyArgument, SelectionPlan, TypeShape } from './trim.ts';
 import { HIDDEN_TYPENAME } from './trim.ts';
 import type { Decision } from './types.ts';
@@ -54,7 +55,7 @@ function forbidden(step: FieldStep, path: readonly (string | number)[]): GraphQL
 }
 
 function pushKey(value: unknown, into: string[]): void {
-  if (typeof value === 'string') into.push(value);
+  if (typeof value === 'string') into.push(normalisedEntityKey(value));
   else if (typeof value === 'number') into.push(String(value));
   else if (Array.isArray(value)) for (const v of value) pushKey(v, into);
 }
@@ -63,7 +64,7 @@ function pushKey(value: unknown, into: string[]): void {
 function argumentKeys(args: readonly KeyArgument[], variables: Readonly<Record<string, unknown>> | undefined): string[] {
   const out: string[] = [];
   for (const a of args) {
-    if ('literal' in a) out.push(a.literal);
+    if ('literal' in a) out.push(normalisedEntityKey(a.literal));
     else pushKey(variables?.[a.variable], out);
   }
   return out;

@@ -14,7 +14,8 @@ function codeScalar(name: string, description: string, check: (v: string) => Cod
   return new GraphQLScalarType<string, string>({
     name,
     description,
-    serialize: (v) => String(v),
+    // Answers carry the key in the same one spelling (upper case) that arguments are read in.
+    serialize: (v) => String(v).toUpperCase(),
     parseValue: parse,
     parseLiteral: (ast: ValueNode) => {
       if (ast.kind !== Kind.STRING) throw new GraphQLError(`${name} must be a string`, { extensions: { code: 'BAD_USER_INPUT' } });
