@@ -52,6 +52,7 @@ async function startInner(): Promise<{ url: string; authorization: string | null
     SUPERGRAPH_PATH: supergraphPath,
     UNCLASSIFIED_FIELDS: 'allow',
     PORT: '0',
+    COST_BUDGET_PER_MINUTE: 'off',
   });
   const { startGateway } = await import('../gateway/server.ts');
   const gw = await startGateway(config, { log });

@@ -31,6 +31,8 @@ const baseEnv: Record<string, string> = {
   POLICY_DIR: path.join(ROOT, 'policies'),
   SUPERGRAPH_PATH: path.join(ROOT, 'schema/supergraph.graphql'),
   PORT: '0',
+  // The load is one agency's requests at full speed: its cost budget would refuse most of them.
+  COST_BUDGET_PER_MINUTE: 'off',
 };
 
 function start(role: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { identityKeyProblems, publicKeyOf } from '../common/trust-keys.ts';
 import { logKeyProblem } from '../ledger/log/log-key.ts';
 import { connectionLimitsFrom, type ConnectionLimits } from './http/connections.ts';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from './limits.ts';
 
 /**
  * The whole environment, read and validated once (docs/configuration.md). Nothing reads process.env after
@@ -45,6 +46,13 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** RATE_LIMIT_PER_MINUTE: requests per agency per minute on this instance; null = no limit. */
   readonly rateLimitPerMinute: number | null;
+  /**
+   * Bounds on a request's input (MAX_OPERATION_NAME_LENGTH, MAX_TEXT_ARGUMENT_LENGTH,
+   * MAX_LIST_ARGUMENT_LENGTH, MAX_REQUEST_COST; defaults 128, 2000, 100, 2000): over any, HTTP 400.
+   */
+  readonly inputLimits: InputLimits;
+  /** COST_BUDGET_PER_MINUTE: estimated cost an agency may spend per minute on this instance (default 100000; "off": none). */
+  readonly costBudgetPerMinute: number | null;
   /** ARCHIVE_URL: the PostgreSQL archive of the access log and the ledger (docs/archive.md); null = none. */
   readonly archiveUrl: string | null;
   /** ARCHIVE_RETENTION_YEARS: month partitions older than this are dropped once a verified backup holds them; null = kept for ever. */
@@ -84,6 +92,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** An agency's default cost per minute: fifty requests of the largest cost, or thousands of ordinary reads. */
+export const DEFAULT_COST_BUDGET_PER_MINUTE = 100_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -209,6 +220,18 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     else rateLimitPerMinute = n;
   }
 
+  const inputLimits: InputLimits = Object.freeze({
+    maxOperationNameLength: intIn('MAX_OPERATION_NAME_LENGTH', str('MAX_OPERATION_NAME_LENGTH'), DEFAULT_INPUT_LIMITS.maxOperationNameLength, 1, 10_000, problems),
+    maxTextLength: intIn('MAX_TEXT_ARGUMENT_LENGTH', str('MAX_TEXT_ARGUMENT_LENGTH'), DEFAULT_INPUT_LIMITS.maxTextLength, 1, 1_000_000, problems),
+    maxListLength: intIn('MAX_LIST_ARGUMENT_LENGTH', str('MAX_LIST_ARGUMENT_LENGTH'), DEFAULT_INPUT_LIMITS.maxListLength, 1, 100_000, problems),
+    maxRequestCost: intIn('MAX_REQUEST_COST', str('MAX_REQUEST_COST'), DEFAULT_INPUT_LIMITS.maxRequestCost, 1, 100_000_000, problems),
+  });
+  const rawBudget = str('COST_BUDGET_PER_MINUTE');
+  const costBudgetPerMinute = rawBudget === 'off' ? null : intIn('COST_BUDGET_PER_MINUTE', rawBudget, DEFAULT_COST_BUDGET_PER_MINUTE, 1, 1_000_000_000, problems);
+  if (costBudgetPerMinute !== null && costBudgetPerMinute < inputLimits.maxRequestCost) {
+    problems.push(`COST_BUDGET_PER_MINUTE (${costBudgetPerMinute}) must be at least MAX_REQUEST_COST (${inputLimits.maxRequestCost}), or no request of the largest allowed cost could ever run`);
+  }
+
   const backup = backupConfig(str, dataDir, problems);
   let archiveUrl: string | null = null;
   const rawArchive = str('ARCHIVE_URL');
@@ -266,6 +289,8 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     subgraphUrls,
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitPerMinute,
+    inputLimits,
+    costBudgetPerMinute,
     archiveUrl,
     archiveRetentionYears,
     backup,

@@ -59,20 +59,36 @@ export function rootCoordinates(op: RawOperation): string[] {
   return [...found];
 }
 
+/** Root fields a refusal records one by one; the rest of a longer list is one record for "*". */
+export const MAX_REFUSED_COORDINATES = 30;
+
+/**
+ * An operation name as a record of a refused request keeps it: a request refused before its
+ * checks ran may carry any name, and each of its records would repeat it. Longer names keep a
+ * prefix and a mark that they were cut; the operation hash still tells requests apart.
+ */
+export function boundedOperationName(name: string | null, maxLength: number): string | null {
+  return name === null || name.length <= maxLength ? name : `${name.slice(0, maxLength)}\u2026`;
+}
+
 /**
  * Audit records of a request the gateway refused before deciding its fields (rate limit): one DENY
  * per root field asked for, or one for the whole request ("*") when its text cannot be read, so a
- * refusal is on record like any other denial.
+ * refusal is on record like any other denial. What they hold is bounded whatever the request
+ * carried: the operation name cut to `maxNameLength`, the text only as its hash, at most
+ * MAX_REFUSED_COORDINATES + 1 records.
  */
-export function refusedEntries(caller: Caller, requestId: string, op: RawOperation, reason: string, catalog: Catalog, now: Date): AuditEntry[] {
-  const coordinates = rootCoordinates(op);
+export function refusedEntries(caller: Caller, requestId: string, op: RawOperation, reason: string, catalog: Catalog, now: Date, maxNameLength: number): AuditEntry[] {
+  const found = rootCoordinates(op);
+  const coordinates = found.length > MAX_REFUSED_COORDINATES ? [...found.slice(0, MAX_REFUSED_COORDINATES), '*'] : found;
   const operationHash = op.query === null ? '' : createHash('sha256').update(op.query).digest('hex');
+  const operationName = boundedOperationName(op.operationName, maxNameLength);
   return (coordinates.length > 0 ? coordinates : ['*']).map((coordinate) => {
     const ds = catalog.byCoordinate.get(coordinate) ?? null;
     return {
       ts: now.toISOString(),
       requestId,
-      operationName: op.operationName,
+      operationName,
       operationHash,
       sub: caller.sub,
       agency: caller.agency,

@@ -21,7 +21,7 @@ import { rateLimiter, sharedRateLimiter } from './rate-limit.ts';
 import { rawOperation, refusedEntries } from './refused-audit.ts';
 import { identitySigner, TRUST_HEADER } from '../common/trust.ts';
 import { gatewaySigningKey } from './identity/gateway-keys.ts';
-import { checkVariables, operationProblem, planArgumentChecks, variableProblem, type ArgumentPlan } from './arguments.ts';
+import { checkVariables, normaliseKeyVariables, operationProblem, planArgumentChecks, variableProblem, type ArgumentPlan } from './arguments.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import { startBackground, type Background } from '../ledger/background/supervisor.ts';
 import { backupHealth } from '../ledger/backup/schedule.ts';
@@ -33,7 +33,8 @@ import { healthVerdict, overdueDatasets, seesHealthDetails, sharedProbe, subgrap
 import { PURPOSE_CODES } from '../common/vocabulary.ts';
 import { bearerVerifier, callerOf } from './identity/jwt.ts';
 import { verificationKey } from './identity/keys.ts';
-import { checkLimits, DEFAULT_LIMITS } from './limits.ts';
+import { checkLimits, costProblem, DEFAULT_LIMITS, documentInputProblem, requestCost, variablesInputProblem, type InputLimits, type LimitProblem } from './limits.ts';
+import { costBudget, type CostBudget } from './cost-budget.ts';
 import { introspectionShapeProblem, isIntrospectionOnly } from './introspection.ts';
 import { localAnswers } from './local-answers.ts';
 import { disableApolloTelemetry } from './no-telemetry.ts';
@@ -144,7 +145,7 @@ function maskError(log: Logger): (formatted: GraphQLFormattedError, error: unkno
     const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
     if (isPublicCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
       const keep: Record<string, unknown> = { code };
-      for (const k of ['sharing', 'argument', 'serviceName'] as const) if (ext[k] !== undefined) keep[k] = ext[k];
+      for (const k of ['sharing', 'argument', 'serviceName', 'limit'] as const) if (ext[k] !== undefined) keep[k] = ext[k];
       return { ...base, extensions: keep };
     }
     log.error(`masked error: ${formatted.message} ${JSON.stringify(ext)}`);
@@ -157,36 +158,66 @@ function maskError(log: Logger): (formatted: GraphQLFormattedError, error: unkno
 }
 
 /** What the checks below decided about one operation of one document under one schema, kept with the operation. */
-const checkPlans = new WeakMap<object, { schema: GraphQLSchema; limit: string | null; args: ArgumentPlan }>();
+const checkPlans = new WeakMap<object, { schema: GraphQLSchema; limit: string | null; input: LimitProblem | null; introspection: boolean; args: ArgumentPlan }>();
+
+/** The bounds on a request's input, and the per-agency budget its cost draws on (null: none). */
+interface InputGuard {
+  readonly limits: InputLimits;
+  readonly budget: CostBudget | null;
+}
+
+function limitRefusal(p: LimitProblem): GraphQLError {
+  return exchangeError('BAD_USER_INPUT', `Request refused: ${p.message} (${p.limit}).`, { limit: p.limit });
+}
 
 /**
  * Limits and key-argument checks, before planning (docs/errors.md): the refusal, or null. Apollo
  * reuses the parsed document of a known query, so what depends only on the document is worked
- * out once per document, not once per request.
+ * out once per document, not once per request. `chargeTo`: the agency whose budget the request's
+ * cost is drawn from, null when it was drawn already (a request replayed after the direct path).
  */
-function requestProblem(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined): GraphQLError | null {
+function requestProblem(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined, guard: InputGuard, chargeTo: string | null): GraphQLError | null {
   const unresolved = operationProblem(document, operationName, operation);
   if (unresolved !== null) return exchangeError(unresolved.code, unresolved.message);
   if (operation === undefined) return null;
   let plan = checkPlans.get(operation);
   if (plan?.schema !== schema) {
-    const limit = isIntrospectionOnly(document, operation) ? introspectionShapeProblem(document, operation) : checkLimits(document, operation, DEFAULT_LIMITS);
-    plan = { schema, limit, args: planArgumentChecks(schema, document) };
+    const introspection = isIntrospectionOnly(document, operation);
+    const limit = introspection ? introspectionShapeProblem(document, operation) : checkLimits(document, operation, DEFAULT_LIMITS);
+    plan = { schema, limit, input: documentInputProblem(document, operationName, operation, guard.limits), introspection, args: planArgumentChecks(schema, document) };
     checkPlans.set(operation, plan);
   }
-  if (plan.limit !== null) return exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: true });
+  if (plan.limit !== null) return exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: 'QUERY_SHAPE' });
+  if (plan.input !== null) return limitRefusal(plan.input);
+  // Sizes first: a huge variable is refused before anything walks or coerces it.
+  const tooLarge = variablesInputProblem(variables, guard.limits);
+  if (tooLarge !== null) return limitRefusal(tooLarge);
   const problem = plan.args.literalProblem ?? variableProblem(schema, operation, variables) ?? checkVariables(plan.args, variables);
   if (problem !== null) return exchangeError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
+  normaliseKeyVariables(plan.args, variables);
+  if (plan.introspection) return null;
+  const cost = requestCost(document, operation, variables);
+  const overCost = costProblem(cost, guard.limits);
+  if (overCost !== null) return limitRefusal(overCost);
+  if (chargeTo !== null && guard.budget !== null) {
+    const drawn = guard.budget.charge(chargeTo, cost);
+    if (!drawn.ok) {
+      return limitRefusal({
+        limit: 'COST_BUDGET_PER_MINUTE',
+        message: `agency ${chargeTo} has ${drawn.remaining} of its budget of ${guard.budget.perMinute} per minute left and this request costs ${cost}; retry in ${drawn.retryAfterSeconds} s`,
+      });
+    }
+  }
   return null;
 }
 
 /** The checks as an Apollo plugin; an operation that passes them is remembered for the direct path. */
-function requestChecks(known: KnownOperations): ApolloServerPlugin<GatewayContext> {
+function requestChecks(known: KnownOperations, guard: InputGuard): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const problem = requestProblem(rc.schema, rc.document, rc.request.operationName, rc.operation, rc.request.variables);
+          const problem = requestProblem(rc.schema, rc.document, rc.request.operationName, rc.operation, rc.request.variables, guard, rc.contextValue.replay === undefined ? rc.contextValue.caller.agency : null);
           if (problem !== null) throw problem;
           if (rc.operation !== undefined && rc.request.query !== undefined && rc.request.extensions === undefined) {
             known.remember(rc.request.query, rc.request.operationName, { schema: rc.schema, document: rc.document, operation: rc.operation, queryHash: rc.queryHash });
@@ -288,6 +319,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     },
   });
   const known = new KnownOperations();
+  const guard: InputGuard = { limits: config.inputLimits, budget: config.costBudgetPerMinute === null ? null : costBudget(config.costBudgetPerMinute, opts.clock) };
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
   // Apollo's plans run on the gateway's own plan executor.
   const governed = keepingExecutor(governedGateway(localAnswers(apolloGateway, {
@@ -305,7 +337,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     // prevention asks for: GET queries from standard clients (urql's default) pass.
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization', 'x-purpose'] },
     formatError: maskError(log),
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(known), requestIdInErrors<GatewayContext>()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(known, guard), requestIdInErrors<GatewayContext>()],
   });
   await apollo.start();
 
@@ -395,7 +427,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       for (const [k, v] of Object.entries(rate.headers)) res.setHeader(k, v);
       if (!rate.ok) {
         try {
-          await audit.append(refusedEntries(caller, requestId, rawOperation(req.method, search, body), 'RATE_LIMITED', catalog, new Date(opts.clock?.() ?? Date.now())));
+          await audit.append(refusedEntries(caller, requestId, rawOperation(req.method, search, body), 'RATE_LIMITED', catalog, new Date(opts.clock?.() ?? Date.now()), config.inputLimits.maxOperationNameLength));
         } catch (err) {
           log.error(`request ${requestId}: audit store refused the rate-limit record`, err);
           refuse(target, 'AUDIT_UNAVAILABLE', 'The request could not be recorded in the audit log. Try again shortly.');
@@ -410,7 +442,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     const direct = directRequest(req.method, req.headers['content-type'], req.headers.accept, body);
     const operation = direct === null ? undefined : known.find(direct.query, direct.operationName);
     const execute = governed.executor();
-    if (direct !== null && operation !== undefined && execute !== null && requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables) === null) {
+    if (direct !== null && operation !== undefined && execute !== null && requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables, guard, caller.agency) === null) {
       const outcome = await executeDirect(execute, operation, direct, context);
       if (outcome.kind === 'answer') {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text) });
