@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { openFileLog } from '../../ledger/log/file-log.ts';
 import type { LogSink, LogWriter } from '../../ledger/log/log.ts';
 import { logKey } from '../../ledger/log/log-key.ts';
 import { openRedisLog } from '../../ledger/log/redis-log.ts';
-import { auditBody } from './record.ts';
-import { AuditUnavailableError, filterRecords, type AuditStore, type StoreLog } from './store-types.ts';
-import { auditLogReader, readAuditRecords } from './reader.ts';
+import { auditBody, SALT_HEX } from './record.ts';
+import { AuditUnavailableError, type AuditStore, type StoreLog } from './store-types.ts';
+import { auditLogReader, pageAuditRecords } from './reader.ts';
 
 export type { AuditFilter, AuditStore, StoreStats } from './store-types.ts';
 export { AuditUnavailableError } from './store-types.ts';
@@ -58,11 +59,13 @@ export async function openAuditStore(opts: AuditStoreOptions): Promise<AuditStor
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
       const bodies = new Array<string>(entries.length);
-      for (let i = 0; i < entries.length; i++) bodies[i] = auditBody(entries[i]!);
+      // One draw from the CSPRNG for the whole request: each record gets its own slice of it.
+      const salts = randomBytes((SALT_HEX / 2) * entries.length).toString('hex');
+      for (let i = 0; i < entries.length; i++) bodies[i] = auditBody(entries[i]!, salts.slice(i * SALT_HEX, (i + 1) * SALT_HEX));
       return writer.append(bodies).then(() => undefined, failed);
     },
     async query(filter, page) {
-      return filterRecords(await readAuditRecords(reader), filter, page);
+      return pageAuditRecords(reader, filter, page);
     },
     stats: () => writer.stats(),
     writable: () => writer.writable(),

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleProblem, type Bundle, type RedactedRecord } from '../../gateway/audit/bundle.ts';
+import type { AuditEntry, AuditRecord } from '../../gateway/audit/record.ts';
+import { readCatalog } from '../../gateway/sharing/catalog.ts';
+import { hashOf } from '../../ledger/log/chain.ts';
+import { startExchange, type Exchange } from '../helpers/exchange.ts';
+
+const ENT = '91445202MA4W3K7PX2';
+const REASONS = [null, 'PROVIDER', 'NOT_SHARED', 'NOT_CATALOGUED', 'PURPOSE_REQUIRED', 'GRANT_REQUIRED', 'PURPOSE_MISMATCH', 'GRANT_EXPIRED', 'AGREEMENT_REQUIRED', 'UNPUBLISHED', 'SUSPENDED', 'UNCONDITIONAL'];
+
+function isRedacted(r: AuditRecord | RedactedRecord): r is RedactedRecord {
+  return 'redacted' in r;
+}
+
+/**
+ * The attack: a redacted record of the same request as a visible one shares its time, request,
+ * operation and caller; only the field, its dataset and the decision differ. Each guess is hashed
+ * as the log would chain it; a match recovers the record.
+ */
+function recover(target: RedactedRecord, seen: AuditRecord, coordinates: ReadonlyMap<string, { id: string; provider: string; class: string }>): AuditEntry | null {
+  for (const [coordinate, ds] of coordinates) {
+    for (const decision of ['ALLOW', 'DENY'] as const) {
+      for (const reason of REASONS) {
+        for (const count of [0, 1]) {
+          for (const entityKeys of [seen.entityKeys, []]) {
+            const guess: AuditEntry = { ...pick(seen), coordinate, dataset: ds.id, provider: ds.provider, class: ds.class, decision, reason, grantId: null, entityKeys, count };
+            const canonical = `${JSON.stringify(guess).slice(0, -1)},"instance":${JSON.stringify(target.instance)},"seq":${target.seq},"prev":"${target.prev}"}`;
+            if (hashOf(target.prev, canonical) === target.hash) return guess;
+          }
+        }
+      }
+    }
+  }
+  return null;
+}
+
+function pick(r: AuditRecord): Pick<AuditEntry, 'ts' | 'requestId' | 'operationName' | 'operationHash' | 'sub' | 'agency' | 'roles' | 'purpose'> {
+  return { ts: r.ts, requestId: r.requestId, operationName: r.operationName, operationHash: r.operationHash, sub: r.sub, agency: r.agency, roles: r.roles, purpose: r.purpose };
+}
+
+describe('a tax auditor\u2019s export of records outside its scope', () => {
+  let ex: Exchange;
+  let bundle: Bundle;
+  beforeAll(async () => {
+    ex = await startExchange();
+    // amr reads tax's credit grade (tax is a party) and hrss's insurance data (tax is not), in one request.
+    const read = await ex.query(`{ enterprise(uscc: "${ENT}") { name taxCreditGrade insuredEmployees } }`, { agency: 'amr', purpose: 'market-supervision' });
+    expect(read.status).toBe(200);
+    const res = await ex.query('{ auditExport }', { agency: 'tax', roles: ['auditor'] });
+    expect(res.body.errors).toBeUndefined();
+    bundle = JSON.parse(res.body.data?.['auditExport'] as string) as Bundle;
+  });
+  afterAll(async () => {
+    await ex.close();
+  });
+
+  it('still verifies on its own', () => {
+    expect(bundleProblem(bundle)).toBeNull();
+  });
+
+  it('cannot be reversed by hashing guesses built from a visible record of the same request', () => {
+    const catalog = readCatalog(readFileSync(ex.config.supergraphPath, 'utf8'));
+    const coordinates = new Map([...catalog.byCoordinate].map(([c, ds]) => [c, { id: ds.id, provider: ds.provider, class: ds.class }]));
+    const records = bundle.instances.flatMap((i) => i.records);
+    const visible = records.filter((r): r is AuditRecord => !isRedacted(r));
+    const seen = visible.find((r) => r.coordinate === 'Enterprise.taxCreditGrade' && r.agency === 'amr');
+    expect(seen).toBeDefined();
+    // The request's other records (Enterprise.name, Enterprise.insuredEmployees, ...) are redacted for tax.
+    const redacted = records.filter(isRedacted).filter((r) => Math.abs(r.seq - seen!.seq) <= 4);
+    expect(redacted.length).toBeGreaterThanOrEqual(2);
+    const recovered = redacted.map((r) => recover(r, seen!, coordinates)).filter((g) => g !== null);
+    expect(recovered).toEqual([]);
+  });
+
+  it('carries no salt of a redacted record', () => {
+    for (const r of bundle.instances.flatMap((i) => i.records)) if (isRedacted(r)) expect(Object.keys(r).sort()).toEqual(['hash', 'instance', 'prev', 'redacted', 'seq']);
+  });
+});
