@@ -53,7 +53,7 @@ export function checkLimits(doc: DocumentNode, op: OperationDefinitionNode, limi
 
 /**
  * Bounds on what a request carries, so that no caller can make the gateway, the access log or
- * the ledger hold more than these per request (CONTRACT §6). Each is named by the environment
+ * the ledger hold more than these per request (docs/security.md). Each is named by the environment
  * variable that sets it (gateway/config.ts), and a refusal names it too.
  */
 export interface InputLimits {
