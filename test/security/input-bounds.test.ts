@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usccCheckChar } from '../../common/codes.ts';
+import { ConfigError, loadConfig } from '../../gateway/config.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
@@ -37,6 +38,27 @@ async function post(url: string, token: string, body: unknown, requestId?: strin
   });
   return { status: res.status, body: (await res.json()) as Answer['body'] };
 }
+
+describe('the input limits\u2019 configuration', () => {
+  it('defaults to 128, 2000, 100, 2000 and a budget of 100000 per minute, and takes each from the environment', () => {
+    expect(loadConfig({})).toMatchObject({ inputLimits: { maxOperationNameLength: 128, maxTextLength: 2000, maxListLength: 100, maxRequestCost: 2000 }, costBudgetPerMinute: 100_000 });
+    const set = loadConfig({ MAX_OPERATION_NAME_LENGTH: '64', MAX_TEXT_ARGUMENT_LENGTH: '500', MAX_LIST_ARGUMENT_LENGTH: '20', MAX_REQUEST_COST: '300', COST_BUDGET_PER_MINUTE: 'off' });
+    expect(set).toMatchObject({ inputLimits: { maxOperationNameLength: 64, maxTextLength: 500, maxListLength: 20, maxRequestCost: 300 }, costBudgetPerMinute: null });
+  });
+
+  it('reports each bad value in one line', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig({ MAX_LIST_ARGUMENT_LENGTH: 'many', MAX_REQUEST_COST: '5000', COST_BUDGET_PER_MINUTE: '1000' });
+    } catch (e) {
+      problems = (e as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'MAX_LIST_ARGUMENT_LENGTH must be an integer from 1 to 100000, got "many"',
+      'COST_BUDGET_PER_MINUTE (1000) must be at least MAX_REQUEST_COST (5000), or no request of the largest allowed cost could ever run',
+    ]);
+  });
+});
 
 const FIELDS = 'name legalRepresentative registeredCapital establishedOn address status taxpayerStatus taxCreditGrade insuredEmployees dischargePermit { number validUntil }';
 
