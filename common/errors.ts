@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, meaning: 'No valid token: missing, malformed, bad signature, expired, wrong iss/aud, unknown agency or role.' },
   FORBIDDEN: { status: 200, meaning: 'A field the caller may not read (extensions.sharing says why and what to do), or an operation reserved to a role.' },
-  BAD_USER_INPUT: { status: 400, meaning: 'A bad argument (USCC/ID number check character, region code, missing or mistyped variable), unknown x-purpose, a request over the depth, breadth, alias or body limits.' },
+  BAD_USER_INPUT: { status: 400, meaning: 'A bad argument (USCC/ID number check character, region code, missing or mistyped variable), unknown x-purpose, a request over the depth, breadth, alias, body, operation-name, text, list or cost limits or its agency\'s cost budget.' },
   GRAPHQL_PARSE_FAILED: { status: 400, meaning: 'The query is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { status: 400, meaning: 'The query does not match the schema (unknown field, wrong argument type).' },
   OPERATION_RESOLUTION_FAILURE: { status: 400, meaning: 'The document has several operations and no operationName chose one, or operationName names none of them.' },
