@@ -4,6 +4,8 @@ import { normalisedEntityKey } from '../../common/entity-key.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { ROOT } from '../helpers/root.ts';
+import { createDatabase, type TestDatabase } from '../archive/database.ts';
+import { until } from '../reliability/processes.ts';
 
 const ENT = '91445202MA4W3K7PX2';
 const PERSON = '44520219850315106X';
@@ -63,5 +65,30 @@ describe('a read with a lower-case key (the red team\u2019s hidden read)', () =>
     expect(r.status).toBe(0);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { requestId: string; coordinate: string; entityKeys: string[] });
     expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ requestId: literalId, coordinate: 'Enterprise.name', entityKeys: [ENT] })]));
+  });
+});
+
+describe('a lower-case read when auditors read the PostgreSQL archive', () => {
+  let db: TestDatabase;
+  let ex: Exchange;
+  beforeAll(async () => {
+    db = await createDatabase();
+    ex = await startExchange({ env: { ARCHIVE_URL: db.url() } });
+  }, 120_000);
+  afterAll(async () => {
+    await ex.close();
+    await db.drop();
+  });
+
+  it('is found by accessHistory under the upper-case key and under the lower-case one', async () => {
+    const read = await ex.query('{ enterprise(uscc: "91445202ma4w3k7px2") { name } }', { agency: 'hrss' });
+    expect(read.status).toBe(200);
+    const id = read.headers.get('x-request-id')!;
+    const history = async (key: string): Promise<string[]> => {
+      const res = await ex.query('query($k: String!) { accessHistory(entityKey: $k, first: 500) { requestId } }', { agency: 'itd', roles: ['auditor'], variables: { k: key } });
+      return ((res.body.data?.['accessHistory'] ?? []) as { requestId: string }[]).map((r) => r.requestId);
+    };
+    await until(async () => (await history(ENT)).includes(id), 'the archive holds the read under the upper-case key');
+    expect(await history(ENT.toLowerCase())).toContain(id);
   });
 });
