@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleProblem, type Bundle, type RedactedRecord } from '../../gateway/audit/bundle.ts';
 import type { AuditEntry, AuditRecord } from '../../gateway/audit/record.ts';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
-import { hashOf } from '../../ledger/log/chain.ts';
+import { chainLine } from '../../ledger/log/chain.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
 const ENT = '91445202MA4W3K7PX2';
-const REASONS = [null, 'PROVIDER', 'NOT_SHARED', 'NOT_CATALOGUED', 'PURPOSE_REQUIRED', 'GRANT_REQUIRED', 'PURPOSE_MISMATCH', 'GRANT_EXPIRED', 'AGREEMENT_REQUIRED', 'UNPUBLISHED', 'SUSPENDED', 'UNCONDITIONAL'];
+const REASONS = [null, 'GRANT', 'PROVIDER', 'NOT_SHARED', 'NOT_CATALOGUED', 'PURPOSE_REQUIRED', 'GRANT_REQUIRED', 'PURPOSE_MISMATCH', 'GRANT_EXPIRED', 'AGREEMENT_REQUIRED', 'UNPUBLISHED', 'SUSPENDED', 'UNCONDITIONAL'];
 
 function isRedacted(r: AuditRecord | RedactedRecord): r is RedactedRecord {
   return 'redacted' in r;
@@ -18,15 +18,17 @@ function isRedacted(r: AuditRecord | RedactedRecord): r is RedactedRecord {
  * operation and caller; only the field, its dataset and the decision differ. Each guess is hashed
  * as the log would chain it; a match recovers the record.
  */
-function recover(target: RedactedRecord, seen: AuditRecord, coordinates: ReadonlyMap<string, { id: string; provider: string; class: string }>): AuditEntry | null {
+function recover(target: RedactedRecord, seen: AuditRecord, coordinates: ReadonlyMap<string, { id: string; provider: string; class: string }>, salt?: string): AuditEntry | null {
   for (const [coordinate, ds] of coordinates) {
     for (const decision of ['ALLOW', 'DENY'] as const) {
       for (const reason of REASONS) {
         for (const count of [0, 1]) {
           for (const entityKeys of [seen.entityKeys, []]) {
-            const guess: AuditEntry = { ...pick(seen), coordinate, dataset: ds.id, provider: ds.provider, class: ds.class, decision, reason, grantId: null, entityKeys, count };
-            const canonical = `${JSON.stringify(guess).slice(0, -1)},"instance":${JSON.stringify(target.instance)},"seq":${target.seq},"prev":"${target.prev}"}`;
-            if (hashOf(target.prev, canonical) === target.hash) return guess;
+            for (const grantId of new Set([null, seen.grantId])) {
+              const guess: AuditEntry = { ...pick(seen), coordinate, dataset: ds.id, provider: ds.provider, class: ds.class, decision, reason, grantId, entityKeys, count };
+              const body = JSON.stringify(salt === undefined ? guess : { ...guess, salt });
+              if (chainLine(body, target.instance, target.seq, target.prev).hash === target.hash) return guess;
+            }
           }
         }
       }
@@ -61,7 +63,8 @@ describe('a tax auditor\u2019s export of records outside its scope', () => {
 
   it('cannot be reversed by hashing guesses built from a visible record of the same request', () => {
     const catalog = readCatalog(readFileSync(ex.config.supergraphPath, 'utf8'));
-    const coordinates = new Map([...catalog.byCoordinate].map(([c, ds]) => [c, { id: ds.id, provider: ds.provider, class: ds.class }]));
+    // The visible record says the request was about an enterprise: its fields are the candidates.
+    const coordinates = new Map([...catalog.byCoordinate].filter(([c]) => c.startsWith('Enterprise.') || c === 'Query.enterprise').map(([c, ds]) => [c, { id: ds.id, provider: ds.provider, class: ds.class }]));
     const records = bundle.instances.flatMap((i) => i.records);
     const visible = records.filter((r): r is AuditRecord => !isRedacted(r));
     const seen = visible.find((r) => r.coordinate === 'Enterprise.taxCreditGrade' && r.agency === 'amr');
@@ -69,6 +72,9 @@ describe('a tax auditor\u2019s export of records outside its scope', () => {
     // The request's other records (Enterprise.name, Enterprise.insuredEmployees, ...) are redacted for tax.
     const redacted = records.filter(isRedacted).filter((r) => Math.abs(r.seq - seen!.seq) <= 4);
     expect(redacted.length).toBeGreaterThanOrEqual(2);
+    // The guessing works: it recovers the visible record from its place in the chain and its salt.
+    const place = { redacted: true as const, instance: seen!.instance, seq: seen!.seq, prev: seen!.prev, hash: seen!.hash };
+    expect(recover(place, seen!, coordinates, seen!.salt)).toMatchObject({ coordinate: 'Enterprise.taxCreditGrade' });
     const recovered = redacted.map((r) => recover(r, seen!, coordinates)).filter((g) => g !== null);
     expect(recovered).toEqual([]);
   });
