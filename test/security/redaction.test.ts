@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleProblem, type Bundle, type RedactedRecord } from '../../gateway/audit/bundle.ts';
 import type { AuditEntry, AuditRecord } from '../../gateway/audit/record.ts';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
-import { chainLine } from '../../ledger/log/chain.ts';
+import { hashOf } from '../../ledger/log/chain.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
 const ENT = '91445202MA4W3K7PX2';
@@ -18,7 +18,18 @@ function isRedacted(r: AuditRecord | RedactedRecord): r is RedactedRecord {
  * operation and caller; only the field, its dataset and the decision differ. Each guess is hashed
  * as the log would chain it; a match recovers the record.
  */
-function recover(target: RedactedRecord, seen: AuditRecord, coordinates: ReadonlyMap<string, { id: string; provider: string; class: string }>, salt?: string): AuditEntry | null {
+/** A record's chain hash as the log computes it: over `prev` and the stored line without its hash. */
+function chainHash(body: object, place: RedactedRecord, seal: { from: number; sig: string } | null): string {
+  return hashOf(place.prev, JSON.stringify({ ...body, instance: place.instance, seq: place.seq, prev: place.prev, ...(seal ?? {}) }));
+}
+
+/** The seal a group commit's last record carries (the log key's signature), when `r` has one. */
+function sealOfRecord(r: AuditRecord): { from: number; sig: string } | null {
+  const { from, sig } = r as AuditRecord & { from?: unknown; sig?: unknown };
+  return typeof from === 'number' && typeof sig === 'string' ? { from, sig } : null;
+}
+
+function recover(target: RedactedRecord, seen: AuditRecord, coordinates: ReadonlyMap<string, { id: string; provider: string; class: string }>, known: { salt?: string | undefined; seal: { from: number; sig: string } | null } = { seal: null }): AuditEntry | null {
   for (const [coordinate, ds] of coordinates) {
     for (const decision of ['ALLOW', 'DENY'] as const) {
       for (const reason of REASONS) {
@@ -26,8 +37,8 @@ function recover(target: RedactedRecord, seen: AuditRecord, coordinates: Readonl
           for (const entityKeys of [seen.entityKeys, []]) {
             for (const grantId of new Set([null, seen.grantId])) {
               const guess: AuditEntry = { ...pick(seen), coordinate, dataset: ds.id, provider: ds.provider, class: ds.class, decision, reason, grantId, entityKeys, count };
-              const body = JSON.stringify(salt === undefined ? guess : { ...guess, salt });
-              if (chainLine(body, target.instance, target.seq, target.prev).hash === target.hash) return guess;
+              const body = known.salt === undefined ? guess : { ...guess, salt: known.salt };
+              if (chainHash(body, target, known.seal) === target.hash) return guess;
             }
           }
         }
@@ -72,9 +83,9 @@ describe('a tax auditor\u2019s export of records outside its scope', () => {
     // The request's other records (Enterprise.name, Enterprise.insuredEmployees, ...) are redacted for tax.
     const redacted = records.filter(isRedacted).filter((r) => Math.abs(r.seq - seen!.seq) <= 4);
     expect(redacted.length).toBeGreaterThanOrEqual(2);
-    // The guessing works: it recovers the visible record from its place in the chain and its salt.
+    // The guessing works: it recovers the visible record from its place in the chain, its salt and its seal.
     const place = { redacted: true as const, instance: seen!.instance, seq: seen!.seq, prev: seen!.prev, hash: seen!.hash };
-    expect(recover(place, seen!, coordinates, seen!.salt)).toMatchObject({ coordinate: 'Enterprise.taxCreditGrade' });
+    expect(recover(place, seen!, coordinates, { salt: seen!.salt, seal: sealOfRecord(seen!) })).toMatchObject({ coordinate: 'Enterprise.taxCreditGrade' });
     const recovered = redacted.map((r) => recover(r, seen!, coordinates)).filter((g) => g !== null);
     expect(recovered).toEqual([]);
   });
