@@ -9,6 +9,7 @@ import { subgraphContext, type SubgraphContext } from './context.ts';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../../common/http.ts';
 import { IDNumberScalar, USCCScalar } from './scalars.ts';
 import { identityVerifier, TRUST_HEADER } from '../../common/trust.ts';
+import { notSharedCoordinates, notSharedGuard } from './not-shared-guard.ts';
 
 export interface SubgraphDefinition {
   readonly name: string;
@@ -52,7 +53,7 @@ export async function startSubgraphServer(
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // The gateway is the only client; it never needs a landing page.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), notSharedGuard(schema, notSharedCoordinates(def.typeDefs, def.name))],
   });
   await apollo.start();
   const verify = identityVerifier(opts.gatewayPublicKey, def.name);
