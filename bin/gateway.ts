@@ -1,4 +1,5 @@
-import { configOrExit, die, onShutdown, startFailure } from './run.ts';
+import { configOrExit } from './config.ts';
+import { die, onShutdown, startFailure } from './run.ts';
 
 const config = configOrExit();
 // Loaded after the configuration is known good, so a bad value fails fast with one line.

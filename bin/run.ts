@@ -1,9 +1,12 @@
-import { ConfigError, loadConfig, type Config, type ConfigDefaults } from '../gateway/config.ts';
+import { ConfigError } from '../common/config-values.ts';
 
-/** Reads the configuration or stops the process with one clear line (exit code 1). */
-export function configOrExit(defaults?: ConfigDefaults): Config {
+/**
+ * Reads a configuration or stops the process with one clear line (exit code 1). Free of any
+ * component's configuration, so that a host running only subgraphs loads no gateway code.
+ */
+export function loadedOrExit<T>(load: () => T): T {
   try {
-    return loadConfig(process.env, defaults);
+    return load();
   } catch (e) {
     die(e instanceof ConfigError ? e.message : `invalid configuration: ${(e as Error).message}`);
   }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configOrExit, die } from '../bin/run.ts';
+import { configOrExit } from '../bin/config.ts';
+import { die } from '../bin/run.ts';
 import { changesNeedingAcceptance, classificationProblems, datasetsOfSupergraph, diffCatalogs, type CatalogVersion } from '../subgraphs/exchange/catalog/history.ts';
 import { compose, referenceSubgraphs } from '../subgraphs/compose.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { configOrExit, die } from '../bin/run.ts';
+import { configOrExit } from '../bin/config.ts';
+import { die } from '../bin/run.ts';
 import { evaluationCsv, evaluationReport } from '../subgraphs/exchange/oversight/annual.ts';
 import { quarterlyReport, usageCsv } from '../subgraphs/exchange/oversight/quarterly.ts';
 import { commandArgs } from './args.ts';

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { GatewayIdentityConfig } from './config-values.ts';
 import { readOrCreateKey } from './keys.ts';
 
 /** The JWS algorithms a gateway identity key may have; the key decides, never the token. */
@@ -73,5 +74,16 @@ export function developmentIdentityPublicKey(dataDir: string): string {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     return developmentIdentityKeys(dataDir).publicKeyPem;
+  }
+}
+
+/** What a subgraph verifies identities with: GATEWAY_PUBLIC_KEY, the configured key's public half, or the development one. */
+export function gatewayPublicKey(config: { readonly gatewayIdentity: GatewayIdentityConfig; readonly dataDir: string }): string {
+  const id = config.gatewayIdentity;
+  switch (id.kind) {
+    case 'configured':
+      return id.publicKeyPem;
+    case 'dev':
+      return developmentIdentityPublicKey(config.dataDir);
   }
 }

@@ -1,9 +1,22 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { identityKeyProblems, publicKeyOf } from '../common/trust-keys.ts';
-import { logKeyProblem } from '../ledger/log/log-key.ts';
+import {
+  archiveUrlValue,
+  ConfigError,
+  envString,
+  gatewayIdentityValue,
+  pemOrFile,
+  portValue,
+  redisPrefixValue,
+  redisUrlValue,
+  subgraphClientTlsValue,
+  type GatewayIdentityConfig,
+  type SubgraphClientTls,
+} from '../common/config-values.ts';
+import { logSigningKeyValue, witnessUrlsValue } from '../ledger/log/log-trust-values.ts';
 import { connectionLimitsFrom, type ConnectionLimits } from './http/connections.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './limits.ts';
+
+export { ConfigError } from '../common/config-values.ts';
 
 /**
  * The whole environment, read and validated once (docs/configuration.md). Nothing reads process.env after
@@ -26,16 +39,12 @@ export interface Config {
     | { readonly kind: 'dev' };
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
-  /**
-   * The gateway→subgraph identity keys (GATEWAY_SIGNING_KEY, GATEWAY_PUBLIC_KEY). 'configured':
-   * the public key is given or derived from the private one; the private one is absent where only
-   * GATEWAY_PUBLIC_KEY is set (a subgraph's host). 'dev': the pair made in DATA_DIR/keys.
-   */
-  readonly gatewayIdentity:
-    | { readonly kind: 'configured'; readonly signingKeyPem: string | null; readonly publicKeyPem: string }
-    | { readonly kind: 'dev' };
+  /** The gateway→subgraph identity keys (GATEWAY_SIGNING_KEY, GATEWAY_PUBLIC_KEY). */
+  readonly gatewayIdentity: GatewayIdentityConfig;
   /** SUBGRAPH_TIMEOUT_MS: how long the gateway waits for one subgraph fetch. */
   readonly subgraphTimeoutMs: number;
+  /** SUBGRAPH_TLS_CA, SUBGRAPH_TLS_CLIENT_CERT/KEY: trust and client certificate for https subgraphs. */
+  readonly subgraphTls: SubgraphClientTls;
   /** JWT_MAX_TTL: the longest token lifetime the gateway accepts, in seconds. */
   readonly jwtMaxTtlSeconds: number;
   /** INSTANCE_ID: names this gateway's audit chain; stable across restarts. Null = host and port. */
@@ -86,13 +95,6 @@ export interface BackupConfig {
   readonly increments: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** An agency's default cost per minute: fifty requests of the largest cost, or thousands of ordinary reads. */
 export const DEFAULT_COST_BUDGET_PER_MINUTE = 100_000;
 
@@ -104,41 +106,17 @@ export interface ConfigDefaults {
 
 export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}): Config {
   const problems: string[] = [];
-  const str = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
+  const str = (name: string): string | undefined => envString(env, name);
 
-  let port = defaults.port ?? 4000;
-  const rawPort = str('PORT');
-  if (rawPort !== undefined) {
-    const n = Number(rawPort);
-    if (!/^\d+$/.test(rawPort) || !Number.isInteger(n) || n < 0 || n > 65535) {
-      problems.push(`PORT must be an integer from 0 to 65535, got "${rawPort}"`);
-    } else port = n;
-  }
+  const port = portValue(str('PORT'), defaults.port ?? 4000, problems);
 
   const host = str('HOST') ?? '127.0.0.1';
   const dataDir = path.resolve(str('DATA_DIR') ?? 'data');
   const policyDir = path.resolve(str('POLICY_DIR') ?? 'policies');
   const supergraphPath = path.resolve(str('SUPERGRAPH_PATH') ?? 'schema/supergraph.graphql');
 
-  let redisUrl: string | null = null;
-  const rawRedis = str('REDIS_URL');
-  if (rawRedis !== undefined) {
-    try {
-      const u = new URL(rawRedis);
-      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
-      if (u.hostname === '') throw new Error('host');
-      if (u.pathname.length > 1 && !/^\/\d+$/.test(u.pathname)) throw new Error('db');
-      redisUrl = rawRedis;
-    } catch {
-      problems.push(`REDIS_URL must look like redis://host:port[/db], got "${rawRedis}"`);
-    }
-  }
-
-  const redisPrefix = str('REDIS_PREFIX') ?? 'exchange:';
-  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX must be 1-64 letters, digits or : . _ -, got "${redisPrefix}"`);
+  const redisUrl = redisUrlValue(str('REDIS_URL'), problems);
+  const redisPrefix = redisPrefixValue(str('REDIS_PREFIX'), problems);
 
   const rawUnclassified = str('UNCLASSIFIED_FIELDS') ?? 'deny';
   let unclassifiedFields: 'deny' | 'allow' = 'deny';
@@ -161,21 +139,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     }
   }
 
-  if (str('SUBGRAPH_SECRET') !== undefined) {
-    problems.push('SUBGRAPH_SECRET is no longer used: give the gateway GATEWAY_SIGNING_KEY (Ed25519 or ES256 private key) and subgraphs GATEWAY_PUBLIC_KEY');
-  }
-  let gatewayIdentity: Config['gatewayIdentity'] = { kind: 'dev' };
-  const rawSigning = str('GATEWAY_SIGNING_KEY');
-  const rawPublic = str('GATEWAY_PUBLIC_KEY');
-  const signingKeyPem = rawSigning === undefined ? null : pemOrFile('GATEWAY_SIGNING_KEY', rawSigning, problems);
-  const publicKeyPem = rawPublic === undefined ? null : pemOrFile('GATEWAY_PUBLIC_KEY', rawPublic, problems);
-  if (signingKeyPem !== null || publicKeyPem !== null) {
-    const keyProblems = identityKeyProblems(signingKeyPem, publicKeyPem);
-    problems.push(...keyProblems);
-    if (keyProblems.length === 0) gatewayIdentity = { kind: 'configured', signingKeyPem, publicKeyPem: publicKeyPem ?? publicKeyOf(signingKeyPem!) };
-  }
-
+  const gatewayIdentity = gatewayIdentityValue(env, problems);
   const subgraphTimeoutMs = intIn('SUBGRAPH_TIMEOUT_MS', str('SUBGRAPH_TIMEOUT_MS'), 10_000, 1, 600_000, problems);
+  const subgraphTls = subgraphClientTlsValue(env, problems);
 
   let jwtMaxTtlSeconds = 24 * 3600;
   const rawMaxTtl = str('JWT_MAX_TTL');
@@ -233,39 +199,13 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
   }
 
   const backup = backupConfig(str, dataDir, problems);
-  let archiveUrl: string | null = null;
-  const rawArchive = str('ARCHIVE_URL');
-  if (rawArchive !== undefined) {
-    const problem = archiveUrlProblem(rawArchive);
-    if (problem === null) archiveUrl = rawArchive;
-    else problems.push(`ARCHIVE_URL ${problem}`);
-  }
+  const archiveUrl = archiveUrlValue(str('ARCHIVE_URL'), problems);
 
   const rawRetention = str('ARCHIVE_RETENTION_YEARS');
   const archiveRetentionYears = rawRetention === undefined ? null : intIn('ARCHIVE_RETENTION_YEARS', rawRetention, 0, 1, 100, problems);
 
-  let logSigningKey: string | null = null;
-  const rawLogKey = str('LOG_SIGNING_KEY');
-  if (rawLogKey !== undefined) {
-    const pem = pemOrFile('LOG_SIGNING_KEY', rawLogKey, problems);
-    const problem = pem === null ? null : logKeyProblem(pem);
-    if (problem !== null) problems.push(`LOG_SIGNING_KEY ${problem}`);
-    else logSigningKey = pem;
-    if (pem !== null && !rawLogKey.includes('-----BEGIN') && inside(path.resolve(rawLogKey), dataDir)) problems.push('LOG_SIGNING_KEY must not be kept inside DATA_DIR (whoever can change the log could sign with it)');
-  }
-
-  const witnessUrls: string[] = [];
-  for (const raw of (str('WITNESS_URLS') ?? '').split(',')) {
-    const url = raw.trim();
-    if (url === '') continue;
-    try {
-      const u = new URL(url);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-      witnessUrls.push(url);
-    } catch {
-      problems.push(`WITNESS_URLS: "${url}" is not an http(s) URL`);
-    }
-  }
+  const logSigningKey = logSigningKeyValue(str('LOG_SIGNING_KEY'), dataDir, problems);
+  const witnessUrls = witnessUrlsValue(str('WITNESS_URLS'), problems);
 
   const connections = connectionLimitsFrom((name, fallback, min, max) => intIn(name, str(name), fallback, min, max, problems));
 
@@ -282,8 +222,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     jwt: Object.freeze(jwt),
     jwtIssuer: str('JWT_ISSUER') ?? 'exchange',
     jwtAudience: str('JWT_AUDIENCE') ?? 'exchange-gateway',
-    gatewayIdentity: Object.freeze(gatewayIdentity),
+    gatewayIdentity,
     subgraphTimeoutMs,
+    subgraphTls,
     jwtMaxTtlSeconds,
     instance,
     subgraphUrls,
@@ -295,7 +236,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     archiveRetentionYears,
     backup,
     logSigningKey,
-    witnessUrls: Object.freeze(witnessUrls),
+    witnessUrls,
     connections,
   });
 }
@@ -333,20 +274,6 @@ function backupConfig(str: (name: string) => string | undefined, dataDir: string
   });
 }
 
-/** Why ARCHIVE_URL is not a PostgreSQL URL naming a database, or null. Never echoes a password. */
-function archiveUrlProblem(raw: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return 'must look like postgres://user@host:5432/database';
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return `must be a postgres:// URL, got scheme "${u.protocol.replace(/:$/, '')}"`;
-  if (u.hostname === '') return 'must name a host, as in postgres://user@host:5432/database';
-  if (!/^\/[A-Za-z0-9_.-]{1,63}$/.test(u.pathname)) return 'must name a database, as in postgres://user@host:5432/database';
-  return null;
-}
-
 /**
  * Why a CORS_ORIGINS entry is not an origin a browser would send, or null. The list is an
  * allow-list: a wildcard would open the exchange to every web page a developer's browser visits.
@@ -362,17 +289,6 @@ function originProblem(origin: string): string | null {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
   if (u.origin !== origin) return `must be scheme://host[:port] with no path or trailing slash (did you mean ${u.origin}?)`;
   return null;
-}
-
-/** A key given as PEM text or as the path of a PEM file; null (with a problem noted) when unreadable. */
-function pemOrFile(name: string, value: string, problems: string[]): string | null {
-  if (value.includes('-----BEGIN')) return value.replace(/\\n/g, '\n');
-  try {
-    return readFileSync(value, 'utf8');
-  } catch {
-    problems.push(`${name}: cannot read key file "${path.basename(value)}"`);
-    return null;
-  }
 }
 
 function intIn(name: string, raw: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {

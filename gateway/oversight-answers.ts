@@ -3,7 +3,7 @@ import { exchangeError } from '../common/errors.ts';
 import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
 import { buildBundle } from './audit/bundle.ts';
-import { auditLogReader, readAuditRecords, type AuditLocation } from './audit/reader.ts';
+import { auditLogReader, readAuditRecords, type AuditLocation } from '../ledger/audit-reader.ts';
 import { verifyAuditLog, type LogTrust, type Verification } from './audit/verify.ts';
 import { coordinateProblem } from './may-read.ts';
 import type { Caller, Decision } from './sharing/types.ts';

@@ -315,7 +315,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         else if (to === 'closed') log.info(`subgraph ${name}: answering again`);
       });
       breakers.set(name, breaker);
-      return new SubgraphDataSource(name, sign, subgraphPost(target, { timeoutMs: config.subgraphTimeoutMs, breaker }));
+      return new SubgraphDataSource(name, sign, subgraphPost(target, { timeoutMs: config.subgraphTimeoutMs, breaker, tls: config.subgraphTls }));
     },
   });
   const known = new KnownOperations();

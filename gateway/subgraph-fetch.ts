@@ -1,6 +1,7 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import nodeFetch from 'node-fetch';
+import type { SubgraphClientTls } from '../common/config-values.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 
 /**
@@ -10,6 +11,23 @@ import type { CircuitBreaker } from './circuit-breaker.ts';
  */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+/** One keep-alive agent per TLS setting (in practice one per gateway): its sessions are reused across subgraphs. */
+const tlsAgents = new WeakMap<SubgraphClientTls, HttpsAgent>();
+
+function agentFor(tls: SubgraphClientTls | undefined): HttpsAgent {
+  if (tls === undefined || (tls.ca === null && tls.cert === null)) return httpsAgent;
+  let found = tlsAgents.get(tls);
+  if (found === undefined) {
+    found = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 256,
+      ...(tls.ca === null ? {} : { ca: tls.ca }),
+      ...(tls.cert === null || tls.key === null ? {} : { cert: tls.cert, key: tls.key }),
+    });
+    tlsAgents.set(tls, found);
+  }
+  return found;
+}
 
 type FetchInit = Parameters<typeof nodeFetch>[1];
 
@@ -42,9 +60,11 @@ export type SubgraphPost = (body: string, headers: Readonly<Record<string, strin
  * buffer and parsed once; no fetch Request/Response/Headers objects or body streams per call.
  * One deadline covers the whole exchange (headers and body) of `timeoutMs`, and a circuit breaker
  * fails fast while the subgraph is down. It accepts what @apollo/gateway's own data source
- * accepts: a 2xx answer with a JSON (or graphql-response+json) body that is an object.
+ * accepts: a 2xx answer with a JSON (or graphql-response+json) body that is an object. An https
+ * subgraph is checked against `tls.ca` (SUBGRAPH_TLS_CA) and sent the gateway's client certificate
+ * when one is configured.
  */
-export function subgraphPost(url: string, opts: { readonly timeoutMs: number; readonly breaker: CircuitBreaker }): SubgraphPost {
+export function subgraphPost(url: string, opts: { readonly timeoutMs: number; readonly breaker: CircuitBreaker; readonly tls?: SubgraphClientTls }): SubgraphPost {
   const { timeoutMs, breaker } = opts;
   const target = new URL(url);
   const secure = target.protocol === 'https:';
@@ -55,7 +75,8 @@ export function subgraphPost(url: string, opts: { readonly timeoutMs: number; re
     port: target.port === '' ? undefined : Number(target.port),
     path: `${target.pathname}${target.search}`,
     method: 'POST',
-    agent: secure ? httpsAgent : agent,
+    // Plain http keeps its own agent and takes no TLS work at all.
+    agent: secure ? agentFor(opts.tls) : agent,
   } as const;
   return (body, headers) =>
     new Promise<SubgraphAnswer>((resolve, reject) => {

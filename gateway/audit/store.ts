@@ -5,7 +5,7 @@ import { logKey } from '../../ledger/log/log-key.ts';
 import { openRedisLog } from '../../ledger/log/redis-log.ts';
 import { auditBody, SALT_HEX } from './record.ts';
 import { AuditUnavailableError, type AuditStore, type StoreLog } from './store-types.ts';
-import { auditLogReader, pageAuditRecords } from './reader.ts';
+import { auditLogReader, pageAuditRecords } from '../../ledger/audit-reader.ts';
 
 export type { AuditFilter, AuditStore, StoreStats } from './store-types.ts';
 export { AuditUnavailableError } from './store-types.ts';

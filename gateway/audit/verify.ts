@@ -3,7 +3,7 @@ import path from 'node:path';
 import { logKey, logVerifier } from '../../ledger/log/log-key.ts';
 import { verifyLog, type Verification } from '../../ledger/log/verify.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
-import { auditLogReader, type AuditLocation } from './reader.ts';
+import { auditLogReader, type AuditLocation } from '../../ledger/audit-reader.ts';
 
 export type { BadRecord, Verification } from '../../ledger/log/verify.ts';
 

@@ -1,4 +1,4 @@
-import { developmentIdentityKeys, developmentIdentityPublicKey } from '../../common/trust-keys.ts';
+import { developmentIdentityKeys } from '../../common/trust-keys.ts';
 import type { Config } from '../config.ts';
 
 export interface GatewaySigningKey {
@@ -22,16 +22,5 @@ export function gatewaySigningKey(config: Config): GatewaySigningKey {
       const pair = developmentIdentityKeys(config.dataDir);
       return { privateKeyPem: pair.privateKeyPem, source: 'development key', created: pair.created };
     }
-  }
-}
-
-/** What a subgraph verifies identities with: GATEWAY_PUBLIC_KEY, the configured key's public half, or the development one. */
-export function gatewayPublicKey(config: Config): string {
-  const id = config.gatewayIdentity;
-  switch (id.kind) {
-    case 'configured':
-      return id.publicKeyPem;
-    case 'dev':
-      return developmentIdentityPublicKey(config.dataDir);
   }
 }

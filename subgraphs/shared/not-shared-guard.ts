@@ -20,7 +20,7 @@ function notSharedIn(schema: GraphQLSchema, document: DocumentNode, guarded: Rea
       Field() {
         const parent = info.getParentType();
         const field = info.getFieldDef();
-        if (parent === null || field === null || field === undefined) return;
+        if (parent === null || parent === undefined || field === null || field === undefined) return;
         const coordinate = `${parent.name}.${field.name}`;
         const provider = guarded.get(coordinate);
         if (provider !== undefined) found.set(coordinate, provider);

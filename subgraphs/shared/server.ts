@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -8,6 +9,7 @@ import type { DocumentNode } from 'graphql';
 import { subgraphContext, type SubgraphContext } from './context.ts';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../../common/http.ts';
 import { IDNumberScalar, USCCScalar } from './scalars.ts';
+import type { SubgraphServerTls } from '../../common/config-values.ts';
 import { identityVerifier, TRUST_HEADER } from '../../common/trust.ts';
 import { notSharedCoordinates, notSharedGuard } from './not-shared-guard.ts';
 
@@ -29,8 +31,9 @@ export interface RunningSubgraph {
 const BODY_LIMIT = 1 << 20;
 
 /**
- * One agency's subgraph over HTTP. Every GraphQL request must carry the gateway's signed identity
- * (401 otherwise); GET /health answers without it so the gateway can report reachability.
+ * One agency's subgraph over HTTP, or HTTPS when given a certificate (then the signed identity
+ * cannot be read off the wire and replayed). Every GraphQL request must carry the gateway's signed
+ * identity (401 otherwise); GET /health answers without it so the gateway can report reachability.
  */
 export async function startSubgraphServer(
   def: SubgraphDefinition,
@@ -41,6 +44,8 @@ export async function startSubgraphServer(
     gatewayPublicKey: string;
     /** Called once per GraphQL request (benchmark counters). */
     onRequest?: () => void;
+    /** Serve HTTPS with this certificate; with `clientCa`, only clients holding a certificate it issued may connect. */
+    tls?: SubgraphServerTls | null;
   },
 ): Promise<RunningSubgraph> {
   const schema = buildSubgraphSchema({
@@ -58,7 +63,7 @@ export async function startSubgraphServer(
   await apollo.start();
   const verify = identityVerifier(opts.gatewayPublicKey, def.name);
 
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/health' && req.method === 'GET') {
       sendJson(res, 200, { status: 'ok', subgraph: def.name });
@@ -91,7 +96,12 @@ export async function startSubgraphServer(
         else if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
         else res.destroy();
       });
-  });
+  };
+  const tls = opts.tls ?? null;
+  const server: Server =
+    tls === null
+      ? createServer(handle)
+      : createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa === null ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }) }, handle);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,7 +112,7 @@ export async function startSubgraphServer(
   return {
     name: def.name,
     port,
-    url: `http://${host}:${port}/graphql`,
+    url: `${tls === null ? 'http' : 'https'}://${host}:${port}/graphql`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

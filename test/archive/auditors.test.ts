@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cstDate } from '../../common/cst-date.ts';
-import { filterRecords } from '../../gateway/audit/store-types.ts';
+import { filterRecords } from '../../ledger/audit-filter.ts';
 import { UsageCounts } from '../../subgraphs/exchange/oversight/usage.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';

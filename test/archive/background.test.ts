@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditLogReader, readAuditRecords } from '../../gateway/audit/reader.ts';
+import { auditLogReader, readAuditRecords } from '../../ledger/audit-reader.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { until } from '../reliability/processes.ts';
 import { createDatabase, type TestDatabase } from './database.ts';

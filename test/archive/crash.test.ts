@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditLogReader, readAuditRecords } from '../../gateway/audit/reader.ts';
+import { auditLogReader, readAuditRecords } from '../../ledger/audit-reader.ts';
 import { ledgerReader } from '../../ledger/ledger.ts';
 import type { LogReader } from '../../ledger/log/log.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';

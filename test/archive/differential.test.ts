@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditorScope } from '../../common/auditor-scope.ts';
-import { archiveAuditReader, auditReader } from '../../gateway/audit/reader.ts';
+import { archiveAuditReader, auditReader } from '../../ledger/audit-reader.ts';
 import type { AuditFilter } from '../../gateway/audit/store-types.ts';
 import { openAuditStore } from '../../gateway/audit/store.ts';
 import { seededAccess, seededEntityKey } from '../../ledger/archive/seed.ts';

@@ -1,4 +1,4 @@
-import { auditLogReader, readAuditRecords } from '../../gateway/audit/reader.ts';
+import { auditLogReader, readAuditRecords } from '../../ledger/audit-reader.ts';
 import type { AuditRecord } from '../../gateway/audit/record.ts';
 import { verifyAuditLog, type Verification } from '../../gateway/audit/verify.ts';
 

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { auditReader } from '../../gateway/audit/reader.ts';
+import { auditReader } from '../../ledger/audit-reader.ts';
 import { loadConfig, type Config } from '../../gateway/config.ts';
 import { verificationKey } from '../../gateway/identity/keys.ts';
 import { signToken } from '../../gateway/identity/token.ts';
@@ -10,7 +10,7 @@ import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { gatewayPublicKey } from '../../gateway/identity/gateway-keys.ts';
+import { gatewayPublicKey } from '../../common/trust-keys.ts';
 import { startSpy, type Spy } from './spy.ts';
 
 export { ROOT } from './root.ts';

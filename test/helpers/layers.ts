@@ -54,3 +54,30 @@ export function wrongWayImports(root: string): WrongWayImport[] {
   }
   return found;
 }
+
+/**
+ * What a host running only subgraphs loads must stay below gateway/: the gateway modules reached
+ * from `entry` by following relative imports (static, and dynamic ones with a literal path), each
+ * with the chain of files that leads to it.
+ */
+export function gatewayModulesReachedFrom(root: string, entry: string): string[][] {
+  const found: string[][] = [];
+  const seen = new Set<string>();
+  const walk = (file: string, chain: readonly string[]): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    let text: string;
+    try {
+      text = readFileSync(path.join(root, file), 'utf8');
+    } catch {
+      return;
+    }
+    for (const m of text.matchAll(IMPORT)) {
+      const target = path.relative(root, path.resolve(path.dirname(path.join(root, file)), m[1] ?? m[2]!));
+      if (target.split(path.sep)[0] === 'gateway') found.push([...chain, file, target]);
+      else if (/\.(ts|mts|tsx)$/.test(target)) walk(target, [...chain, file]);
+    }
+  };
+  walk(entry, []);
+  return found;
+}

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditLogReader, pageAuditRecords, readAuditRecords } from '../../gateway/audit/reader.ts';
+import { auditLogReader, pageAuditRecords, readAuditRecords } from '../../ledger/audit-reader.ts';
 import type { AuditEntry } from '../../gateway/audit/record.ts';
 import { openAuditStore } from '../../gateway/audit/store.ts';
-import { filterRecords } from '../../gateway/audit/store-types.ts';
+import { filterRecords } from '../../ledger/audit-filter.ts';
 import type { LogReader } from '../../ledger/log/log.ts';
 
 const ENT = '91445202MA4W3K7PX2';

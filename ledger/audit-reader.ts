@@ -1,12 +1,11 @@
 import type { Pool } from 'pg';
-import { openArchivePool } from '../../ledger/archive/pool.ts';
-import { queryArchive } from '../../ledger/archive/query.ts';
-import { fileLogReader } from '../../ledger/log/file-log.ts';
-import type { LogReader } from '../../ledger/log/log.ts';
-import { redisLogReader } from '../../ledger/log/redis-log.ts';
-import { normalisedFilter } from '../../common/access-record.ts';
-import type { AuditRecord } from './record.ts';
-import { cursorKey, matches, type AuditFilter } from './store-types.ts';
+import { normalisedFilter, type AuditFilter, type AuditRecord } from '../common/access-record.ts';
+import { openArchivePool } from './archive/pool.ts';
+import { queryArchive } from './archive/query.ts';
+import { cursorKey, matches } from './audit-filter.ts';
+import { fileLogReader } from './log/file-log.ts';
+import type { LogReader } from './log/log.ts';
+import { redisLogReader } from './log/redis-log.ts';
 
 export interface AuditLocation {
   readonly dataDir: string;
