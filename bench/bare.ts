@@ -15,7 +15,7 @@ import { subgraphFetch } from '../gateway/subgraph-fetch.ts';
  */
 export async function startBareGateway(opts: { supergraphSdl: string; subgraphUrls: ReadonlyMap<string, string>; signingKey: string }): Promise<{ url: string; close(): Promise<void> }> {
   const sign = identitySigner(opts.signingKey);
-  const header = (subgraph: string): string => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null }, subgraph);
+  const header = (subgraph: string): Promise<string> => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null }, subgraph);
   // Neither gateway reports telemetry: the baseline must not do work the governed one skips.
   disableApolloTelemetry();
   const gateway = new ApolloGateway({
@@ -25,8 +25,8 @@ export async function startBareGateway(opts: { supergraphSdl: string; subgraphUr
         url: opts.subgraphUrls.get(name) ?? url ?? '',
         // The same HTTP client the governed gateway uses, so the comparison is governance alone.
         fetcher: subgraphFetch,
-        willSendRequest({ request }) {
-          request.http?.headers.set(TRUST_HEADER, header(name));
+        async willSendRequest({ request }) {
+          request.http?.headers.set(TRUST_HEADER, await header(name));
         },
       }),
   });

@@ -26,7 +26,7 @@ export interface RunningPeer {
 }
 
 /** A signed identity for the subgraph (its name is the token's audience). */
-function identityHeader(signingKey: string): (subgraph: string) => string {
+function identityHeader(signingKey: string): (subgraph: string) => Promise<string> {
   const sign = identitySigner(signingKey);
   return (subgraph) => sign({ sub: 'bench', agency: 'itd', roles: [], purpose: null }, subgraph);
 }
@@ -54,8 +54,8 @@ export async function startDefaultApollo(opts: PeerOptions): Promise<RunningPeer
     buildService: ({ name, url }) =>
       new RemoteGraphQLDataSource({
         url: opts.subgraphUrls.get(name) ?? url ?? '',
-        willSendRequest({ request }) {
-          request.http?.headers.set(TRUST_HEADER, header(name));
+        async willSendRequest({ request }) {
+          request.http?.headers.set(TRUST_HEADER, await header(name));
         },
       }),
   });
@@ -75,8 +75,8 @@ export async function startHive(opts: PeerOptions): Promise<RunningPeer> {
     logging: false,
     plugins: () => [
       {
-        onFetch(payload) {
-          payload.setOptions({ ...payload.options, headers: { ...(payload.options.headers), [TRUST_HEADER]: header(subgraphOf(payload.url)) } });
+        async onFetch(payload) {
+          payload.setOptions({ ...payload.options, headers: { ...(payload.options.headers), [TRUST_HEADER]: await header(subgraphOf(payload.url)) } });
         },
       },
     ],

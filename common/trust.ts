@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { errors, importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { identityKeyAlgorithm, type IdentityAlgorithm } from './trust-keys.ts';
 
 /**
@@ -6,6 +7,7 @@ import { identityKeyAlgorithm, type IdentityAlgorithm } from './trust-keys.ts';
  * short-lived JWT in this header, signed with its private key (Ed25519 or ES256) and addressed to
  * one subgraph (`aud` = the subgraph's name). A subgraph holds only the public key: it can check
  * an identity but cannot mint one, so whoever runs one subgraph cannot speak to another as anyone.
+ * The JWS itself is made and checked by `jose`; keys are imported once per signer or verifier.
  */
 export const TRUST_HEADER = 'x-exchange-identity';
 const ISSUER = 'exchange-gateway';
@@ -20,66 +22,55 @@ export interface ForwardedIdentity {
   readonly purpose: string | null;
 }
 
-const b64 = (s: string): string => Buffer.from(s).toString('base64url');
-
-// JWS ES256 signatures are r||s (IEEE P1363), not DER; Ed25519 takes no digest.
-const digestOf = (algorithm: IdentityAlgorithm): string | null => (algorithm === 'ES256' ? 'sha256' : null);
-const keyInput = (key: KeyObject): { key: KeyObject; dsaEncoding: 'ieee-p1363' } => ({ key, dsaEncoding: 'ieee-p1363' });
-
 /** Signs `identity` for `audience` (a subgraph name); the raw signing step, without caching. */
-export function signIdentity(privateKeyPem: string, identity: ForwardedIdentity, audience: string, nowSeconds = Math.floor(Date.now() / 1000)): string {
-  const key = createPrivateKey(privateKeyPem);
-  return signWith(key, identityKeyAlgorithm(key), identity, audience, nowSeconds);
+export async function signIdentity(privateKeyPem: string, identity: ForwardedIdentity, audience: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<string> {
+  const algorithm = identityKeyAlgorithm(createPrivateKey(privateKeyPem));
+  return signWith(await importPKCS8(privateKeyPem, algorithm), algorithm, identity, audience, nowSeconds);
 }
 
-function signWith(key: KeyObject, algorithm: IdentityAlgorithm, id: ForwardedIdentity, audience: string, now: number): string {
-  const header = b64(JSON.stringify({ alg: algorithm, typ: 'JWT' }));
-  const payload = b64(
-    JSON.stringify({ iss: ISSUER, aud: audience, sub: id.sub, agency: id.agency, roles: id.roles, purpose: id.purpose, iat: now, exp: now + IDENTITY_TTL_SECONDS }),
-  );
-  const input = `${header}.${payload}`;
-  const signature = sign(digestOf(algorithm), Buffer.from(input), keyInput(key));
-  return `${input}.${signature.toString('base64url')}`;
+function signWith(key: CryptoKey, algorithm: IdentityAlgorithm, id: ForwardedIdentity, audience: string, now: number): Promise<string> {
+  return new SignJWT({ agency: id.agency, roles: [...id.roles], purpose: id.purpose })
+    .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(audience)
+    .setSubject(id.sub)
+    .setIssuedAt(now)
+    .setExpirationTime(now + IDENTITY_TTL_SECONDS)
+    .sign(key);
 }
 
 /**
  * Signs identities, reusing a token for the same identity and subgraph while it has more than
  * half its life left: signing on every request would cost more than the rest of the header handling.
+ * Concurrent requests for one identity share one signing.
  */
-export function identitySigner(privateKeyPem: string): (id: ForwardedIdentity, audience: string) => string {
-  const key = createPrivateKey(privateKeyPem);
-  const algorithm = identityKeyAlgorithm(key);
-  const cache = new Map<string, { token: string; renewAt: number }>();
+export function identitySigner(privateKeyPem: string): (id: ForwardedIdentity, audience: string) => Promise<string> {
+  const algorithm = identityKeyAlgorithm(createPrivateKey(privateKeyPem));
+  const key = importPKCS8(privateKeyPem, algorithm);
+  const cache = new Map<string, { token: Promise<string>; renewAt: number }>();
   return (id, audience) => {
     const cacheKey = `${audience}\u0000${id.sub}\u0000${id.agency}\u0000${id.roles.join(',')}\u0000${id.purpose ?? ''}`;
     const now = Date.now();
     const hit = cache.get(cacheKey);
     if (hit !== undefined && hit.renewAt > now) return hit.token;
-    const token = signWith(key, algorithm, id, audience, Math.floor(now / 1000));
+    const token = key.then((k) => signWith(k, algorithm, id, audience, Math.floor(now / 1000)));
     if (cache.size > 10_000) cache.clear();
-    cache.set(cacheKey, { token, renewAt: now + (IDENTITY_TTL_SECONDS * 1000) / 2 });
+    const entry = { token, renewAt: now + (IDENTITY_TTL_SECONDS * 1000) / 2 };
+    cache.set(cacheKey, entry);
+    token.catch(() => {
+      if (cache.get(cacheKey) === entry) cache.delete(cacheKey);
+    });
     return token;
   };
 }
 
 export type TrustCheck = { ok: true; identity: ForwardedIdentity } | { ok: false; why: string };
 
-function decodeJson(part: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The identity in a token whose signature has been checked, or why it is not acceptable. */
+/** The identity in a token whose signature, issuer, audience and expiry jose has checked, or why it is not acceptable. */
 function claimsProblem(claims: Record<string, unknown>, audience: string, nowSeconds: number): string | ForwardedIdentity {
-  const { iss, aud, sub, agency, roles, purpose, iat, exp } = claims;
-  if (iss !== ISSUER) return 'wrong issuer';
+  const { aud, sub, agency, roles, purpose, iat, exp } = claims;
   if (aud !== audience) return `identity is for ${typeof aud === 'string' ? `subgraph "${aud.slice(0, 32)}"` : 'no subgraph'}, not "${audience}"`;
   if (typeof exp !== 'number' || typeof iat !== 'number') return 'identity without iat/exp';
-  if (exp <= nowSeconds) return 'identity expired';
   if (iat > nowSeconds + SKEW_SECONDS || exp - iat > IDENTITY_TTL_SECONDS) return 'identity lifetime out of bounds';
   if (typeof sub !== 'string' || typeof agency !== 'string') return 'malformed identity';
   if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === 'string')) return 'malformed roles';
@@ -87,28 +78,45 @@ function claimsProblem(claims: Record<string, unknown>, audience: string, nowSec
   return Object.freeze({ sub, agency, roles: Object.freeze([...roles]), purpose });
 }
 
+/** jose's refusal as the sentence a subgraph answers with (never the token's content beyond the subgraph name). */
+function refusal(e: unknown, algorithm: IdentityAlgorithm, audience: string): string {
+  if (e instanceof errors.JWTExpired) return 'identity expired';
+  if (e instanceof errors.JOSEAlgNotAllowed) return `gateway identity must be signed with ${algorithm}`;
+  if (e instanceof errors.JWSSignatureVerificationFailed) return 'bad signature on gateway identity';
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.claim === 'aud') {
+      const aud = e.payload['aud'];
+      return `identity is for ${typeof aud === 'string' ? `subgraph "${aud.slice(0, 32)}"` : 'no subgraph'}, not "${audience}"`;
+    }
+    if (e.claim === 'iss') return 'wrong issuer';
+    if (e.claim === 'iat' || e.claim === 'exp') return 'identity without iat/exp';
+    return 'malformed identity';
+  }
+  if (e instanceof errors.JOSEError) return 'malformed gateway identity';
+  throw e;
+}
+
 /**
  * Checks the header with the gateway's public key: only the key's own algorithm, only identities
  * addressed to `audience` (this subgraph). Verified tokens are remembered until they expire.
  */
-export function identityVerifier(publicKeyPem: string, audience: string): (header: string | undefined) => TrustCheck {
-  const key = createPublicKey(publicKeyPem);
-  const algorithm = identityKeyAlgorithm(key);
+export function identityVerifier(publicKeyPem: string, audience: string): (header: string | undefined) => Promise<TrustCheck> {
+  const algorithm = identityKeyAlgorithm(createPublicKey(publicKeyPem));
+  const key = importSPKI(publicKeyPem, algorithm);
+  const options = { algorithms: [algorithm], issuer: ISSUER, audience, requiredClaims: ['iat', 'exp', 'sub'] };
   const verified = new Map<string, { identity: ForwardedIdentity; expMs: number }>();
-  return (header) => {
+  return async (header) => {
     if (header === undefined || header === '') return { ok: false, why: 'missing gateway identity' };
     const now = Date.now();
     const hit = verified.get(header);
     if (hit !== undefined && hit.expMs > now) return { ok: true, identity: hit.identity };
-    const parts = header.split('.');
-    if (parts.length !== 3 || header.length > 8192) return { ok: false, why: 'malformed gateway identity' };
-    const [h, p, s] = parts as [string, string, string];
-    const head = decodeJson(h);
-    if (head === null || head['alg'] !== algorithm) return { ok: false, why: `gateway identity must be signed with ${algorithm}` };
-    const ok = verify(digestOf(algorithm), Buffer.from(`${h}.${p}`), keyInput(key), Buffer.from(s, 'base64url'));
-    if (!ok) return { ok: false, why: 'bad signature on gateway identity' };
-    const claims = decodeJson(p);
-    if (claims === null) return { ok: false, why: 'malformed gateway identity' };
+    if (header.length > 8192 || header.split('.').length !== 3) return { ok: false, why: 'malformed gateway identity' };
+    let claims: Record<string, unknown>;
+    try {
+      claims = (await jwtVerify(header, await key, { ...options, currentDate: new Date(now) })).payload;
+    } catch (e) {
+      return { ok: false, why: refusal(e, algorithm, audience) };
+    }
     const result = claimsProblem(claims, audience, Math.floor(now / 1000));
     if (typeof result === 'string') return { ok: false, why: result };
     if (verified.size > 10_000) verified.clear();

@@ -72,7 +72,7 @@ export interface RunningGateway {
 class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     private readonly subgraph: string,
-    private readonly sign: (id: GatewayContext['caller'], subgraph: string) => string,
+    private readonly sign: (id: GatewayContext['caller'], subgraph: string) => Promise<string>,
     private readonly post: SubgraphPost,
   ) {}
 
@@ -84,7 +84,7 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // Only an operation has a caller to sign for; a health check or schema load carries none.
     const incoming = 'incomingRequestContext' in options ? options : null;
     if (incoming !== null) {
-      headers[TRUST_HEADER] = this.sign(incoming.context.caller, this.subgraph);
+      headers[TRUST_HEADER] = await this.sign(incoming.context.caller, this.subgraph);
       noteRepresentations(incoming.context, request.variables);
     }
     if (request.query === undefined) throw new Error('Missing query');
@@ -356,8 +356,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         : sharedRateLimiter(config.rateLimitPerMinute, { url: config.redisUrl, prefix: config.redisPrefix }, { clock: opts.clock, warn: (l) => log.warn(l) });
   let background: Background | null = null;
 
-  const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)];
-  const probeSubgraphs = sharedProbe(() => Promise.all([subgraphReachability(subgraphUrls, healthIdentity), overdueDatasets(subgraphUrls.get('exchange'), healthIdentity('exchange'))]));
+  const probeSubgraphs = sharedProbe(async () => {
+    const signed = new Map(await Promise.all([...subgraphUrls.keys()].map(async (subgraph) => [subgraph, await sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)] as const)));
+    const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, signed.get(subgraph) ?? ''];
+    return Promise.all([subgraphReachability(subgraphUrls, healthIdentity), overdueDatasets(subgraphUrls.get('exchange'), healthIdentity('exchange'))]);
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = requestIdOf(req.headers['x-request-id']);

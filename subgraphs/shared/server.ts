@@ -76,14 +76,14 @@ export async function startSubgraphServer(
     }
     opts.onRequest?.();
     const header = req.headers[TRUST_HEADER];
-    const trust = verify(Array.isArray(header) ? header[0] : header);
-    if (!trust.ok) {
-      req.resume();
-      sendJson(res, 401, { errors: [{ message: `${def.name} answers only the exchange gateway: ${trust.why}`, extensions: { code: 'UNAUTHENTICATED' } }] });
-      return;
-    }
-    readBody(req, BODY_LIMIT)
-      .then(async (body) => {
+    verify(Array.isArray(header) ? header[0] : header)
+      .then(async (trust) => {
+        if (!trust.ok) {
+          req.resume();
+          sendJson(res, 401, { errors: [{ message: `${def.name} answers only the exchange gateway: ${trust.why}`, extensions: { code: 'UNAUTHENTICATED' } }] });
+          return;
+        }
+        const body = await readBody(req, BODY_LIMIT);
         const context = subgraphContext(trust.identity);
         const response = await apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: graphqlRequest(req, body),

@@ -85,10 +85,10 @@ describe('identity at the gateway', () => {
     const claimsFor = (aud: string, now = Math.floor(Date.now() / 1000)) => ({ iss: 'exchange-gateway', aud, sub: 'x', agency: 'amr', roles: [], purpose: null, iat: now, exp: now + 60 });
 
     it('accepts an identity the gateway signed for that subgraph', async () => {
-      expect(await ask('tax', signIdentity(gatewayKey(), amr, 'tax'))).toBe(200);
+      expect(await ask('tax', await signIdentity(gatewayKey(), amr, 'tax'))).toBe(200);
     });
 
-    const forgeries: [string, () => string][] = [
+    const forgeries: [string, () => string | Promise<string>][] = [
       ['an identity the gateway signed for another subgraph', () => signIdentity(gatewayKey(), amr, 'eeb')],
       ['an identity signed with another Ed25519 key', () => signIdentity(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), amr, 'tax')],
       ['an identity signed with another P-256 key (ES256)', () => signIdentity(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), amr, 'tax')],
@@ -96,14 +96,14 @@ describe('identity at the gateway', () => {
       ['an HS256 identity keyed with the old shared-secret scheme', () => jwt.sign({ agency: 'tax', roles: [], purpose: null }, 'x'.repeat(64), { algorithm: 'HS256', subject: 's', issuer: 'exchange-gateway', audience: 'tax', expiresIn: 60 })],
       ['an unsigned identity (alg none)', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claimsFor('tax'))}.`],
       ['an expired identity', () => signIdentity(gatewayKey(), amr, 'tax', Math.floor(Date.now() / 1000) - 120)],
-      ['an identity with its payload swapped for another agency', () => {
-        const [h, , s] = signIdentity(gatewayKey(), amr, 'tax').split('.');
+      ['an identity with its payload swapped for another agency', async () => {
+        const [h, , s] = (await signIdentity(gatewayKey(), amr, 'tax')).split('.');
         return `${h}.${b64({ ...claimsFor('tax'), agency: 'tax' })}.${s}`;
       }],
       ['garbage', () => 'not.a.token'],
     ];
     it.each(forgeries)('answers 401 to %s', async (_name, forge) => {
-      expect(await ask('tax', forge())).toBe(401);
+      expect(await ask('tax', await forge())).toBe(401);
     });
   });
 

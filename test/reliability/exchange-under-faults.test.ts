@@ -170,7 +170,7 @@ describe('forged identities at a subgraph process (it holds only the gateway\u20
   const now = (): number => Math.floor(Date.now() / 1000);
 
   it('answers an identity the gateway key signed for tax', async () => {
-    expect(await ask(signIdentity(signingKey, amr, 'tax'))).toBe(200);
+    expect(await ask(await signIdentity(signingKey, amr, 'tax'))).toBe(200);
   });
   it.each([
     ['HS256 keyed with the public key a subgraph holds', () => jwt.sign({ iss: 'exchange-gateway', aud: 'tax', ...amr, iat: now(), exp: now() + 60 }, publicKey, { algorithm: 'HS256' })],
@@ -179,7 +179,7 @@ describe('forged identities at a subgraph process (it holds only the gateway\u20
     ['the gateway\u2019s identity for eeb replayed at tax', () => signIdentity(signingKey, amr, 'eeb')],
     ['no identity at all', () => ''],
   ])('answers 401 to %s', async (_name, forge) => {
-    expect(await ask(forge())).toBe(401);
+    expect(await ask(await forge())).toBe(401);
   });
 });
 

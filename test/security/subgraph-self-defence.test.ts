@@ -29,7 +29,7 @@ describe('a subgraph refuses NOT_SHARED fields on its own', () => {
   });
 
   const ask = async (subgraph: string, agency: string, query: string): Promise<Answer> => {
-    const identity = signIdentity(gatewayKey, { sub: `${agency}-insider`, agency, roles: [], purpose: null }, subgraph);
+    const identity = await signIdentity(gatewayKey, { sub: `${agency}-insider`, agency, roles: [], purpose: null }, subgraph);
     const res = await fetch(ex.subgraphs.get(subgraph)!.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [TRUST_HEADER]: identity },
