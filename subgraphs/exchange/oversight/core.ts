@@ -1,0 +1,67 @@
+import agencies from '../../../schema/agencies.json' with { type: 'json' };
+import type { SubgraphContext } from '../../shared/context.ts';
+import type { Actor, LedgerEvent } from '../../../ledger/events.ts';
+import type { Ledger } from '../../../ledger/ledger.ts';
+import type { ListingFilter } from './listings.ts';
+import { bad, forbidden, isoDate, seesAll } from './scope.ts';
+import { applyOversight, emptyState } from './state.ts';
+import type { UsageSource } from './usage.ts';
+import type { UsageFollower } from './usage-follower.ts';
+
+export interface OversightDeps {
+  readonly ledger: Ledger;
+  /** Dataset id → its provider, from the supergraph. */
+  readonly providers: ReadonlyMap<string, string>;
+  /** The workflow's own resolvers: a listing shows each request exactly as the workflow does. */
+  readonly sharingRequest: (parent: unknown, args: { id: string }, ctx: SubgraphContext) => unknown;
+  readonly sharingRequests: (parent: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) => readonly { id: string }[];
+  /** Where the usage statistics (R-26) come from: the access log's running counts, or the archive. */
+  readonly usage?: UsageSource;
+  /** The access log followed in this process: the conduct it shows (R-40) for the findings. */
+  readonly accessLog?: Pick<UsageFollower, 'sync' | 'watch'>;
+  readonly now?: () => Date;
+}
+
+export interface PageArgs {
+  readonly filter?: ListingFilter | null;
+  readonly first?: number | null;
+  readonly after?: string | null;
+}
+
+/** An agency code argument, or BAD_USER_INPUT naming the argument. */
+export function agency(argument: string, code: string): string {
+  if (!Object.hasOwn(agencies, code)) throw bad(argument, `unknown agency "${code}"`);
+  return code;
+}
+
+/**
+ * What every oversight job shares: the fold of the ledger they all read, the clock, and the
+ * scoping rule for listings. Each job's resolvers are a small factory over this.
+ */
+export async function oversightCore(deps: OversightDeps) {
+  const now = deps.now ?? (() => new Date());
+  const { ledger } = deps;
+  const state = emptyState();
+  const providerOf = (d: string): string | null => deps.providers.get(d) ?? null;
+  const projection = ledger.project((e) => applyOversight(state, e, providerOf));
+  await projection.sync();
+  const actorOf = (ctx: SubgraphContext): Actor => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
+  const decide = async (ctx: SubgraphContext, step: () => LedgerEvent) => ledger.decide(projection, step, actorOf(ctx));
+
+  /** An agency outside the authority sees what concerns it; asking for another agency's is refused. */
+  const scoped = (ctx: SubgraphContext, coordinate: string, f: ListingFilter | null | undefined): ListingFilter => {
+    const filter = f ?? {};
+    if (seesAll(ctx)) return filter;
+    if (filter.agency && filter.agency !== ctx.caller.agency) {
+      throw forbidden(coordinate, `${coordinate}: your agency (${ctx.caller.agency}) sees only what concerns it, not ${filter.agency}'s.`, 'Ask the authority (itd) for listings of other agencies.');
+    }
+    return { ...filter, agency: ctx.caller.agency };
+  };
+  const checkSpan = (f: ListingFilter): void => {
+    isoDate('filter.since', f.since);
+    isoDate('filter.until', f.until);
+  };
+  return { deps, ledger, state, projection, now, providerOf, actorOf, decide, scoped, checkSpan };
+}
+
+export type OversightCore = Awaited<ReturnType<typeof oversightCore>>;

@@ -1,0 +1,76 @@
+import type { SubgraphContext } from '../../shared/context.ts';
+import { ids } from '../../../ledger/events.ts';
+import { agency, type OversightCore, type PageArgs } from './core.ts';
+import { page } from './paging.ts';
+import { bad, requireCoordinator, written } from './scope.ts';
+import type { Demand } from './state.ts';
+import { oversightViews } from './views.ts';
+
+/** The demand register (Art. 12–13): needs an agency records, matched to datasets or assigned to the holder. */
+export function demandResolvers(core: OversightCore) {
+  const { ledger, state, projection, now, providerOf, actorOf, decide, scoped } = core;
+  const { demandView } = oversightViews(core);
+  const demandOf = (id: string): Demand => {
+    const d = state.demands.get(id);
+    if (d === undefined) throw bad('id', `no demand ${id} in the register`);
+    if (d.outcome.kind !== 'OPEN') throw bad('id', `demand ${id} is already ${d.outcome.kind}`);
+    return d;
+  };
+  return {
+    Query: {
+      demands: async (_: unknown, args: PageArgs, ctx: SubgraphContext) => {
+        const f = scoped(ctx, 'Query.demands', args.filter);
+        await projection.sync();
+        const all = [...state.demands.values()]
+          .filter((d) => !f.agency || d.agency === f.agency || (d.outcome.kind === 'ASSIGNED' && d.outcome.holder === f.agency) || (d.outcome.kind === 'MATCHED' && d.outcome.provider === f.agency))
+          .filter((d) => !f.dataset || (d.outcome.kind === 'MATCHED' && d.outcome.datasets.includes(f.dataset)))
+          .map(demandView)
+          .filter((d) => !f.state || d.status === f.state);
+        return page(all, args.first, args.after);
+      },
+    },
+    Mutation: {
+      recordDemand: async (_: unknown, args: { data: string; duty: string; purpose: string; legalBasis: string; frequency: string }, ctx: SubgraphContext) => {
+        const demand = {
+          agency: ctx.caller.agency,
+          data: written('data', args.data),
+          duty: written('duty', args.duty),
+          purpose: written('purpose', args.purpose),
+          legalBasis: written('legalBasis', args.legalBasis),
+          frequency: written('frequency', args.frequency),
+          recordedAt: now().toISOString(),
+        };
+        const e = await ledger.record({ type: 'demand.recorded', data: { demand } }, actorOf(ctx));
+        return demandView(state.demands.get(ids.demand(e.seq))!);
+      },
+      matchDemand: async (_: unknown, args: { id: string; datasets: string[]; note?: string | null }, ctx: SubgraphContext) => {
+        requireCoordinator(ctx, 'Mutation.matchDemand');
+        if (args.datasets.length === 0) throw bad('datasets', 'name the catalogued datasets that meet the need');
+        const providers = new Set<string>();
+        for (const d of args.datasets) {
+          const p = providerOf(d);
+          if (p === null) throw bad('datasets', `"${d}" is not a catalogued dataset: assign the demand to the holding agency instead`);
+          providers.add(p);
+        }
+        if (providers.size !== 1) throw bad('datasets', 'match one provider\'s datasets at a time: the agency files one sharing request per provider');
+        const provider = [...providers][0]!;
+        await decide(ctx, () => {
+          demandOf(args.id);
+          return { type: 'demand.matched', data: { id: args.id, provider, datasets: [...new Set(args.datasets)], note: args.note?.trim() ?? '' } };
+        });
+        return demandView(state.demands.get(args.id)!);
+      },
+      assignDemand: async (_: unknown, args: { id: string; holder: string; note: string }, ctx: SubgraphContext) => {
+        requireCoordinator(ctx, 'Mutation.assignDemand');
+        const holder = agency('holder', args.holder);
+        const note = written('note', args.note);
+        await decide(ctx, () => {
+          const d = demandOf(args.id);
+          if (d.agency === holder) throw bad('holder', `${holder} recorded the need itself: assign it to the agency that holds the data`);
+          return { type: 'demand.assigned', data: { id: args.id, holder, note } };
+        });
+        return demandView(state.demands.get(args.id)!);
+      },
+    },
+  };
+}
