@@ -10,10 +10,10 @@ import { usageResolvers } from './usage-resolvers.ts';
 export type { OversightDeps } from './core.ts';
 
 /**
- * The authority's oversight (docs/oversight.md): listings of requests, grants and agreements; each agency's inbox;
- * complaints (R-39); the demand register (Art. 12–13); disclosures and consent; violation findings
- * and cases (R-40); usage statistics; the annual evaluation. Every step is a ledger event; state is
- * one fold of the ledger that each job's resolvers share.
+ * The authority's oversight (docs/oversight.md): listings of requests, grants and agreements;
+ * each agency's inbox; complaints (R-39); the demand register (Art. 12–13); disclosures and
+ * consent; violation findings and cases (R-40); usage statistics; the annual evaluation. Every
+ * step is a ledger event; state is one fold of the ledger that each job's resolvers share.
  */
 export async function oversight(deps: OversightDeps) {
   const core = await oversightCore(deps);
