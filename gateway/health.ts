@@ -1,4 +1,6 @@
+import type { SubgraphClientTls } from '../common/config-values.ts';
 import type { BackupHealth } from '../ledger/backup/schedule.ts';
+import { probePost, SubgraphDownError } from './subgraph-fetch.ts';
 
 export interface SubgraphReachability {
   readonly reachable: boolean;
@@ -71,25 +73,20 @@ export function healthVerdict(subgraphs: Record<string, SubgraphReachability>, a
  * foreign one has no /health), in parallel, each bounded by 1 s. Ours also demand the gateway's
  * identity: a subgraph that refuses it cannot serve anything and counts as unreachable.
  */
-export async function subgraphReachability(urls: ReadonlyMap<string, string>, identity: (subgraph: string) => [string, string]): Promise<Record<string, SubgraphReachability>> {
+export async function subgraphReachability(urls: ReadonlyMap<string, string>, identity: (subgraph: string) => [string, string], tls?: SubgraphClientTls): Promise<Record<string, SubgraphReachability>> {
   const entries = await Promise.all(
     [...urls].map(async ([name, url]): Promise<[string, SubgraphReachability]> => {
       const started = performance.now();
       const ms = (): number => Math.round(performance.now() - started);
       const [header, value] = identity(name);
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', [header]: value },
-          body: '{"query":"{ __typename }"}',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        });
-        const body = (await res.json().catch(() => null)) as { data?: { __typename?: unknown } } | null;
+        const res = await probePost(url, { 'content-type': 'application/json', accept: 'application/json', [header]: value }, '{"query":"{ __typename }"}', TIMEOUT_MS, tls);
+        const body = res.body as { data?: { __typename?: unknown } } | null;
         if (res.status === 401) return [name, { reachable: false, ms: ms(), problem: 'refuses the gateway identity (check GATEWAY_PUBLIC_KEY)' }];
-        if (!res.ok || typeof body?.data?.__typename !== 'string') return [name, { reachable: false, ms: ms(), problem: `answers HTTP ${res.status} without data` }];
+        if (res.status < 200 || res.status > 299 || typeof body?.data?.__typename !== 'string') return [name, { reachable: false, ms: ms(), problem: `answers HTTP ${res.status} without data` }];
         return [name, { reachable: true, ms: ms() }];
       } catch (e) {
-        const timedOut = (e as Error).name === 'TimeoutError';
+        const timedOut = e instanceof SubgraphDownError && e.why === 'timeout';
         return [name, { reachable: false, ms: ms(), problem: timedOut ? `no answer within ${TIMEOUT_MS} ms` : 'connection failed' }];
       }
     }),
@@ -101,17 +98,12 @@ export async function subgraphReachability(urls: ReadonlyMap<string, string>, id
  * R-17 on /health: the datasets the authority's catalog reports overdue, asked of the exchange
  * subgraph as the authority itself. Null when it cannot be asked.
  */
-export async function overdueDatasets(exchangeUrl: string | undefined, identityHeader: [string, string]): Promise<string[] | null> {
+export async function overdueDatasets(exchangeUrl: string | undefined, identityHeader: [string, string], tls?: SubgraphClientTls): Promise<string[] | null> {
   if (exchangeUrl === undefined) return null;
   try {
-    const res = await fetch(exchangeUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [identityHeader[0]]: identityHeader[1] },
-      body: JSON.stringify({ query: '{ overdueDatasets { id } }' }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    const body = (await res.json()) as { data?: { overdueDatasets?: { id: string }[] } };
-    return body.data?.overdueDatasets?.map((d) => d.id) ?? null;
+    const res = await probePost(exchangeUrl, { 'content-type': 'application/json', [identityHeader[0]]: identityHeader[1] }, JSON.stringify({ query: '{ overdueDatasets { id } }' }), TIMEOUT_MS, tls);
+    const body = res.body as { data?: { overdueDatasets?: { id: string }[] } } | null;
+    return body?.data?.overdueDatasets?.map((d) => d.id) ?? null;
   } catch {
     return null;
   }

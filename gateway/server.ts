@@ -359,7 +359,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const probeSubgraphs = sharedProbe(async () => {
     const signed = new Map(await Promise.all([...subgraphUrls.keys()].map(async (subgraph) => [subgraph, await sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)] as const)));
     const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, signed.get(subgraph) ?? ''];
-    return Promise.all([subgraphReachability(subgraphUrls, healthIdentity), overdueDatasets(subgraphUrls.get('exchange'), healthIdentity('exchange'))]);
+    return Promise.all([subgraphReachability(subgraphUrls, healthIdentity, config.subgraphTls), overdueDatasets(subgraphUrls.get('exchange'), healthIdentity('exchange'), config.subgraphTls)]);
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -132,3 +132,43 @@ export function subgraphPost(url: string, opts: { readonly timeoutMs: number; re
       req.end(body);
     });
 }
+
+/** What a health probe got back: the HTTP status and the body parsed as JSON (null when it is not). */
+export interface ProbeAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * One POST for a health probe, outside the circuit breaker (a probe must see a subgraph come back)
+ * but through the same agents as requests, so an https subgraph is checked against the same
+ * SUBGRAPH_TLS_CA and shown the same client certificate. Rejects on no answer within `timeoutMs`.
+ */
+export function probePost(url: string, headers: Readonly<Record<string, string>>, body: string, timeoutMs: number, tls?: SubgraphClientTls): Promise<ProbeAnswer> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  return new Promise<ProbeAnswer>((resolve, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(target, { method: 'POST', agent: secure ? agentFor(tls) : agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        clearTimeout(timer);
+        let parsed: unknown = null;
+        try {
+          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          // not JSON: the caller sees null
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+    });
+    // One deadline for the whole exchange, as for requests: a subgraph that trickles counts as down.
+    const timer = setTimeout(() => req.destroy(new SubgraphDownError('timeout', `no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(body);
+  });
+}

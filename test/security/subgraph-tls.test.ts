@@ -74,6 +74,13 @@ describe('subgraphs over TLS (SUBGRAPH_TLS_*)', () => {
     expect(res.body.data).toEqual({ enterprise: { name: expect.any(String), taxpayerStatus: expect.any(String) } });
   });
 
+  it('reports the https subgraph reachable on /health, probing it with the same CA and client certificate', async () => {
+    const gw = await gatewayWith({ SUBGRAPH_TLS_CA: certs.ca, SUBGRAPH_TLS_CLIENT_CERT: certs.clientCert, SUBGRAPH_TLS_CLIENT_KEY: certs.clientKey });
+    const res = await fetch(gw.url.replace(/\/graphql$/, '/health'));
+    const body = (await res.json()) as { subgraphs: Record<string, { reachable: boolean }> };
+    expect(body.subgraphs['tax']).toMatchObject({ reachable: true });
+  });
+
   it('leaves tax fields null (SUBGRAPH_UNAVAILABLE, no URL) through a gateway that trusts another CA', async () => {
     const gw = await gatewayWith({ SUBGRAPH_TLS_CA: certs.otherCa, SUBGRAPH_TLS_CLIENT_CERT: certs.clientCert, SUBGRAPH_TLS_CLIENT_KEY: certs.clientKey });
     const res = await postGraphQL(gw.url, QUERY, { agency: 'amr' }, ex.token);
