@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { errors, importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { identityKeyAlgorithm, type IdentityAlgorithm } from './trust-keys.ts';
 
@@ -15,6 +15,14 @@ export const IDENTITY_TTL_SECONDS = 60;
 /** Clock skew tolerated between the gateway and a subgraph. */
 const SKEW_SECONDS = 30;
 
+/**
+ * The `op` claim: the SHA-256 of the operation text the identity was signed for. A subgraph
+ * answers such an identity only with that operation, so a captured one cannot carry another query.
+ */
+export function operationDigest(query: string): string {
+  return createHash('sha256').update(query).digest('base64url');
+}
+
 export interface ForwardedIdentity {
   readonly sub: string;
   readonly agency: string;
@@ -28,8 +36,8 @@ export async function signIdentity(privateKeyPem: string, identity: ForwardedIde
   return signWith(await importPKCS8(privateKeyPem, algorithm), algorithm, identity, audience, nowSeconds);
 }
 
-function signWith(key: CryptoKey, algorithm: IdentityAlgorithm, id: ForwardedIdentity, audience: string, now: number): Promise<string> {
-  return new SignJWT({ agency: id.agency, roles: [...id.roles], purpose: id.purpose })
+function signWith(key: CryptoKey, algorithm: IdentityAlgorithm, id: ForwardedIdentity, audience: string, now: number, op: string | null = null): Promise<string> {
+  return new SignJWT({ agency: id.agency, roles: [...id.roles], purpose: id.purpose, ...(op === null ? {} : { op }) })
     .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
     .setIssuer(ISSUER)
     .setAudience(audience)
@@ -42,18 +50,30 @@ function signWith(key: CryptoKey, algorithm: IdentityAlgorithm, id: ForwardedIde
 /**
  * Signs identities, reusing a token for the same identity and subgraph while it has more than
  * half its life left: signing on every request would cost more than the rest of the header handling.
- * Concurrent requests for one identity share one signing.
+ * Concurrent requests for one identity share one signing. Given the operation text, the token is
+ * bound to it (`op`); plans send the same few texts again and again, so the cache still hits.
  */
-export function identitySigner(privateKeyPem: string): (id: ForwardedIdentity, audience: string) => Promise<string> {
+export function identitySigner(privateKeyPem: string): (id: ForwardedIdentity, audience: string, operation?: string) => Promise<string> {
   const algorithm = identityKeyAlgorithm(createPrivateKey(privateKeyPem));
   const key = importPKCS8(privateKeyPem, algorithm);
   const cache = new Map<string, { token: Promise<string>; renewAt: number }>();
-  return (id, audience) => {
-    const cacheKey = `${audience}\u0000${id.sub}\u0000${id.agency}\u0000${id.roles.join(',')}\u0000${id.purpose ?? ''}`;
+  const digests = new Map<string, string>();
+  const digestOf = (query: string): string => {
+    let d = digests.get(query);
+    if (d === undefined) {
+      if (digests.size >= 1000) digests.clear();
+      d = operationDigest(query);
+      digests.set(query, d);
+    }
+    return d;
+  };
+  return (id, audience, operation) => {
+    const op = operation === undefined ? null : digestOf(operation);
+    const cacheKey = `${audience}\u0000${id.sub}\u0000${id.agency}\u0000${id.roles.join(',')}\u0000${id.purpose ?? ''}\u0000${op ?? ''}`;
     const now = Date.now();
     const hit = cache.get(cacheKey);
     if (hit !== undefined && hit.renewAt > now) return hit.token;
-    const token = key.then((k) => signWith(k, algorithm, id, audience, Math.floor(now / 1000)));
+    const token = key.then((k) => signWith(k, algorithm, id, audience, Math.floor(now / 1000), op));
     if (cache.size > 10_000) cache.clear();
     const entry = { token, renewAt: now + (IDENTITY_TTL_SECONDS * 1000) / 2 };
     cache.set(cacheKey, entry);
@@ -64,7 +84,8 @@ export function identitySigner(privateKeyPem: string): (id: ForwardedIdentity, a
   };
 }
 
-export type TrustCheck = { ok: true; identity: ForwardedIdentity } | { ok: false; why: string };
+/** A checked identity, with the digest of the operation it is bound to (null: not bound, e.g. a probe). */
+export type TrustCheck = { ok: true; identity: ForwardedIdentity; operation: string | null } | { ok: false; why: string };
 
 /** The identity in a token whose signature, issuer, audience and expiry jose has checked, or why it is not acceptable. */
 function claimsProblem(claims: Record<string, unknown>, audience: string, nowSeconds: number): string | ForwardedIdentity {
@@ -104,12 +125,12 @@ export function identityVerifier(publicKeyPem: string, audience: string): (heade
   const algorithm = identityKeyAlgorithm(createPublicKey(publicKeyPem));
   const key = importSPKI(publicKeyPem, algorithm);
   const options = { algorithms: [algorithm], issuer: ISSUER, audience, requiredClaims: ['iat', 'exp', 'sub'] };
-  const verified = new Map<string, { identity: ForwardedIdentity; expMs: number }>();
+  const verified = new Map<string, { identity: ForwardedIdentity; operation: string | null; expMs: number }>();
   return async (header) => {
     if (header === undefined || header === '') return { ok: false, why: 'missing gateway identity' };
     const now = Date.now();
     const hit = verified.get(header);
-    if (hit !== undefined && hit.expMs > now) return { ok: true, identity: hit.identity };
+    if (hit !== undefined && hit.expMs > now) return { ok: true, identity: hit.identity, operation: hit.operation };
     if (header.length > 8192 || header.split('.').length !== 3) return { ok: false, why: 'malformed gateway identity' };
     let claims: Record<string, unknown>;
     try {
@@ -119,8 +140,11 @@ export function identityVerifier(publicKeyPem: string, audience: string): (heade
     }
     const result = claimsProblem(claims, audience, Math.floor(now / 1000));
     if (typeof result === 'string') return { ok: false, why: result };
+    const op = claims['op'];
+    if (op !== undefined && typeof op !== 'string') return { ok: false, why: 'malformed operation binding' };
+    const operation = op ?? null;
     if (verified.size > 10_000) verified.clear();
-    verified.set(header, { identity: result, expMs: (claims['exp'] as number) * 1000 });
-    return { ok: true, identity: result };
+    verified.set(header, { identity: result, operation, expMs: (claims['exp'] as number) * 1000 });
+    return { ok: true, identity: result, operation };
   };
 }

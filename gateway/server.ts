@@ -72,7 +72,7 @@ export interface RunningGateway {
 class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     private readonly subgraph: string,
-    private readonly sign: (id: GatewayContext['caller'], subgraph: string) => Promise<string>,
+    private readonly sign: (id: GatewayContext['caller'], subgraph: string, operation?: string) => Promise<string>,
     private readonly post: SubgraphPost,
   ) {}
 
@@ -82,12 +82,13 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     if (request.http?.headers !== undefined) for (const [name, value] of request.http.headers) headers[name] = value;
     headers['content-type'] = 'application/json';
     // Only an operation has a caller to sign for; a health check or schema load carries none.
+    if (request.query === undefined) throw new Error('Missing query');
     const incoming = 'incomingRequestContext' in options ? options : null;
     if (incoming !== null) {
-      headers[TRUST_HEADER] = await this.sign(incoming.context.caller, this.subgraph);
+      // Bound to this operation's text: a captured identity cannot be replayed with another query.
+      headers[TRUST_HEADER] = await this.sign(incoming.context.caller, this.subgraph, request.query);
       noteRepresentations(incoming.context, request.variables);
     }
-    if (request.query === undefined) throw new Error('Missing query');
     let answer: SubgraphAnswer;
     try {
       answer = await this.post(JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions }), headers);

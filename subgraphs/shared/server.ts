@@ -10,7 +10,7 @@ import { subgraphContext, type SubgraphContext } from './context.ts';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse, sendJson } from '../../common/http.ts';
 import { IDNumberScalar, USCCScalar } from './scalars.ts';
 import type { SubgraphServerTls } from '../../common/config-values.ts';
-import { identityVerifier, TRUST_HEADER } from '../../common/trust.ts';
+import { identityVerifier, operationDigest, TRUST_HEADER } from '../../common/trust.ts';
 import { notSharedCoordinates, notSharedGuard } from './not-shared-guard.ts';
 
 export interface SubgraphDefinition {
@@ -29,6 +29,12 @@ export interface RunningSubgraph {
 }
 
 const BODY_LIMIT = 1 << 20;
+
+/** Whether a request body carries the very operation text an identity's `op` digest names. */
+function boundTo(body: unknown, digest: string): boolean {
+  const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
+  return typeof query === 'string' && operationDigest(query) === digest;
+}
 
 /**
  * One agency's subgraph over HTTP, or HTTPS when given a certificate (then the signed identity
@@ -84,9 +90,14 @@ export async function startSubgraphServer(
           return;
         }
         const body = await readBody(req, BODY_LIMIT);
+        const httpGraphQLRequest = graphqlRequest(req, body);
+        if (trust.operation !== null && !boundTo(httpGraphQLRequest.body, trust.operation)) {
+          sendJson(res, 401, { errors: [{ message: `${def.name} answers only the exchange gateway: the identity was signed for another operation`, extensions: { code: 'UNAUTHENTICATED' } }] });
+          return;
+        }
         const context = subgraphContext(trust.identity);
         const response = await apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: graphqlRequest(req, body),
+          httpGraphQLRequest,
           context: async () => context,
         });
         await sendGraphQLResponse(res, response, { 'x-data-accesses': String(context.dataAccesses) });
