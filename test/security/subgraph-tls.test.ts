@@ -76,7 +76,7 @@ describe('subgraphs over TLS (SUBGRAPH_TLS_*)', () => {
 
   it('reports the https subgraph reachable on /health, probing it with the same CA and client certificate', async () => {
     const gw = await gatewayWith({ SUBGRAPH_TLS_CA: certs.ca, SUBGRAPH_TLS_CLIENT_CERT: certs.clientCert, SUBGRAPH_TLS_CLIENT_KEY: certs.clientKey });
-    const res = await fetch(gw.url.replace(/\/graphql$/, '/health'));
+    const res = await fetch(gw.url.replace(/\/graphql$/, '/health'), { headers: { authorization: `Bearer ${ex.token('itd', ['coordinator'])}` } });
     const body = (await res.json()) as { subgraphs: Record<string, { reachable: boolean }> };
     expect(body.subgraphs['tax']).toMatchObject({ reachable: true });
   });
