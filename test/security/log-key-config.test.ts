@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
 import { devLogKeyFile } from '../../ledger/log/log-key.ts';
 import { startExchange } from '../helpers/exchange.ts';
+import { ROOT } from '../helpers/root.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -44,7 +45,7 @@ describe('the log signing key and the witnesses in the configuration', () => {
 
   it.each([
     ['a P-256 key', { LOG_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, 'LOG_SIGNING_KEY must be an Ed25519 private key, got ec'],
-    ['a broken PEM', { LOG_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----' }, 'LOG_SIGNING_KEY is not a PEM private key'],
+    ['a broken PEM', { LOG_SIGNING_KEY: readFileSync(path.join(ROOT, 'test/fixtures/broken-private-key.pem'), 'utf8').trimEnd() }, 'LOG_SIGNING_KEY is not a PEM private key'],
     ['a missing file', { LOG_SIGNING_KEY: '/nonexistent/log.pem' }, 'LOG_SIGNING_KEY: cannot read key file "log.pem"'],
     ['an ftp witness', { WITNESS_URLS: 'https://ok.example,ftp://witness' }, 'WITNESS_URLS: "ftp://witness" is not an http(s) URL'],
   ])('refuses %s with one line naming the variable', (_, env, message) => {
