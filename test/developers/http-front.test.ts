@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileAuditRecords } from '../helpers/audit.ts';
 import { loadConfig, ConfigError } from '../../gateway/config.ts';
-import { BODY_LIMIT } from '../../gateway/server.ts';
+import { BODY_LIMIT } from '../../gateway/http/handler.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
 const ENT = '91445202MA4W3K7PX2';

@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import type { GatewayExecutor } from '@apollo/server-gateway-interface';
+import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse } from '../../common/http.ts';
+import { PURPOSE_CODES } from '../../common/vocabulary.ts';
+import type { AuditStore } from '../audit/store.ts';
+import type { GatewayContext } from '../governed.ts';
+import { callerOf, type Authentication } from '../identity/jwt.ts';
+import type { Logger } from '../log.ts';
+import type { RateLimiter } from '../rate-limit.ts';
+import { rawOperation, refusedEntries } from '../refused-audit.ts';
+import { requestProblem, type InputGuard } from '../request-checks.ts';
+import type { Catalog } from '../sharing/types.ts';
+import type { WebFront } from '../web/front.ts';
+import { batchRefusal, isBatch } from './batch.ts';
+import { bearerChallenge } from './challenge.ts';
+import { corsFor, isPreflight, preflightHeaders } from './cors.ts';
+import { withRequestIdInBody } from './error-ids.ts';
+import { directRequest, executeDirect, type KnownOperations } from './known-operations.ts';
+import { refuse, type RefusalTarget } from './refusal.ts';
+import { requestIdOf } from './request-id.ts';
+
+export const BODY_LIMIT = 256 * 1024;
+
+/** What one request needs, built once by the gateway's composition root. */
+export interface GatewayHandlerOptions {
+  readonly corsOrigins: readonly string[];
+  /** GET /health. */
+  readonly health: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** The explorer and the console. */
+  readonly web: WebFront;
+  readonly verifyBearer: (header: string | undefined) => Authentication;
+  readonly limiter: RateLimiter | null;
+  readonly audit: AuditStore;
+  readonly catalog: Catalog;
+  /** The clock of the audit records of refused requests. */
+  readonly now: () => number;
+  readonly known: KnownOperations;
+  /** The input bounds and cost budget of the direct path's checks. */
+  readonly guard: InputGuard;
+  /** How much of an operation name an audit record of a refused request keeps. */
+  readonly maxOperationNameLength: number;
+  /** The governed gateway's executor, once Apollo has loaded the schema. */
+  readonly governed: { executor(): GatewayExecutor | null };
+  readonly apollo: ApolloServer<GatewayContext>;
+  readonly log: Logger;
+}
+
+/**
+ * Answers one HTTP request: CORS and preflights, /health, the web front, then /graphql after
+ * authentication, the purpose header, the body limit, batches and the rate limit. A known
+ * operation runs on the direct path; everything else goes through Apollo Server.
+ */
+export function gatewayHandler(opts: GatewayHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { corsOrigins, health, web, verifyBearer, limiter, audit, catalog, now, known, guard, maxOperationNameLength, governed, apollo, log } = opts;
+  return async (req, res) => {
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const target: RefusalTarget = { res, accept: req.headers.accept, requestId };
+    const cors = corsFor(req.headers.origin, corsOrigins);
+    if (cors.kind === 'allowed') for (const [k, v] of Object.entries(cors.headers)) res.setHeader(k, v);
+    // Preflights carry no credentials by design, so they are answered before authentication.
+    if (isPreflight(req.method, req.headers)) {
+      req.resume();
+      if (cors.kind === 'allowed') {
+        res.writeHead(204, preflightHeaders(cors.headers));
+        res.end();
+      } else refuse(target, 'ORIGIN_NOT_ALLOWED', `Origin ${String(req.headers.origin).slice(0, 200)} may not call this exchange from a browser: it is not in the gateway's CORS_ORIGINS.`);
+      return;
+    }
+    const [path, search = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
+    if (path === '/health' && req.method === 'GET') {
+      await health(req, res);
+      return;
+    }
+    if (await web.handle(req, target, path)) return;
+    if (path !== '/graphql') {
+      req.resume();
+      refuse(target, 'NOT_FOUND', `No route ${path.slice(0, 200)}; GraphQL is served at /graphql, the console at /console, health at /health.`);
+      return;
+    }
+    const auth = verifyBearer(req.headers.authorization);
+    if (!auth.ok) {
+      req.resume();
+      refuse(target, 'UNAUTHENTICATED', `Not authenticated: ${auth.why}.`, {}, { 'www-authenticate': bearerChallenge(req.headers.authorization) });
+      return;
+    }
+    const purposeHeader = req.headers['x-purpose'];
+    const purpose = Array.isArray(purposeHeader) ? purposeHeader[0] : purposeHeader;
+    if (purpose !== undefined && purpose !== '' && !PURPOSE_CODES.has(purpose)) {
+      req.resume();
+      refuse(target, 'BAD_USER_INPUT', `x-purpose "${purpose.slice(0, 64)}" is not a purpose code of the catalog; use one of ${[...PURPOSE_CODES].join(', ')}.`, { argument: 'x-purpose' });
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(req, BODY_LIMIT);
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) {
+        refuse(target, 'BAD_USER_INPUT', `Request body exceeds the limit of ${BODY_LIMIT} bytes.`);
+        return;
+      }
+      throw e;
+    }
+    if (isBatch(req.headers['content-type'], body)) {
+      const refusal = batchRefusal(body, requestId, req.headers.accept);
+      res.writeHead(refusal.status, { 'content-type': refusal.contentType, 'content-length': String(Buffer.byteLength(refusal.text)) });
+      res.end(refusal.text);
+      return;
+    }
+    const caller = callerOf(auth.principal, purpose === undefined || purpose === '' ? null : purpose);
+    if (limiter !== null) {
+      const rate = await limiter.take(caller.agency);
+      for (const [k, v] of Object.entries(rate.headers)) res.setHeader(k, v);
+      if (!rate.ok) {
+        try {
+          await audit.append(refusedEntries(caller, requestId, rawOperation(req.method, search, body), 'RATE_LIMITED', catalog, new Date(now()), maxOperationNameLength));
+        } catch (err) {
+          log.error(`request ${requestId}: audit store refused the rate-limit record`, err);
+          refuse(target, 'AUDIT_UNAVAILABLE', 'The request could not be recorded in the audit log. Try again shortly.');
+          return;
+        }
+        refuse(target, 'RATE_LIMITED', `Agency ${caller.agency} is over its limit of ${limiter.perMinute} requests per minute; retry in ${rate.retryAfterSeconds} s.`);
+        return;
+      }
+    }
+    let context: GatewayContext = { caller, requestId, representations: [] };
+    // A known operation runs without Apollo Server's pipeline; a clean answer is written here.
+    const direct = directRequest(req.method, req.headers['content-type'], req.headers.accept, body);
+    const operation = direct === null ? undefined : known.find(direct.query, direct.operationName);
+    const execute = governed.executor();
+    if (direct !== null && operation !== undefined && execute !== null && requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables, guard, caller.agency) === null) {
+      const outcome = await executeDirect(execute, operation, direct, context);
+      if (outcome.kind === 'answer') {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text) });
+        res.end(outcome.text);
+        return;
+      }
+      context = { ...context, replay: outcome.replay };
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => context });
+    await sendGraphQLResponse(res, withRequestIdInBody(response, requestId));
+  };
+}
