@@ -4,7 +4,7 @@ import { auditorScope } from '../common/auditor-scope.ts';
 import { buildBundle, bundleProblem, type Bundle } from '../gateway/audit/bundle.ts';
 import type { AuditRecord } from '../gateway/audit/record.ts';
 import type { AuditFilter } from '../common/access-record.ts';
-import { archiveAuditReader, auditLogReader, pageAuditRecords, readAuditRecords } from '../ledger/audit-reader.ts';
+import { archiveAuditReader, auditLogReader, pageAuditRecords, readAuditRecords, sealCheckOf, unprovenLine } from '../ledger/audit-reader.ts';
 import { matches } from '../ledger/audit-filter.ts';
 import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
@@ -80,7 +80,9 @@ async function loggedRecords(c: Config, filter: AuditFilter, limit: number): Pro
   if (c.redisUrl !== null) await reachRedis(c.redisUrl);
   const reader = auditLogReader(c);
   try {
-    return (await pageAuditRecords(reader, filter, { first: limit })).records;
+    // Only records the log key sealed are printed; what is passed over is named on stderr.
+    const warn = (l: string): void => console.error(`audit: warning: ${l}`);
+    return (await pageAuditRecords(reader, filter, { first: limit }, { ...sealCheckOf(c, warn), tails: (u) => warn(unprovenLine(u)) })).records;
   } finally {
     await reader.close();
   }

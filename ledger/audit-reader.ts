@@ -6,6 +6,8 @@ import { cursorKey, matches } from './audit-filter.ts';
 import { fileLogReader } from './log/file-log.ts';
 import type { LogReader } from './log/log.ts';
 import { redisLogReader } from './log/redis-log.ts';
+import { logKey, logVerifier, type LogVerifier } from './log/log-key.ts';
+import { sealedReader, type Unproven } from './log/sealed-reader.ts';
 
 export interface AuditLocation {
   readonly dataDir: string;
@@ -13,6 +15,35 @@ export interface AuditLocation {
   readonly redisPrefix: string;
   /** ARCHIVE_URL: when set, auditors' queries read the PostgreSQL archive instead of the log. */
   readonly archiveUrl?: string | null;
+  /** LOG_SIGNING_KEY (PEM); null or absent: the development key. Records are shown only under its seals. */
+  readonly logSigningKey?: string | null;
+}
+
+/** How a reader of the access log checks seals, and where it names what it passed over. */
+export interface SealCheck {
+  readonly verifier: LogVerifier;
+  readonly skipped: (u: Unproven) => void;
+  /** Told, after a query, of records at a chain's end no seal covers yet (the CLI names them; a live gateway need not). */
+  readonly tails?: (u: Unproven) => void;
+}
+
+/** The seal check of `at`'s log key; each forged run is named once per process, not once per query. */
+export function sealCheckOf(at: AuditLocation, warn: (line: string) => void): SealCheck {
+  const said = new Set<string>();
+  return {
+    verifier: logVerifier(logKey(at.dataDir, at.logSigningKey ?? null).publicKeyPem),
+    skipped(u) {
+      const key = `${u.log}/${u.chain}/${u.first}/${u.last}`;
+      if (said.has(key)) return;
+      said.add(key);
+      warn(unprovenLine(u));
+    },
+  };
+}
+
+/** The warning naming records not shown. */
+export function unprovenLine(u: Unproven): string {
+  return `${u.log}: records ${u.first}..${u.last} of chain ${u.chain} (${u.where}) are not shown: ${u.why}`;
 }
 
 /** A reader of the access log wherever this deployment keeps it. */
@@ -62,7 +93,10 @@ function needles(f: AuditFilter): string[] {
  * in batches: whatever the log holds, memory holds one batch and the page's best candidates, never
  * the whole log (`first` may be Infinity for a command-line query that wants every match).
  */
-export async function pageAuditRecords(reader: LogReader, filter: AuditFilter, page: { first: number; after?: string }): Promise<{ records: AuditRecord[]; next: string | null }> {
+export async function pageAuditRecords(store: LogReader, filter: AuditFilter, page: { first: number; after?: string }, seals?: SealCheck): Promise<{ records: AuditRecord[]; next: string | null }> {
+  // One sealed reader per query: it keeps each chain's position, so concurrent queries never share one.
+  const sealed = seals === undefined ? null : sealedReader(store, seals.verifier, seals.skipped);
+  const reader = sealed ?? store;
   const f = normalisedFilter(filter);
   const after = page.after === undefined ? null : Buffer.from(page.after, 'base64url').toString('utf8');
   const keep = page.first + 1;
@@ -99,6 +133,7 @@ export async function pageAuditRecords(reader: LogReader, filter: AuditFilter, p
     }
   }
   trim();
+  if (seals?.tails !== undefined) for (const u of sealed!.unsealed()) seals.tails(u);
   const records = best.slice(0, page.first).map((b) => b.record);
   const next = best.length > page.first ? Buffer.from(best[page.first - 1]!.key).toString('base64url') : null;
   return { records, next };
@@ -131,8 +166,9 @@ export function archiveAuditReader(archiveUrl: string) {
 }
 
 /** The auditors' GraphQL fields read through this: the archive when there is one, else the log. */
-export function auditReader(at: AuditLocation) {
+export function auditReader(at: AuditLocation, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
   if (at.archiveUrl !== undefined && at.archiveUrl !== null) return archiveAuditReader(at.archiveUrl);
   const reader = auditLogReader(at);
-  return (filter: AuditFilter, page: { first: number; after?: string }) => pageAuditRecords(reader, filter, page);
+  const seals = sealCheckOf(at, warn);
+  return (filter: AuditFilter, page: { first: number; after?: string }) => pageAuditRecords(reader, filter, page, seals);
 }

@@ -5,7 +5,7 @@ import { logKey } from '../../ledger/log/log-key.ts';
 import { openRedisLog } from '../../ledger/log/redis-log.ts';
 import { auditBody, SALT_HEX } from './record.ts';
 import { AuditUnavailableError, type AuditStore, type StoreLog } from './store-types.ts';
-import { auditLogReader, pageAuditRecords } from '../../ledger/audit-reader.ts';
+import { auditLogReader, pageAuditRecords, sealCheckOf } from '../../ledger/audit-reader.ts';
 
 export type { AuditFilter, AuditStore, StoreStats } from './store-types.ts';
 export { AuditUnavailableError } from './store-types.ts';
@@ -50,7 +50,9 @@ export async function openAuditStore(opts: AuditStoreOptions): Promise<AuditStor
     opts.redisUrl === null
       ? await openFileLog({ ...common, mode: 'exclusive', ...(opts.segmentBytes !== undefined ? { segmentBytes: opts.segmentBytes } : {}) })
       : await openRedisLog({ ...common, url: opts.redisUrl, prefix });
-  const reader = auditLogReader({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, redisPrefix: prefix });
+  const at = { dataDir: opts.dataDir, redisUrl: opts.redisUrl, redisPrefix: prefix, logSigningKey: opts.logSigningKey ?? null };
+  const reader = auditLogReader(at);
+  const seals = sealCheckOf(at, (l) => sink.warn(l));
   const failed = (e: unknown): never => {
     throw e instanceof AuditUnavailableError ? e : new AuditUnavailableError((e as Error).message);
   };
@@ -65,7 +67,7 @@ export async function openAuditStore(opts: AuditStoreOptions): Promise<AuditStor
       return writer.append(bodies).then(() => undefined, failed);
     },
     async query(filter, page) {
-      return pageAuditRecords(reader, filter, page);
+      return pageAuditRecords(reader, filter, page, seals);
     },
     stats: () => writer.stats(),
     writable: () => writer.writable(),

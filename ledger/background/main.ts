@@ -31,7 +31,7 @@ let stopping: Promise<void> | null = null;
 async function start(settings: BackgroundSettings): Promise<void> {
   const source = { dataDir: settings.dataDir, policyDir: settings.policyDir, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix };
   // Behind the durable log, never in front of it: nothing on a request path waits for PostgreSQL.
-  if (settings.archiveUrl !== null) archive = startElectedArchiving({ archiveUrl: settings.archiveUrl, ...source, sink });
+  if (settings.archiveUrl !== null) archive = startElectedArchiving({ archiveUrl: settings.archiveUrl, ...source, logSigningKey: settings.logSigningKey, sink });
   if (settings.backup !== null) {
     const { intervalMs, ...backupSettings } = settings.backup;
     ledger = await openLedger({ dataDir: settings.dataDir, redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logSigningKey: settings.logSigningKey, witnessUrls: settings.witnessUrls, sink });
