@@ -22,14 +22,16 @@ const HASH_TAIL = ',"hash":"'.length + 64 + '"}'.length;
  * lines unparsed (a filtered audit query) keeps doing so. `prevHash` null: the record before is
  * not known (a read that starts mid-chain) and the link to it is not checked.
  */
-function brokenLink(rec: LogRecord, chain: string, afterSeq: number, prevHash: string | null): string | null {
+function brokenLink(rec: LogRecord, chain: string, afterSeq: number, prevHash: string | null): { why: string; gap: boolean } | null {
   const m = TAIL.exec(rec.line);
-  if (m === null) return 'not a record with chain fields (torn or corrupted line)';
+  if (m === null) return { why: 'not a record with chain fields (torn or corrupted line)', gap: false };
   const seq = Number(m[1]);
-  if (seq !== afterSeq + 1) return `expected seq ${afterSeq + 1}, found ${seq}`;
-  if (!rec.line.includes(`,"instance":${JSON.stringify(chain)},"seq":${seq},"prev":`)) return 'record names another chain';
-  if (prevHash !== null && m[2] !== prevHash) return 'prev does not match the record before it';
-  if (hashOf(m[2]!, `${rec.line.slice(0, -HASH_TAIL)}}`) !== m[3]) return 'hash does not match the record (edited)';
+  if (seq !== rec.seq) return { why: `the record says seq ${seq}, stored as ${rec.seq}`, gap: false };
+  if (!rec.line.includes(`,"instance":${JSON.stringify(chain)},"seq":${seq},"prev":`)) return { why: 'the record names another chain', gap: false };
+  if (hashOf(m[2]!, `${rec.line.slice(0, -HASH_TAIL)}}`) !== m[3]) return { why: 'hash does not match the record (edited)', gap: false };
+  if (seq > afterSeq + 1) return { why: `records ${afterSeq + 1}..${seq - 1} are missing`, gap: true };
+  if (seq !== afterSeq + 1) return { why: `expected seq ${afterSeq + 1}, found ${seq}`, gap: false };
+  if (prevHash !== null && m[2] !== prevHash) return { why: 'prev does not match the record before it', gap: false };
   return null;
 }
 
@@ -49,8 +51,6 @@ interface ChainState {
   /** Proven records not yet handed out, and the seq of the last one handed out. */
   ready: LogRecord[];
   handedTo: number;
-  /** Set once a link breaks: nothing after it is shown (verify names the break). */
-  broken: boolean;
 }
 
 /**
@@ -65,7 +65,7 @@ interface ChainState {
  */
 export function sealedReader(inner: LogReader, verifier: LogVerifier, skipped: (u: Unproven) => void): SealedReader {
   const states = new Map<string, ChainState>();
-  const fresh = (after: number): ChainState => ({ tracker: sealTracker(inner.log, verifier), readTo: after, readHash: null, ready: [], handedTo: after, broken: false });
+  const fresh = (after: number): ChainState => ({ tracker: sealTracker(inner.log, verifier), readTo: after, readHash: null, ready: [], handedTo: after });
   return {
     kind: inner.kind,
     log: inner.log,
@@ -77,16 +77,25 @@ export function sealedReader(inner: LogReader, verifier: LogVerifier, skipped: (
         s = fresh(after);
         states.set(chain, s);
       }
-      while (s.ready.length < limit && !s.broken) {
+      while (s.ready.length < limit) {
         const batch = await inner.read(chain, s.readTo, Math.max(limit, 1000));
         if (batch.length === 0) break;
         for (const rec of batch) {
           const problem = brokenLink(rec, chain, s.readTo, s.readHash);
           if (problem !== null) {
-            s.broken = true;
-            const from = s.tracker.pending()[0]?.seq ?? rec.seq;
-            skipped({ log: inner.log, chain, first: from, last: rec.seq, where: rec.where, why: `the chain breaks at seq ${rec.seq} (${problem}); records from ${from} on are not shown until it verifies` });
-            break;
+            // What waited for a seal across the break cannot be proven any more; what follows is
+            // shown once a seal of its own proves it (verify names the break).
+            const pending = s.tracker.pending();
+            s.tracker = sealTracker(inner.log, verifier);
+            if (problem.gap) {
+              if (pending.length > 0) skipped({ log: inner.log, chain, first: pending[0]!.seq, last: pending[pending.length - 1]!.seq, where: pending[0]!.where, why: `no seal covers them before a gap in the chain (${problem.why})` });
+              skipped({ log: inner.log, chain, first: s.readTo + 1, last: rec.seq - 1, where: rec.where, why: 'they are missing from the store (lost, or removed)' });
+            } else {
+              skipped({ log: inner.log, chain, first: pending[0]?.seq ?? rec.seq, last: rec.seq, where: rec.where, why: `the chain breaks at seq ${rec.seq}: ${problem.why}` });
+              s.readTo = Math.max(s.readTo, rec.seq);
+              s.readHash = null;
+              continue;
+            }
           }
           s.readTo = rec.seq;
           s.readHash = rec.hash;
@@ -103,7 +112,7 @@ export function sealedReader(inner: LogReader, verifier: LogVerifier, skipped: (
       const out: Unproven[] = [];
       for (const [chain, s] of states) {
         const p = s.tracker.pending();
-        if (p.length > 0 && !s.broken) out.push({ log: inner.log, chain, first: p[0]!.seq, last: p[p.length - 1]!.seq, where: p[0]!.where, why: 'no seal covers them yet: a write still landing, or records appended without the log key' });
+        if (p.length > 0) out.push({ log: inner.log, chain, first: p[0]!.seq, last: p[p.length - 1]!.seq, where: p[0]!.where, why: 'no seal covers them yet: a write still landing, or records appended without the log key' });
       }
       return out;
     },
