@@ -6,7 +6,8 @@ import { openAuditStore } from '../../gateway/audit/store.ts';
 import { seededAccess } from '../../ledger/archive/seed.ts';
 import { startArchiving } from '../../ledger/archive/start.ts';
 import type { ArchiveShipper } from '../../ledger/archive/shipper.ts';
-import { chainLine } from '../../ledger/log/chain.ts';
+import { chainBatch } from '../../ledger/log/chain.ts';
+import { logKey } from '../../ledger/log/log-key.ts';
 import { openLedger } from '../../ledger/ledger.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
 import { until } from '../reliability/processes.ts';
@@ -64,11 +65,12 @@ describe('archive shipper', () => {
     const store = await openAuditStore({ dataDir, redisUrl: null, instance: 'gw-b' });
     await store.append(Array.from({ length: 5 }, (_, i) => seededAccess(i, { total: 5 })));
     await store.close();
-    // A record 7 written straight after 5: seq 6 is missing from the log.
+    // A record 7 written (and sealed with the log key) straight after 5: seq 6 is missing from the log.
     const dir = path.join(dataDir, 'audit', 'gw-b');
     const segment = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().pop()!;
     const five = (await fileAuditRecords(dataDir)).at(-1)!;
-    appendFileSync(path.join(dir, segment), `${chainLine(JSON.stringify(seededAccess(7, { total: 8 })), 'gw-b', 7, five.hash).line}\n`);
+    const seven = chainBatch([[JSON.stringify(seededAccess(7, { total: 8 }))]], 'gw-b', { seq: 6, hash: five.hash }, { log: 'audit', sign: logKey(dataDir).sign });
+    appendFileSync(path.join(dir, segment), `${seven.lines[0]!}\n`);
     const s = ship();
     await until(async () => s.chains().some((c) => c.problem !== null), 'the gap reported');
     expect(s.chains().find((c) => c.chain === 'gw-b')).toMatchObject({ shipped: 5, problem: expect.stringContaining('records 6..6 are missing') as unknown });
