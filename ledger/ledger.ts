@@ -154,8 +154,17 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
         onError,
       );
       followers.add(f);
+      let toldTail = false;
       return {
-        sync: () => f.sync(),
+        async sync() {
+          await f.sync();
+          // Events no seal covers stay unapplied; a log written before seals existed is all such
+          // events, so say so once instead of starting with an empty state in silence.
+          const unsealed = seals.pending();
+          if (toldTail || unsealed.length === 0) return;
+          toldTail = true;
+          sink.warn(`ledger: events ${unsealed[0]!.seq}..${unsealed[unsealed.length - 1]!.seq} of chain ${LEDGER_CHAIN} carry no seal of the log key and are not applied until one covers them: appended without the key, or written before seals existed (see docs/security.md)`);
+        },
         position: () => f.position(),
         stop() {
           f.stop();

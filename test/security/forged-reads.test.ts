@@ -7,6 +7,9 @@ import type { AuditEntry } from '../../gateway/audit/record.ts';
 import { auditReader } from '../../ledger/audit-reader.ts';
 import { openAuditStore } from '../../gateway/audit/store.ts';
 import { startArchiving } from '../../ledger/archive/start.ts';
+import { openGrantStore } from '../../ledger/grants.ts';
+import { LEDGER_CHAIN, LEDGER_LOG, openLedger } from '../../ledger/ledger.ts';
+import { EMPTY_HEAD } from '../../ledger/log/chain.ts';
 import { createDatabase } from '../archive/database.ts';
 import { ROOT } from '../helpers/root.ts';
 import { until } from '../helpers/wait.ts';
@@ -130,5 +133,25 @@ describe('npm run audit -- query and the archive shipper skip forged records', (
     const archived = await db.pool().query<{ agency: string }>('SELECT agency FROM access_records');
     expect(archived.rows.map((r) => r.agency)).toEqual(['amr', 'amr', 'amr']);
     expect(warnings.find((w) => /not shipped/.test(w))).toMatch(/archive: records 4\.\.4 of audit\/gw-1 .*not shipped: forged/);
+  });
+});
+
+describe('a ledger written before seals existed', () => {
+  it('is not folded in silence: the grant store warns that its events carry no seal and are not applied', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-legacy-ledger-'));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    const dataDir = path.join(tmp, 'data');
+    const ledger = await openLedger({ dataDir, redisUrl: null, sink: { info() {}, warn() {} } });
+    await ledger.record({ type: 'request.filed', data: { consumer: 'tax', provider: 'eeb', datasets: ['eeb.emissions'], purposes: ['market-supervision'], legalBasis: 'R-11', justification: 'old', validUntil: '2030-12-31', receivedAt: '2026-06-01T00:00:00.000Z' } }, { sub: 'officer-1', agency: 'tax' });
+    await ledger.close();
+    // The same events as an earlier version wrote them: hash-chained, without seals.
+    const storage = fileStorage(dataDir, LEDGER_LOG);
+    await storage.replace(LEDGER_CHAIN, rechain((await storage.lines(LEDGER_CHAIN)).map(bodyOf), LEDGER_CHAIN, EMPTY_HEAD));
+
+    const warnings: string[] = [];
+    const grants = await openGrantStore({ dataDir, redisUrl: null, redisPrefix: '', log: (l) => warnings.push(l) });
+    cleanups.push(() => grants.close());
+    await grants.snapshot();
+    expect(warnings).toContainEqual(expect.stringMatching(/^ledger: events 1\.\.1 of chain authority carry no seal of the log key and are not applied/));
   });
 });
