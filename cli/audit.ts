@@ -7,7 +7,10 @@ import type { AuditFilter } from '../common/access-record.ts';
 import { archiveAuditReader, auditLogReader, pageAuditRecords, readAuditRecords, sealCheckOf, unprovenLine } from '../ledger/audit-reader.ts';
 import { matches } from '../ledger/audit-filter.ts';
 import { verifyAuditLog, type Verification } from '../gateway/audit/verify.ts';
-import { verifyLedger } from '../ledger/ledger.ts';
+import { LEDGER_CHAIN, LEDGER_LOG, openLedger, verifyLedger } from '../ledger/ledger.ts';
+import { logKey } from '../ledger/log/log-key.ts';
+import { appendAdoption, legacyChains, LegacyRefusedError, type LegacyChain } from '../ledger/log/seal-legacy.ts';
+import { auditBody } from '../gateway/audit/record.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { bearerVerifier } from '../gateway/identity/jwt.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
@@ -26,6 +29,12 @@ const HELP: Readonly<Record<string, string>> = {
   every group commit (LOG_SIGNING_KEY), checkpoints, and the heads and chains the off-host
   witnesses countersigned (WITNESS_URLS), or an exported bundle and its signatures.
   Exit 0 when intact, 1 naming the first bad or forged record (chain, seq).`,
+  'seal-legacy': `npm run audit -- seal-legacy --by NAME
+  For a DATA_DIR (or Redis) written before log records were sealed: checks each chain that holds
+  no seal against its local witness (links intact, every checkpoint matching), then seals it as it
+  stands with the log key (LOG_SIGNING_KEY) and records in the ledger who ran it and the heads
+  adopted. Run it with the exchange stopped, once, before the first start of this version.
+  Refuses (exit 1) when a chain does not verify; then nothing is sealed.`,
   export: `npm run audit -- export --out FILE [--since T] [--until T] [--token JWT]
   Writes a signed bundle of the records in [since, until] that verify --bundle checks offline.
   With an auditor's --token, records outside that auditor's scope are exported redacted: their
@@ -215,6 +224,44 @@ switch (command) {
     writeFileSync(a['out'], `${JSON.stringify(bundle)}\n`);
     const n = bundle.instances.reduce((s, i) => s + i.records.filter((r) => !('redacted' in r)).length, 0);
     console.log(`exported ${n} record(s) from ${bundle.instances.length} chain(s) to ${a['out']}`);
+    break;
+  }
+  case 'seal-legacy': {
+    const a = args('seal-legacy', rest, { by: { type: 'string' } });
+    const by = typeof a['by'] === 'string' ? a['by'].trim() : '';
+    if (by === '') fail(`seal-legacy needs --by NAME (who vouches for the old records)\n${HELP['seal-legacy']}`);
+    const c = config();
+    if (c.redisUrl !== null) await reachRedis(c.redisUrl);
+    let chains: LegacyChain[];
+    try {
+      chains = [...(await legacyChains(c, 'audit')), ...(await legacyChains(c, LEDGER_LOG))];
+    } catch (e) {
+      if (e instanceof LegacyRefusedError) fail(`refused: ${e.message}`, 1);
+      throw e;
+    }
+    if (chains.length === 0) {
+      console.log('nothing to seal: every chain carries seals of the log key');
+      break;
+    }
+    const key = logKey(c.dataDir, c.logSigningKey);
+    const at = new Date().toISOString();
+    const actor = { sub: by, agency: 'itd' };
+    const heads = chains.map((l) => ({ log: l.log, chain: l.chain, seq: l.head.seq, hash: l.head.hash }));
+    for (const l of chains.filter((x) => x.log === 'audit')) {
+      // An access record of the operator's act: readers and the archive take it as any other.
+      const body = auditBody({ ts: at, requestId: `seal-legacy-${at}`, operationName: 'seal-legacy', operationHash: '0'.repeat(64), sub: by, agency: 'itd', roles: ['operator'], purpose: null, coordinate: 'Query.auditChainStatus', dataset: 'itd.audit-log', provider: 'itd', class: null, decision: 'ALLOW', reason: `seal-legacy: records 1..${l.head.seq} adopted`, grantId: null, entityKeys: [], count: l.head.seq });
+      await appendAdoption(c, l.log, l.chain, l.head, body, key);
+    }
+    const event = { type: 'log.legacy-sealed' as const, data: { heads } };
+    const ledgerHead = chains.find((x) => x.log === LEDGER_LOG && x.chain === LEDGER_CHAIN);
+    if (ledgerHead !== undefined) {
+      await appendAdoption(c, LEDGER_LOG, LEDGER_CHAIN, ledgerHead.head, JSON.stringify({ at, type: event.type, actor, data: event.data }), key);
+    } else {
+      const ledger = await openLedger({ dataDir: c.dataDir, redisUrl: c.redisUrl, redisPrefix: c.redisPrefix, logSigningKey: c.logSigningKey });
+      await ledger.record(event, actor);
+      await ledger.close();
+    }
+    for (const h of heads) console.log(`sealed ${h.log} chain ${h.chain}: records 1..${h.seq} (head ${h.hash}) adopted by ${by}`);
     break;
   }
   case undefined:

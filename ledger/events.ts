@@ -241,6 +241,8 @@ export interface LedgerEventData {
   'case.closed': { readonly id: string; readonly reasons: string };
   /** R-37: the annual evaluation as published; `corrects` names the version it replaces (published ones never change). */
   'evaluation.published': { readonly year: number; readonly method: string; readonly rows: readonly EvaluationRow[]; readonly corrects: string | null; readonly note: string };
+  /** `audit -- seal-legacy`: an operator vouched for chains written before seals existed, up to these heads. */
+  'log.legacy-sealed': { readonly heads: readonly { readonly log: string; readonly chain: string; readonly seq: number; readonly hash: string }[] };
 }
 
 /** One agency's conduct in a year (R-37) and its result. */

@@ -99,6 +99,7 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'case.criticized':
     case 'case.closed':
     case 'evaluation.published':
+    case 'log.legacy-sealed':
     case 'disclosure.recorded':
     case 'consent.given':
       return [];
