@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditReader } from '../../gateway/audit/reader.ts';
+import { auditReader } from '../../ledger/audit-reader.ts';
 import { openAuditStore } from '../../gateway/audit/store.ts';
 import { verifyAuditLog } from '../../gateway/audit/verify.ts';
 import { openGrantStore } from '../../ledger/grants.ts';
