@@ -6,7 +6,7 @@ import { follow, type Follower } from './log/follow.ts';
 import { LogConflictError, type LogReader, type LogSink, type LogWriter } from './log/log.ts';
 import { openRedisLog, redisLogReader } from './log/redis-log.ts';
 import { logKey, logVerifier } from './log/log-key.ts';
-import { sealTracker } from './log/seals.ts';
+import { sealedReader } from './log/sealed-reader.ts';
 import { verifyLog, type Verification } from './log/verify.ts';
 import { checkpointSigner } from './log/witness.ts';
 
@@ -128,26 +128,24 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
     },
     project(fold) {
       // Each projection reads with its own reader: its cursor is its own position in the chain.
-      const reader = ledgerReader({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix !== undefined ? { redisPrefix: opts.redisPrefix } : {}) });
+      // An event is folded only once the seal of its group commit proves the log key wrote it,
+      // and every event up to that seal links to it by hash: events appended, inserted or edited
+      // in the store by anyone else are reported and never applied.
+      const reader = sealedReader(ledgerReader({ dataDir: opts.dataDir, redisUrl: opts.redisUrl, ...(opts.redisPrefix !== undefined ? { redisPrefix: opts.redisPrefix } : {}) }), verifier, (u) =>
+        sink.warn(`ledger: events ${u.first}..${u.last} of chain ${LEDGER_CHAIN} are not applied: ${u.why}`),
+      );
       readers.push(reader);
-      // An event is folded only once the seal of its group commit proves the log key wrote it:
-      // events appended to the store by anyone else are reported and never applied.
-      const seals = sealTracker(LEDGER_LOG, verifier);
       const f = follow(
         reader,
         LEDGER_CHAIN,
         0,
         (records) => {
-          for (const rec of records) {
-            const { proven, forged } = seals.add(rec);
-            if (forged !== null) sink.warn(`ledger: events ${forged.first}..${forged.last} of chain ${LEDGER_CHAIN} are not applied: ${forged.why}`);
-            for (const r of proven) {
-              try {
-                fold(parseRecorded(r.line));
-              } catch (e) {
-                // A fold is pure and total over the union; reaching here is our bug, not the caller's.
-                sink.warn(`ledger: event ${r.seq} could not be folded: ${(e as Error).message}`);
-              }
+          for (const r of records) {
+            try {
+              fold(parseRecorded(r.line));
+            } catch (e) {
+              // A fold is pure and total over the union; reaching here is our bug, not the caller's.
+              sink.warn(`ledger: event ${r.seq} could not be folded: ${(e as Error).message}`);
             }
           }
         },
@@ -160,10 +158,10 @@ export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
           await f.sync();
           // Events no seal covers stay unapplied; a log written before seals existed is all such
           // events, so say so once instead of starting with an empty state in silence.
-          const unsealed = seals.pending();
+          const unsealed = reader.unsealed();
           if (toldTail || unsealed.length === 0) return;
           toldTail = true;
-          sink.warn(`ledger: events ${unsealed[0]!.seq}..${unsealed[unsealed.length - 1]!.seq} of chain ${LEDGER_CHAIN} carry no seal of the log key and are not applied until one covers them: appended without the key, or written before seals existed (see docs/security.md)`);
+          sink.warn(`ledger: events ${unsealed[0]!.first}..${unsealed[unsealed.length - 1]!.last} of chain ${LEDGER_CHAIN} carry no seal of the log key and are not applied until one covers them: appended without the key, or written before seals existed (see docs/security.md)`);
         },
         position: () => f.position(),
         stop() {
