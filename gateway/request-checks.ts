@@ -27,7 +27,7 @@ function limitRefusal(p: LimitProblem): GraphQLError {
  * out once per document, not once per request. `chargeTo`: the agency whose budget the request's
  * cost is drawn from, null when it was drawn already (a request replayed after the direct path).
  */
-export function requestProblem(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined, guard: InputGuard, chargeTo: string | null): GraphQLError | null {
+export async function requestProblem(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined, guard: InputGuard, chargeTo: string | null): Promise<GraphQLError | null> {
   const unresolved = operationProblem(document, operationName, operation);
   if (unresolved !== null) return exchangeError(unresolved.code, unresolved.message);
   if (operation === undefined) return null;
@@ -51,7 +51,7 @@ export function requestProblem(schema: GraphQLSchema, document: DocumentNode, op
   const overCost = costProblem(cost, guard.limits);
   if (overCost !== null) return limitRefusal(overCost);
   if (chargeTo !== null && guard.budget !== null) {
-    const drawn = guard.budget.charge(chargeTo, cost);
+    const drawn = await guard.budget.charge(chargeTo, cost);
     if (!drawn.ok) {
       return limitRefusal({
         limit: 'COST_BUDGET_PER_MINUTE',
@@ -68,7 +68,7 @@ export function requestChecks(known: KnownOperations, guard: InputGuard): Apollo
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const problem = requestProblem(rc.schema, rc.document, rc.request.operationName, rc.operation, rc.request.variables, guard, rc.contextValue.replay === undefined ? rc.contextValue.caller.agency : null);
+          const problem = await requestProblem(rc.schema, rc.document, rc.request.operationName, rc.operation, rc.request.variables, guard, rc.contextValue.replay === undefined ? rc.contextValue.caller.agency : null);
           if (problem !== null) throw problem;
           if (rc.operation !== undefined && rc.request.query !== undefined && rc.request.extensions === undefined) {
             known.remember(rc.request.query, rc.request.operationName, { schema: rc.schema, document: rc.document, operation: rc.operation, queryHash: rc.queryHash });

@@ -14,7 +14,7 @@ import { logKey, warnIfDevKey } from '../ledger/log/log-key.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import { startBackgroundProcess } from './background-process.ts';
 import type { Config } from './config.ts';
-import { costBudget } from './cost-budget.ts';
+import { costBudget, sharedCostBudget } from './cost-budget.ts';
 import { governedGateway, type GatewayContext } from './governed.ts';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './http/connections.ts';
 import { requestIdInErrors } from './http/error-ids.ts';
@@ -129,7 +129,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const subgraphs = subgraphServices({ overrides: config.subgraphUrls, timeoutMs: config.subgraphTimeoutMs, tls: config.subgraphTls, sign, log });
   const apolloGateway = planExecutingGateway({ supergraphSdl, buildService: subgraphs.buildService });
   const known = new KnownOperations();
-  const guard: InputGuard = { limits: config.inputLimits, budget: config.costBudgetPerMinute === null ? null : costBudget(config.costBudgetPerMinute, opts.clock) };
+  const guard: InputGuard = {
+    limits: config.inputLimits,
+    budget:
+      config.costBudgetPerMinute === null
+        ? null
+        : config.redisUrl === null
+          ? costBudget(config.costBudgetPerMinute, opts.clock)
+          : sharedCostBudget(config.costBudgetPerMinute, { url: config.redisUrl, prefix: config.redisPrefix }, { clock: opts.clock, warn: (l) => log.warn(l) }),
+  };
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
   // Apollo's plans run on the gateway's own plan executor.
   const governed = keepingExecutor(governedGateway(localAnswers(apolloGateway, {
@@ -214,6 +222,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await ledger.close();
       await audit.close();
       await limiter?.close();
+      await guard.budget?.close();
     },
   };
 }

@@ -129,7 +129,7 @@ export function gatewayHandler(opts: GatewayHandlerOptions): (req: IncomingMessa
     const direct = directRequest(req.method, req.headers['content-type'], req.headers.accept, body);
     const operation = direct === null ? undefined : known.find(direct.query, direct.operationName);
     const execute = governed.executor();
-    if (direct !== null && operation !== undefined && execute !== null && requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables, guard, caller.agency) === null) {
+    if (direct !== null && operation !== undefined && execute !== null && (await requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables, guard, caller.agency)) === null) {
       const outcome = await executeDirect(execute, operation, direct, context);
       if (outcome.kind === 'answer') {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text) });
