@@ -3,7 +3,7 @@ import { openFileLog } from '../../ledger/log/file-log.ts';
 import type { LogSink, LogWriter } from '../../ledger/log/log.ts';
 import { logKey } from '../../ledger/log/log-key.ts';
 import { openRedisLog } from '../../ledger/log/redis-log.ts';
-import { auditBody, SALT_HEX } from './record.ts';
+import { auditBodies, SALT_HEX } from './record.ts';
 import { AuditUnavailableError, type AuditStore, type StoreLog } from './store-types.ts';
 import { auditLogReader, pageAuditRecords, sealCheckOf } from '../../ledger/audit-reader.ts';
 
@@ -13,6 +13,26 @@ export { AuditUnavailableError } from './store-types.ts';
 export const AUDIT_LOG = 'audit';
 
 const quiet: StoreLog = { info() {}, warn() {} };
+
+/** Salts drawn from the CSPRNG this many records at a time: a draw's cost is mostly per call. */
+const SALTS_PER_DRAW = 512;
+
+/** Record salts (SALT_HEX hex characters each) from a pool refilled by one CSPRNG draw; each salt is handed out once. */
+function saltPool(): { take(n: number): string } {
+  let pool = '';
+  let at = 0;
+  return {
+    take(n) {
+      const want = n * SALT_HEX;
+      if (pool.length - at < want) {
+        pool = randomBytes((SALT_HEX / 2) * Math.max(SALTS_PER_DRAW, n)).toString('hex');
+        at = 0;
+      }
+      at += want;
+      return pool.slice(at - want, at);
+    },
+  };
+}
 
 export interface AuditStoreOptions {
   readonly dataDir: string;
@@ -56,15 +76,12 @@ export async function openAuditStore(opts: AuditStoreOptions): Promise<AuditStor
   const failed = (e: unknown): never => {
     throw e instanceof AuditUnavailableError ? e : new AuditUnavailableError((e as Error).message);
   };
+  const salts = saltPool();
   return {
     kind: writer.kind,
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
-      const bodies = new Array<string>(entries.length);
-      // One draw from the CSPRNG for the whole request: each record gets its own slice of it.
-      const salts = randomBytes((SALT_HEX / 2) * entries.length).toString('hex');
-      for (let i = 0; i < entries.length; i++) bodies[i] = auditBody(entries[i]!, salts.slice(i * SALT_HEX, (i + 1) * SALT_HEX));
-      return writer.append(bodies).then(() => undefined, failed);
+      return writer.append(auditBodies(entries, salts.take(entries.length))).then(() => undefined, failed);
     },
     async query(filter, page) {
       return pageAuditRecords(reader, filter, page, seals);

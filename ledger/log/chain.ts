@@ -31,11 +31,20 @@ export function hashOf(prev: string, canonicalText: string): string {
   return hash('sha256', prev + canonicalText, 'hex');
 }
 
+/** The chain fields up to `seq`'s value: the same for every line of a chain, so built once per batch. */
+function chainFields(chain: string): string {
+  return `,"instance":${JSON.stringify(chain)},"seq":`;
+}
+
+function linkedLine(body: string, fields: string, seq: number, prev: string): { line: string; hash: string } {
+  const linked = `${body.slice(0, -1)}${fields}${seq},"prev":"${prev}"`;
+  const h = hashOf(prev, `${linked}}`);
+  return { line: `${linked},"hash":"${h}"}`, hash: h };
+}
+
 /** The stored line for `body` at (chain, seq) after `prev`. */
 export function chainLine(body: string, chain: string, seq: number, prev: string): { line: string; hash: string } {
-  const canonical = `${body.slice(0, -1)},"instance":${JSON.stringify(chain)},"seq":${seq},"prev":"${prev}"}`;
-  const h = hashOf(prev, canonical);
-  return { line: `${canonical.slice(0, -1)},"hash":"${h}"}`, hash: h };
+  return linkedLine(body, chainFields(chain), seq, prev);
 }
 
 /**
@@ -53,7 +62,7 @@ export function sealPayload(log: string, signedPart: string): string {
  * between `prev` and `hash`, so the hash covers them and the link rule is unchanged.
  */
 export function sealedLine(body: string, chain: string, seq: number, prev: string, from: number, seal: (signedPart: string) => string): { line: string; hash: string } {
-  const signed = `${body.slice(0, -1)},"instance":${JSON.stringify(chain)},"seq":${seq},"prev":"${prev}","from":${from}`;
+  const signed = `${body.slice(0, -1)}${chainFields(chain)}${seq},"prev":"${prev}","from":${from}`;
   const canonical = `${signed},"sig":"${seal(signed)}"}`;
   const h = hashOf(prev, canonical);
   return { line: `${canonical.slice(0, -1)},"hash":"${h}"}`, hash: h };
@@ -81,6 +90,7 @@ export function chainBatch(batch: readonly (readonly string[])[], chain: string,
   const lines: string[] = [];
   let seq = head.seq;
   let prev = head.hash;
+  const fields = chainFields(chain);
   let total = 0;
   for (const bodies of batch) total += bodies.length;
   let n = 0;
@@ -89,7 +99,7 @@ export function chainBatch(batch: readonly (readonly string[])[], chain: string,
     for (const body of bodies) {
       seq++;
       n++;
-      const c = seal !== undefined && n === total ? sealedLine(body, chain, seq, prev, head.seq + 1, (signed) => seal.sign(sealPayload(seal.log, signed))) : chainLine(body, chain, seq, prev);
+      const c = seal !== undefined && n === total ? sealedLine(body, chain, seq, prev, head.seq + 1, (signed) => seal.sign(sealPayload(seal.log, signed))) : linkedLine(body, fields, seq, prev);
       lines.push(c.line);
       prev = c.hash;
     }

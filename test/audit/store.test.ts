@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditBody, type AuditEntry } from '../../gateway/audit/record.ts';
+import { auditBodies, auditBody, SALT_HEX, type AuditEntry } from '../../gateway/audit/record.ts';
 import { AuditUnavailableError, openAuditStore, type AuditStore } from '../../gateway/audit/store.ts';
 import { verifyAuditLog } from '../../gateway/audit/verify.ts';
 import { privateRedis } from '../helpers/redis-server.ts';
@@ -45,6 +45,21 @@ describe('the audit record body', () => {
     const text = auditBody(e);
     expect(Object.keys(JSON.parse(text) as object)).toEqual(['ts', 'requestId', 'operationName', 'operationHash', 'sub', 'agency', 'roles', 'purpose', 'coordinate', 'dataset', 'provider', 'class', 'decision', 'reason', 'grantId', 'entityKeys', 'count']);
     expect(text).toBe(JSON.stringify(e));
+  });
+
+  it('builds the same bodies for a request as one record at a time, each with its own salt, whatever the requests mix', () => {
+    const roles = ['auditor'];
+    const first = { ts: '2026-06-01T00:00:00.000Z', requestId: 'r-a', roles, operationName: 'Joined' };
+    const entries = [
+      entry(1, { ...first, coordinate: 'Enterprise.name' }),
+      entry(1, { ...first, coordinate: 'Enterprise.status', decision: 'DENY', reason: 'NOT_SHARED' }),
+      entry(1, { ...first, roles: ['auditor'], coordinate: 'Enterprise.address' }),
+      entry(2, { coordinate: 'Person.name', operationName: 'Other "quoted" name' }),
+      entry(2, { coordinate: 'Person.name', purpose: null }),
+    ];
+    const salts = Array.from({ length: entries.length }, (_, i) => String(i).repeat(SALT_HEX));
+    expect(auditBodies(entries, salts.join(''))).toEqual(entries.map((e, i) => auditBody(e, salts[i])));
+    expect(JSON.parse(auditBodies(entries, salts.join(''))[4]!)).toEqual({ ...entries[4], salt: salts[4] });
   });
 });
 
