@@ -17,6 +17,14 @@ import { checkpointSigner, readWitness, witness } from './witness.ts';
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const SEGMENT = /^\d{6}\.jsonl$/;
+
+/**
+ * Segments are opened for appending ('a+') with O_DSYNC where the platform has it: each write then
+ * returns only once its data is as durable as after fdatasync, in one trip through the thread
+ * pool instead of two (write, then fdatasync) per group commit.
+ */
+const SYNCED_WRITES = constants.O_DSYNC !== undefined;
+const SEGMENT_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | (constants.O_DSYNC ?? 0);
 const TAIL = /"seq":(\d+),"prev":"[0-9a-f]{64}"(?:,"from":\d+,"sig":"[A-Za-z0-9+/=]+")?,"hash":"([0-9a-f]{64})"\}$/;
 
 export function chainDir(dataDir: string, log: string, chain: string): string {
@@ -243,7 +251,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     const st = await stat(file).catch(() => null);
     if (fh !== null && st !== null && segment === at.segment && st.ino === at.ino && st.size === at.size) return;
     await close();
-    const handle = await open(file, 'a+');
+    const handle = await open(file, SEGMENT_FLAGS);
     let size = (await handle.stat()).size;
     // The torn-line rule.
     if (size > 0) {
@@ -297,7 +305,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     if (at.size >= segmentBytes) {
       await close();
       const next = path.join(dir, segmentName(at.segment + 1));
-      fh = await open(next, 'a+');
+      fh = await open(next, SEGMENT_FLAGS);
       at = { segment: at.segment + 1, ino: (await fh.stat()).ino, size: 0 };
     }
     const start = { head, size: at.size };
@@ -305,7 +313,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     const buf = Buffer.from(`${lines.join('\n')}\n`);
     try {
       await fh!.write(buf, 0, buf.length, at.size);
-      await fh!.datasync();
+      if (!SYNCED_WRITES) await fh!.datasync();
     } catch (e) {
       // Nothing of this batch counts: cut the segment back so the chain stays where it was.
       await fh?.truncate(start.size).catch(() => undefined);
