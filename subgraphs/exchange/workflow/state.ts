@@ -117,6 +117,8 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'backup.created':
     case 'backup.failed':
     case 'archive.partition.dropped':
+    case 'backup.foreign-restored':
+    case 'log.legacy-sealed':
     case 'complaint.filed':
     case 'complaint.answered':
     case 'complaint.decided':
