@@ -4,8 +4,8 @@ import path from 'node:path';
 import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
-import { logKey, type LogKey } from './log-key.ts';
-import { checkpointSigner, readWitness, witness } from './witness.ts';
+import type { LogKey } from './log-key.ts';
+import { readWitness, writerTrust } from './witness.ts';
 
 /**
  * The file backend: DATA_DIR/<log>/<chain>/NNNNNN.jsonl segments of JSON lines, one record a line.
@@ -216,17 +216,7 @@ export async function openFileLog(opts: FileLogOptions): Promise<LogWriter> {
     exclusiveOwners.add(key);
   }
   const segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
-  const signingKey = opts.key ?? logKey(opts.dataDir);
-  const seal = { log: opts.log, sign: signingKey.sign };
-  const wit = witness({
-    dataDir: opts.dataDir,
-    log: opts.log,
-    chain: opts.chain,
-    signer: checkpointSigner(opts.dataDir),
-    warn: (l) => opts.sink.warn(l),
-    ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}),
-    ...(opts.witnessUrls !== undefined && opts.witnessUrls.length > 0 ? { remote: { key: signingKey, urls: opts.witnessUrls } } : {}),
-  });
+  const { seal, wit } = writerTrust({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, warn: (l) => opts.sink.warn(l), ...(opts.key !== undefined ? { key: opts.key } : {}), ...(opts.witnessEveryMs !== undefined ? { witnessEveryMs: opts.witnessEveryMs } : {}), ...(opts.witnessUrls !== undefined ? { witnessUrls: opts.witnessUrls } : {}) });
   const stats: LogStats = { appends: 0, records: 0, syncs: 0 };
   let head: ChainHead = EMPTY_HEAD;
   let healthy = true;

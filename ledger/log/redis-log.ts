@@ -3,8 +3,8 @@ import { chainBatch, EMPTY_HEAD, type ChainHead, type LogRecord } from './chain.
 import { tailOf } from './file-log.ts';
 import { groupCommitter } from './group-commit.ts';
 import { LogConflictError, LogUnavailableError, type LogReader, type LogSink, type LogStats, type LogWriter } from './log.ts';
-import { logKey, type LogKey } from './log-key.ts';
-import { checkpointSigner, readWitness, witness } from './witness.ts';
+import type { LogKey } from './log-key.ts';
+import { readWitness, writerTrust } from './witness.ts';
 
 /**
  * The Redis backend: one stream per chain, whose entry ids are the records' seqs (`<seq>-0`), and
@@ -89,17 +89,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<LogWriter> {
   let healthy = true;
   redis.on('error', () => undefined); // reported through the failing append instead
   await redis.connect();
-  const key = opts.key ?? logKey(opts.dataDir);
-  const seal = { log: opts.log, sign: key.sign };
-  const wit = witness({
-    dataDir: opts.dataDir,
-    log: opts.log,
-    chain: opts.chain,
-    signer: checkpointSigner(opts.dataDir),
-    warn: (l) => opts.sink.warn(l),
-    ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}),
-    ...(opts.witnessUrls !== undefined && opts.witnessUrls.length > 0 ? { remote: { key, urls: opts.witnessUrls } } : {}),
-  });
+  const { seal, wit } = writerTrust({ dataDir: opts.dataDir, log: opts.log, chain: opts.chain, warn: (l) => opts.sink.warn(l), ...(opts.key !== undefined ? { key: opts.key } : {}), ...(opts.witnessEveryMs !== undefined ? { witnessEveryMs: opts.witnessEveryMs } : {}), ...(opts.witnessUrls !== undefined ? { witnessUrls: opts.witnessUrls } : {}) });
   const stats: LogStats = { appends: 0, records: 0, syncs: 0 };
   let head = parseHead((await redis.get(keys.head)) ?? '');
   let lossReported = -1;

@@ -6,7 +6,7 @@ import { readOrCreateKey } from '../../common/keys.ts';
 import { submitCheckpoint, WitnessRefusedError } from '../witness/client.ts';
 import { checkpointPayload } from '../witness/statement.ts';
 import type { ChainHead } from './chain.ts';
-import type { LogKey } from './log-key.ts';
+import { logKey, type LogKey } from './log-key.ts';
 
 /**
  * A signed statement "chain X had hash H at seq N" (a checkpoint). The newest one of each chain is
@@ -194,4 +194,23 @@ export function witness(opts: { dataDir: string; log: string; chain: string; sig
       await write();
     },
   };
+}
+
+/**
+ * What a chain writer of either backend seals and witnesses with: the log key (the development key
+ * of `dataDir` unless one is given), the seal each group commit carries, and the chain's witness,
+ * local and, with witness URLs, off the host.
+ */
+export function writerTrust(opts: { dataDir: string; log: string; chain: string; warn: (line: string) => void; key?: LogKey; witnessEveryMs?: number; witnessUrls?: readonly string[] }): { seal: { log: string; sign: LogKey['sign'] }; wit: Witness } {
+  const key = opts.key ?? logKey(opts.dataDir);
+  const wit = witness({
+    dataDir: opts.dataDir,
+    log: opts.log,
+    chain: opts.chain,
+    signer: checkpointSigner(opts.dataDir),
+    warn: opts.warn,
+    ...(opts.witnessEveryMs !== undefined ? { everyMs: opts.witnessEveryMs } : {}),
+    ...(opts.witnessUrls !== undefined && opts.witnessUrls.length > 0 ? { remote: { key, urls: opts.witnessUrls } } : {}),
+  });
+  return { seal: { log: opts.log, sign: key.sign }, wit };
 }
