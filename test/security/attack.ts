@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import type { AuditEntry } from '../../gateway/audit/record.ts';
 import { chainLine, type ChainHead } from '../../ledger/log/chain.ts';
 import { chainDir, segmentsOf } from '../../ledger/log/file-log.ts';
 import { redisKeys } from '../../ledger/log/redis-log.ts';
@@ -115,5 +116,28 @@ export function localWitness(dataDir: string, log: string, chain: string): { rea
         .map((l) => JSON.parse(l) as Checkpoint),
     write: (c) => writeFileSync(file, c.map((x) => `${JSON.stringify(x)}\n`).join('')),
     remove: () => rmSync(file, { force: true }),
+  };
+}
+
+/** The i-th of a run of ordinary access entries, one second apart, for a writer to append. */
+export function accessEntry(i: number): AuditEntry {
+  return {
+    ts: new Date(Date.UTC(2026, 5, 1, 0, 0, i)).toISOString(),
+    requestId: `req-${i}`,
+    operationName: 'Registry',
+    operationHash: 'a'.repeat(64),
+    sub: 'officer-1',
+    agency: 'amr',
+    roles: ['officer'],
+    purpose: 'market-supervision',
+    coordinate: 'Enterprise.name',
+    dataset: 'amr.registry',
+    provider: 'amr',
+    class: 'OPEN',
+    decision: 'ALLOW',
+    reason: null,
+    grantId: null,
+    entityKeys: ['91445202MA4W3K7PX2'],
+    count: 1,
   };
 }

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../gateway/audit/record.ts';
 import { auditReader } from '../../ledger/audit-reader.ts';
 import { openAuditStore } from '../../gateway/audit/store.ts';
 import { startArchiving } from '../../ledger/archive/start.ts';
@@ -13,7 +12,7 @@ import { EMPTY_HEAD } from '../../ledger/log/chain.ts';
 import { createDatabase } from '../archive/database.ts';
 import { ROOT } from '../helpers/root.ts';
 import { until } from '../helpers/wait.ts';
-import { bodyOf, fileStorage, headOf, rechain, redisStorage, type Storage } from './attack.ts';
+import { accessEntry, bodyOf, fileStorage, headOf, rechain, redisStorage, type Storage } from './attack.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const CHAIN = 'gw-1';
@@ -23,27 +22,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function entry(i: number): AuditEntry {
-  return {
-    ts: new Date(Date.UTC(2026, 5, 1, 0, 0, i)).toISOString(),
-    requestId: `req-${i}`,
-    operationName: 'Registry',
-    operationHash: 'a'.repeat(64),
-    sub: 'officer-1',
-    agency: 'amr',
-    roles: ['officer'],
-    purpose: 'market-supervision',
-    coordinate: 'Enterprise.name',
-    dataset: 'amr.registry',
-    provider: 'amr',
-    class: 'OPEN',
-    decision: 'ALLOW',
-    reason: null,
-    grantId: null,
-    entityKeys: ['91445202MA4W3K7PX2'],
-    count: 1,
-  };
-}
 
 type Kind = 'file' | 'redis';
 
@@ -63,14 +41,14 @@ async function forgedInTheMiddle(kind: Kind) {
   });
   const at = { dataDir, redisUrl: kind === 'redis' ? REDIS : null, redisPrefix: prefix };
   let store = await openAuditStore({ ...at, instance: CHAIN });
-  for (let i = 1; i <= 3; i++) await store.append([entry(i)]);
+  for (let i = 1; i <= 3; i++) await store.append([accessEntry(i)]);
   await store.close();
   const lines = await storage.lines(CHAIN);
   const last = lines[lines.length - 1]!;
   const blame = { ...bodyOf(last), ts: new Date(Date.UTC(2026, 5, 1, 0, 0, 10)).toISOString(), agency: 'tax', coordinate: 'Person.criminalRecord', dataset: 'psb.criminal-records', provider: 'psb', decision: 'ALLOW', entityKeys: ['440102198001010011'] };
   await storage.append(CHAIN, rechain([blame], CHAIN, headOf(last)));
   store = await openAuditStore({ ...at, instance: CHAIN });
-  await store.append([entry(20)]);
+  await store.append([accessEntry(20)]);
   await store.close();
   return { at, dataDir, prefix, storage };
 }

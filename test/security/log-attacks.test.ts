@@ -2,14 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../gateway/audit/record.ts';
 import { openAuditStore } from '../../gateway/audit/store.ts';
 import { verifyAuditLog } from '../../gateway/audit/verify.ts';
 import { chainBatch } from '../../ledger/log/chain.ts';
 import { logKey } from '../../ledger/log/log-key.ts';
 import { checkpointSigner } from '../../ledger/log/witness.ts';
 import { startWitness, type RunningWitness } from '../../ledger/witness/service.ts';
-import { bodyOf, fileStorage, headOf, localWitness, rechain, redisStorage, type Storage } from './attack.ts';
+import { accessEntry, bodyOf, fileStorage, headOf, localWitness, rechain, redisStorage, type Storage } from './attack.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const CHAIN = 'gw-1';
@@ -20,27 +19,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function entry(i: number): AuditEntry {
-  return {
-    ts: new Date(Date.UTC(2026, 5, 1, 0, 0, i)).toISOString(),
-    requestId: `req-${i}`,
-    operationName: 'Emissions',
-    operationHash: 'a'.repeat(64),
-    sub: 'officer-1',
-    agency: 'amr',
-    roles: ['officer'],
-    purpose: 'market-supervision',
-    coordinate: 'Enterprise.name',
-    dataset: 'amr.registry',
-    provider: 'amr',
-    class: 'OPEN',
-    decision: 'ALLOW',
-    reason: null,
-    grantId: null,
-    entityKeys: ['91445202MA4W3K7PX2'],
-    count: 1,
-  };
-}
 
 type Kind = 'file' | 'redis';
 
@@ -65,7 +43,7 @@ async function loggedAndWitnessed(kind: Kind): Promise<Setup> {
   });
   const at = { dataDir, redisUrl: kind === 'redis' ? REDIS : null, redisPrefix: prefix };
   const store = await openAuditStore({ ...at, instance: CHAIN, witnessUrls: [witness.url] });
-  for (let i = 1; i <= RECORDS; i++) await store.append([entry(i)]);
+  for (let i = 1; i <= RECORDS; i++) await store.append([accessEntry(i)]);
   await store.close();
   return { dataDir, at, storage, witness };
 }
