@@ -1,11 +1,8 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usccCheckChar } from '../../common/codes.ts';
-import { silentLogger } from '../../gateway/log.ts';
-import { startGateway, type RunningGateway } from '../../gateway/server.ts';
-import { startExchange, type Exchange } from '../helpers/exchange.ts';
-
-const REDIS = 'redis://127.0.0.1:6379';
+import type { RunningGateway } from '../../gateway/server.ts';
+import type { Exchange } from '../helpers/exchange.ts';
+import { gatewaysOverOneRedis, type RedisGateways } from '../helpers/redis-gateways.ts';
 
 function usccs(n: number): string[] {
   return Array.from({ length: n }, (_, i) => {
@@ -15,24 +12,15 @@ function usccs(n: number): string[] {
 }
 
 describe('COST_BUDGET_PER_MINUTE with two gateways over one Redis', () => {
-  const prefix = `test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
+  let shared: RedisGateways;
   let ex: Exchange;
-  const gateways: RunningGateway[] = [];
+  let gateways: readonly RunningGateway[];
   const now = Date.parse('2026-06-01T08:00:00Z');
   beforeAll(async () => {
-    ex = await startExchange({ env: { REDIS_URL: REDIS, REDIS_PREFIX: prefix } });
-    for (const instance of ['budget-a', 'budget-b']) {
-      gateways.push(await startGateway({ ...ex.config, inputLimits: { ...ex.config.inputLimits, maxRequestCost: 100 }, costBudgetPerMinute: 150 }, { log: silentLogger, clock: () => now, instance }));
-    }
+    shared = await gatewaysOverOneRedis(['budget-a', 'budget-b'], (c) => ({ ...c, inputLimits: { ...c.inputLimits, maxRequestCost: 100 }, costBudgetPerMinute: 150 }), now);
+    ({ ex, gateways } = shared);
   }, 60_000);
-  afterAll(async () => {
-    for (const gw of gateways) await gw.close();
-    await ex.close();
-    const r = new Redis(REDIS);
-    const keys = await r.keys(`${prefix}*`);
-    if (keys.length > 0) await r.del(...keys);
-    r.disconnect();
-  });
+  afterAll(() => shared.close());
   const ask = async (gw: RunningGateway, agency: string): Promise<{ status: number; body: { errors?: { message: string; extensions?: Record<string, unknown> }[] } }> => {
     const res = await fetch(gw.url, {
       method: 'POST',

@@ -1,28 +1,18 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/log.ts';
-import { startGateway, type RunningGateway } from '../../gateway/server.ts';
-import { startExchange, type Exchange } from '../helpers/exchange.ts';
-
-const REDIS = 'redis://127.0.0.1:6379';
+import type { RunningGateway } from '../../gateway/server.ts';
+import type { Exchange } from '../helpers/exchange.ts';
+import { gatewaysOverOneRedis, type RedisGateways } from '../helpers/redis-gateways.ts';
 
 describe('RATE_LIMIT_PER_MINUTE with two gateways over one Redis', () => {
-  const prefix = `test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
+  let shared: RedisGateways;
   let ex: Exchange;
-  const gateways: RunningGateway[] = [];
+  let gateways: readonly RunningGateway[];
   const now = Date.parse('2026-06-01T08:00:00Z');
   beforeAll(async () => {
-    ex = await startExchange({ env: { REDIS_URL: REDIS, REDIS_PREFIX: prefix } });
-    for (const instance of ['limited-a', 'limited-b']) gateways.push(await startGateway({ ...ex.config, rateLimitPerMinute: 3 }, { log: silentLogger, clock: () => now, instance }));
+    shared = await gatewaysOverOneRedis(['limited-a', 'limited-b'], (c) => ({ ...c, rateLimitPerMinute: 3 }), now);
+    ({ ex, gateways } = shared);
   }, 60_000);
-  afterAll(async () => {
-    for (const gw of gateways) await gw.close();
-    await ex.close();
-    const r = new Redis(REDIS);
-    const keys = await r.keys(`${prefix}*`);
-    if (keys.length > 0) await r.del(...keys);
-    r.disconnect();
-  });
+  afterAll(() => shared.close());
   const ask = async (gw: RunningGateway, agency: string): Promise<number> => {
     const res = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ex.token(agency)}` }, body: JSON.stringify({ query: '{ __typename }' }) });
     await res.arrayBuffer();
