@@ -147,6 +147,68 @@ export interface ConsentTerms {
   readonly note: string;
 }
 
+/** What a member is (Art. 3): an administrative body, an organisation authorised by law, or a peer centre (levels). */
+export type MemberKind = 'ADMINISTRATIVE_BODY' | 'AUTHORISED_ORGANISATION' | 'CENTRE';
+
+/** A member of the exchange as the authority registers it (Art. 3, 36); its full id is `<division>/<code>`. */
+export interface MemberTerms {
+  /** Unique in the exchange's region: `[a-z][a-z0-9-]{1,31}`. */
+  readonly code: string;
+  /** GB/T 2260 division code of the member, six digits. */
+  readonly division: string;
+  readonly name: string;
+  readonly nameEn: string;
+  readonly kind: MemberKind;
+  /** The person the member designates as responsible for sharing, and how to reach them (Art. 36). */
+  readonly responsible: { readonly name: string; readonly contact: string };
+}
+
+/** One catalog entry, in the shape of schema/catalog/datasets.json (R-13), keyed by dataset id where it is used. */
+export interface CatalogEntry {
+  readonly name: string;
+  readonly nameEn: string;
+  readonly description: string;
+  readonly format: string;
+  readonly frequency: string;
+  readonly conditions: string;
+  readonly purposes: readonly string[];
+  readonly lastUpdate?: string;
+  readonly provisionMethod?: string;
+}
+
+/** A subgraph as the registry knows it: its name, the member that runs it, where it answers, and its SDL with `@dataset`. */
+export interface SubgraphSpec {
+  readonly name: string;
+  readonly member: string;
+  readonly url: string;
+  readonly sdl: string;
+}
+
+/** What a member proposes: a new version of one subgraph (or a new subgraph) and the catalog entries of its datasets. */
+export interface ProposalTerms {
+  readonly subgraph: SubgraphSpec;
+  /** Dataset id → entry, for every dataset the SDL declares. */
+  readonly catalog: Readonly<Record<string, CatalogEntry>>;
+  readonly note: string;
+}
+
+/** A supergraph the authority published: what every gateway serves from this event on. */
+export interface SupergraphVersion {
+  /** 1, 2, 3, …: one more than the last published. */
+  readonly version: number;
+  /** sha256 (hex) of `supergraphSdl`. */
+  readonly hash: string;
+  readonly supergraphSdl: string;
+  readonly subgraphs: readonly SubgraphSpec[];
+  /** The whole catalog at this version: dataset id → entry. */
+  readonly catalog: Readonly<Record<string, CatalogEntry>>;
+  /** The proposal it publishes; null for the seed and a rollback. */
+  readonly proposal: string | null;
+  /** The version a rollback republishes; null otherwise. */
+  readonly rollbackOf: number | null;
+  readonly reasons: string;
+}
+
 /** Event type → its data. */
 export interface LedgerEventData {
   'request.filed': RequestTerms;
@@ -241,6 +303,20 @@ export interface LedgerEventData {
   'case.closed': { readonly id: string; readonly reasons: string };
   /** R-37: the annual evaluation as published; `corrects` names the version it replaces (published ones never change). */
   'evaluation.published': { readonly year: number; readonly method: string; readonly rows: readonly EvaluationRow[]; readonly corrects: string | null; readonly note: string };
+  /** The authority's coordinator registers a member; the reference members are seeded this way on first start (actor null). */
+  'member.registered': { readonly member: MemberTerms };
+  /** New terms for a registered member (names, division, kind, responsible person); the code never changes. */
+  'member.changed': { readonly member: MemberTerms };
+  'member.suspended': { readonly code: string; readonly reasons: string };
+  'member.reinstated': { readonly code: string; readonly reasons: string };
+  /** For good: a retired member's code is never registered again. */
+  'member.retired': { readonly code: string; readonly reasons: string };
+  /** A member proposes a subgraph version; `report` is the check as it stood when proposed. */
+  'subgraph.proposed': { readonly proposal: ProposalTerms; readonly report: unknown };
+  /** The authority refuses a proposal in writing. */
+  'subgraph.refused': { readonly id: string; readonly reasons: string };
+  /** The authority approved a proposal (or rolled back): from this event every gateway serves `version`. */
+  'supergraph.published': SupergraphVersion;
   /** `audit -- seal-legacy`: an operator vouched for chains written before seals existed, up to these heads. */
   'log.legacy-sealed': { readonly heads: readonly { readonly log: string; readonly chain: string; readonly seq: number; readonly hash: string }[] };
 }
@@ -299,4 +375,5 @@ export const ids = {
   evaluation: (year: number, seq: number): string => `ev-${year}-${seq}`,
   disclosure: (seq: number): string => `dc-${seq}`,
   consent: (seq: number): string => `cn-${seq}`,
+  proposal: (seq: number): string => `pr-${seq}`,
 };

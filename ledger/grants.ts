@@ -102,6 +102,14 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'log.legacy-sealed':
     case 'disclosure.recorded':
     case 'consent.given':
+    case 'member.registered':
+    case 'member.changed':
+    case 'member.suspended':
+    case 'member.reinstated':
+    case 'member.retired':
+    case 'subgraph.proposed':
+    case 'subgraph.refused':
+    case 'supergraph.published':
       return [];
   }
 }
