@@ -4,7 +4,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SUBGRAPHS } from './registry.ts';
 import { checkDeclarations } from '../common/declarations.ts';
-import { describeFields } from './descriptions.ts';
+import { describeFields, REFERENCE_SOURCES, type DescriptionSources } from './descriptions.ts';
 
 export type ComposeResult =
   | { readonly ok: true; readonly supergraphSdl: string; readonly hints: readonly string[] }
@@ -27,13 +27,22 @@ export function referenceSubgraphs(root = process.cwd()): SubgraphSource[] {
   }));
 }
 
+/**
+ * Where composition takes the members and the catalog from: the reference files by default; the
+ * registry's members and a version's catalog when a proposal is composed at run time.
+ */
+export interface ComposeOptions {
+  readonly isMember?: (code: string) => boolean;
+  readonly sources?: DescriptionSources;
+}
+
 /** Composes subgraphs into a supergraph; refuses two sources for one catalogued item. */
-export function compose(subgraphs: readonly SubgraphSource[]): ComposeResult {
-  const problems = checkDeclarations(subgraphs);
+export function compose(subgraphs: readonly SubgraphSource[], opts: ComposeOptions = {}): ComposeResult {
+  const problems = checkDeclarations(subgraphs, opts.isMember);
   if (problems.length > 0) return { ok: false, errors: problems };
   const result = composeServices(
     // Descriptions are generated here, from the declarations composition has just checked.
-    subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: describeFields(parse(s.sdl)) })),
+    subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: describeFields(parse(s.sdl), opts.sources ?? REFERENCE_SOURCES) })),
   );
   if (result.errors !== undefined && result.errors.length > 0) {
     return { ok: false, errors: result.errors.map((e) => e.message) };
