@@ -12,6 +12,7 @@ import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
 import { archiveUsage } from './oversight/usage-archive.ts';
 import { followUsage } from './oversight/usage-follower.ts';
+import { openRegistryService, registryResolvers } from './registry/resolvers.ts';
 
 /** Auditor-only fields: anyone else gets FORBIDDEN, and the gateway records the refusal. */
 function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
@@ -59,8 +60,12 @@ export const create: SubgraphFactory = async (env) => {
   const usage = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveUsage(env.archiveUrl) : accessLog;
   const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog, ...clock });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
+  // The registry's home: version 1 is recorded here on the exchange's first start.
+  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true });
+  const registryApi = registryResolvers(registry.service);
   return {
     async close() {
+      registry.close();
       policyProjection.stop();
       watch.close();
       if (usage !== accessLog) await usage.close();
@@ -69,9 +74,11 @@ export const create: SubgraphFactory = async (env) => {
       await ledger.close();
     },
     resolvers: {
-      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation },
+      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation, ...registryApi.Mutation },
+      SupergraphVersionInfo: registryApi.SupergraphVersionInfo,
       Query: {
         ...flow.Query,
+        ...registryApi.Query,
         ...catalog.Query,
         ...watch.Query,
         ...auditResolvers(env.auditReader),

@@ -1,0 +1,47 @@
+import type { SubgraphContext } from '../../shared/context.ts';
+import type { Ledger } from '../../../ledger/ledger.ts';
+import { openRegistry, type ProposalStatus } from '../../../ledger/registry.ts';
+import { registryCheck } from './run-check.ts';
+import { seedRegistry } from './seed.ts';
+import { REFERENCE_MEMBERS, type RegistryMembers } from './members.ts';
+import { registryService, type ProposalInput, type RegistryService } from './service.ts';
+
+export interface RegistryDeps {
+  readonly ledger: Ledger;
+  readonly supergraphPath: string;
+  readonly members?: RegistryMembers;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The registry service over a ledger, the same for the exchange and the CLI. With `seed` (the
+ * exchange's start), version 1 is recorded first if none is published yet.
+ */
+export async function openRegistryService(deps: RegistryDeps & { readonly seed: boolean }): Promise<{ service: RegistryService; close(): void }> {
+  const registry = await openRegistry(deps.ledger);
+  if (deps.seed) await seedRegistry(deps.ledger, registry, deps.supergraphPath, deps.log ?? ((l) => process.stderr.write(`${l}\n`)));
+  const members = deps.members ?? REFERENCE_MEMBERS;
+  const service = registryService({ ledger: deps.ledger, registry, members, check: registryCheck({ members }) });
+  return { service, close: () => registry.stop() };
+}
+
+/** The registry's GraphQL (docs/registry.md): thin over the service, which holds every rule. */
+export function registryResolvers(service: RegistryService) {
+  return {
+    Query: {
+      checkSubgraph: (_: unknown, args: { input: ProposalInput }, ctx: SubgraphContext) => service.check(args.input, ctx.caller),
+      proposals: (_: unknown, args: { status?: ProposalStatus | null }, ctx: SubgraphContext) => service.proposals(args.status ?? null, ctx.caller),
+      proposal: (_: unknown, args: { id: string }, ctx: SubgraphContext) => service.proposal(args.id, ctx.caller),
+      supergraphVersions: () => service.versions(),
+    },
+    Mutation: {
+      proposeSubgraph: (_: unknown, args: { input: ProposalInput }, ctx: SubgraphContext) => service.propose(args.input, ctx.caller),
+      approveProposal: (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => service.approve(args.id, args.reasons, ctx.caller),
+      refuseProposal: (_: unknown, args: { id: string; reasons: string }, ctx: SubgraphContext) => service.refuse(args.id, args.reasons, ctx.caller),
+      rollbackSupergraph: (_: unknown, args: { version: number; reasons: string }, ctx: SubgraphContext) => service.rollback(args.version, args.reasons, ctx.caller),
+    },
+    SupergraphVersionInfo: {
+      changes: (v: { changes: () => unknown }) => v.changes(),
+    },
+  };
+}
