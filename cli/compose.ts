@@ -6,6 +6,7 @@ import { changesNeedingAcceptance, classificationProblems, datasetsOfSupergraph,
 import { compose, referenceSubgraphs } from '../subgraphs/compose.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';
 import { activeGrantedDatasets } from '../gateway/sharing/policy-files.ts';
+import { SEED_FILE, seedFileOf } from '../subgraphs/exchange/registry/seed.ts';
 
 /**
  * npm run compose [-- --accept]: writes schema/supergraph.graphql and records what changed in the
@@ -53,6 +54,8 @@ if (warnings.length > 0 && !accept) {
 for (const w of warnings) console.warn(`compose: accepted: ${w}`);
 
 writeFileSync(OUT, sdl);
+// Beside it, the hashes by which the exchange's first start knows this is the reference composition.
+writeFileSync(SEED_FILE, `${JSON.stringify(seedFileOf(sdl, process.cwd()), null, 2)}\n`);
 if (changes.length > 0) {
   const history: CatalogVersion[] = existsSync(HISTORY) ? (JSON.parse(readFileSync(HISTORY, 'utf8')) as CatalogVersion[]) : [];
   history.push({ version: history.length + 1, at: new Date().toISOString(), changes });

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import datasets from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { CatalogEntry, SupergraphVersion } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import type { Registry } from '../../../ledger/registry.ts';
 import { compose, referenceSubgraphs } from '../../compose.ts';
+import { SUBGRAPHS } from '../../registry.ts';
 import { normalisedSdl } from './compose-proposal.ts';
 
 /** The repository root: the reference subgraphs' schema files are read from here, not from the working directory. */
@@ -28,18 +30,44 @@ export function graphUrls(supergraphSdl: string): Map<string, string> {
   return new Map([...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map((m) => [m[1]!, m[2]!]));
 }
 
+/** What `npm run compose` writes beside the supergraph, so that a start can tell the reference composition by hashes alone. */
+export interface SeedFile {
+  /** sha256 of the supergraph file it wrote. */
+  readonly supergraph: string;
+  /** sha256 over what it was composed from: each reference subgraph's schema file and the catalog, agencies and purposes files. */
+  readonly inputs: string;
+}
+
+export const SEED_FILE = 'schema/supergraph.seed.json';
+
+function inputsHash(root: string): string {
+  const files = [...SUBGRAPHS.map((s) => `subgraphs/${s.name}/schema.graphql`), 'schema/catalog/datasets.json', 'schema/agencies.json', 'schema/purposes.json'];
+  return sha256(JSON.stringify(files.map((f) => [f, readFileSync(path.join(root, f), 'utf8')])));
+}
+
+/** The seed file for a supergraph just composed from the files under `root`. */
+export function seedFileOf(supergraphText: string, root: string): SeedFile {
+  return { supergraph: sha256(supergraphText), inputs: inputsHash(root) };
+}
+
 /**
  * Version 1 as the reference exchange starts: the reference subgraphs (their schema files, the
  * member that runs each), the catalog file, and `supergraphText` as the supergraph, with the URLs
- * it names. Only when `supergraphText` is the reference composition: a supergraph an operator
- * composed otherwise is not one the registry can build on, so the reason comes back instead.
+ * it names. Only when `supergraphText` is the reference composition, told by the hashes `npm run
+ * compose` wrote (composing again at every first start would cost a second or more on a busy
+ * machine): a supergraph an operator composed otherwise is not one the registry can build on, so
+ * the reason comes back instead.
  */
 export function referenceVersion(supergraphText: string): { readonly version: SupergraphVersion } | { readonly why: string } {
-  const composed = compose(referenceSubgraphs(ROOT));
-  if (!composed.ok) return { why: `the reference subgraphs do not compose (${composed.errors[0] ?? 'no supergraph'})` };
+  let seed: SeedFile;
+  try {
+    seed = JSON.parse(readFileSync(path.join(ROOT, SEED_FILE), 'utf8')) as SeedFile;
+  } catch (e) {
+    return { why: `${SEED_FILE} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): run npm run compose` };
+  }
   const hash = sha256(supergraphText);
-  const reference = sha256(normalisedSdl(composed.supergraphSdl));
-  if (hash !== reference) return { why: `the supergraph served (sha256 ${hash.slice(0, 12)}) is not the reference composition (sha256 ${reference.slice(0, 12)})` };
+  if (hash !== seed.supergraph) return { why: `the supergraph served (sha256 ${hash.slice(0, 12)}) is not the reference composition (sha256 ${seed.supergraph.slice(0, 12)})` };
+  if (inputsHash(ROOT) !== seed.inputs) return { why: 'the reference subgraphs or catalog changed since npm run compose wrote the supergraph: run npm run compose' };
   return { version: versionOf(supergraphText) };
 }
 
