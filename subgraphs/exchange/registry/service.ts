@@ -1,6 +1,6 @@
 import { GraphQLError, parse } from 'graphql';
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
-import type { Actor, CatalogEntry, ProposalTerms, SupergraphVersion } from '../../../ledger/events.ts';
+import { ids, type Actor, type CatalogEntry, type ProposalTerms, type SupergraphVersion } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import type { Proposal, ProposalStatus, PublishedVersion, Registry } from '../../../ledger/registry.ts';
 import { schemaChanges, type SchemaChange } from './changes.ts';
@@ -243,7 +243,7 @@ export function registryService(deps: RegistryServiceDeps) {
       mayPropose(caller, terms.subgraph.name);
       const report = await check({ base: base(), proposal: terms, proposer: caller.agency });
       const e = await ledger.record({ type: 'subgraph.proposed', data: { proposal: terms, report } }, actorOf(caller));
-      return proposalView(registry.proposals.get(`pr-${e.seq}`)!);
+      return proposalView(registry.proposals.get(ids.proposal(e.seq))!);
     },
 
     async approve(id: string, reasons: string, caller: Caller): Promise<VersionView> {
