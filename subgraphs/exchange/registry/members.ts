@@ -10,3 +10,15 @@ export interface RegistryMembers {
 
 /** The reference agencies, all active: what the registry knows of members until the members' directory is wired in. */
 export const REFERENCE_MEMBERS: RegistryMembers = { isActive: (code) => Object.hasOwn(agencies, code), names: () => agencies };
+
+/**
+ * The registry's view of the members' directory: only active members propose, but every member
+ * ever registered may stay named as a provider, so that a retired member's subgraph still in a
+ * version does not make every later proposal fail to compose.
+ */
+export function registryMembersOf(directory: { isActive(code: string): boolean; list(): readonly { readonly code: string; readonly name: string; readonly nameEn: string }[] }): RegistryMembers {
+  return {
+    isActive: (code) => directory.isActive(code),
+    names: () => Object.fromEntries(directory.list().map((m) => [m.code, { name: m.name, nameEn: m.nameEn }])),
+  };
+}
