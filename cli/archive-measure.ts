@@ -131,6 +131,7 @@ export async function ingestionRate(url: string, opts: { records: number; chains
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${SCRATCH_MONTH.partition}`);
     await pool.query('DELETE FROM access_daily WHERE day BETWEEN $1 AND $2', SCRATCH_MONTH.days);
+    await pool.query('DELETE FROM access_coordinate_daily WHERE day BETWEEN $1 AND $2', SCRATCH_MONTH.days);
     await pool.query('DELETE FROM archive_chains WHERE instance LIKE $1', [`${prefix}%`]);
     await pool.end();
   }

@@ -77,19 +77,22 @@ const ROWS: Readonly<Record<ArchiveTable, { columns: readonly string[]; row(out:
 };
 
 /**
- * The usage statistics' daily counts (issue 4/8) of a batch of access records: one row per China
- * Standard Time day, provider, consumer, dataset and purpose, with its ALLOW and DENY counts. A
- * record without a dataset (an entity key, __typename) is not a use of data and is not counted.
+ * The daily counts of a batch of access records. The usage statistics' (issue 4/8): one row per
+ * China Standard Time day, provider, consumer, dataset and purpose, with its ALLOW and DENY
+ * counts; a record without a dataset (an entity key, __typename) is not a use of data and is not
+ * counted there. And the reads of each field coordinate by each consumer per day (the registry's
+ * check of a proposal): every allowed record, key fields included, since removing one breaks
+ * whoever selected it.
  */
 class DailyTally {
   private readonly cells = new Map<string, { k: string[]; allowed: number; denied: number }>();
+  private readonly reads = new Map<string, { k: string[]; reads: number }>();
   /** The CST day of each UTC hour seen ("2026-11-25T17" → "2026-11-26"): one Date per hour, not per record. */
   private readonly days = new Map<string, string>();
 
   add(r: Parsed): void {
-    const dataset = str(r['dataset']);
     const ts = str(r['ts']);
-    if (dataset === null || ts === null) return;
+    if (ts === null) return;
     // Only a UTC time as the gateway writes it ("…T17:02:00.960Z") is keyed by its hour; any other form is converted on its own.
     const hour = ts.length === 24 && ts.endsWith('Z') ? ts.slice(0, 13) : null;
     let day = hour === null ? undefined : this.days.get(hour);
@@ -97,29 +100,55 @@ class DailyTally {
       day = cstDate(new Date(ts));
       if (hour !== null) this.days.set(hour, day);
     }
-    const provider = str(r['provider']) ?? '';
     const consumer = str(r['agency']) ?? '';
+    const allowed = r['decision'] === 'ALLOW';
+    const coordinate = str(r['coordinate']);
+    if (allowed && coordinate !== null) {
+      const key = `${coordinate}\u0000${day}\u0000${consumer}`;
+      const c = this.reads.get(key);
+      if (c === undefined) this.reads.set(key, { k: [coordinate, day, consumer], reads: 1 });
+      else c.reads++;
+    }
+    const dataset = str(r['dataset']);
+    if (dataset === null) return;
+    const provider = str(r['provider']) ?? '';
     const purpose = str(r['purpose']) ?? '';
     const key = `${day}\u0000${provider}\u0000${consumer}\u0000${dataset}\u0000${purpose}`;
     let c = this.cells.get(key);
     if (c === undefined) this.cells.set(key, (c = { k: [day, provider, consumer, dataset, purpose], allowed: 0, denied: 0 }));
-    if (r['decision'] === 'ALLOW') c.allowed++;
+    if (allowed) c.allowed++;
     else c.denied++;
   }
 
   /** ADD_DAILY's parameters, or null when nothing was counted. */
   parameters(): unknown[] | null {
     if (this.cells.size === 0) return null;
-    // Sorted, so concurrent batches lock the same rows in the same order (no deadlock between chains).
-    const sorted = [...this.cells.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+    const sorted = sortedValues(this.cells);
     return [...[0, 1, 2, 3, 4].map((i) => sorted.map((c) => c.k[i]!)), sorted.map((c) => c.allowed), sorted.map((c) => c.denied)];
   }
+
+  /** ADD_READS' parameters, or null when nothing was read. */
+  readParameters(): unknown[] | null {
+    if (this.reads.size === 0) return null;
+    const sorted = sortedValues(this.reads);
+    return [...[0, 1, 2].map((i) => sorted.map((c) => c.k[i]!)), sorted.map((c) => c.reads)];
+  }
+}
+
+/** Sorted by key, so concurrent batches lock the same rows in the same order (no deadlock between chains). */
+function sortedValues<T>(m: ReadonlyMap<string, T>): T[] {
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
 }
 
 const ADD_DAILY = `
 INSERT INTO access_daily (day, provider, consumer, dataset, purpose, allowed, denied)
 SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
 ON CONFLICT (day, provider, consumer, dataset, purpose) DO UPDATE SET allowed = access_daily.allowed + EXCLUDED.allowed, denied = access_daily.denied + EXCLUDED.denied`;
+
+const ADD_READS = `
+INSERT INTO access_coordinate_daily (coordinate, day, consumer, reads)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[])
+ON CONFLICT (coordinate, day, consumer) DO UPDATE SET reads = access_coordinate_daily.reads + EXCLUDED.reads`;
 
 /** SQLSTATE when a row's time has no partition yet. */
 const NO_PARTITION = '23514';
@@ -150,6 +179,8 @@ export interface PreparedBatch {
   readonly records: readonly LogRecord[];
   readonly rows: Buffer;
   readonly counts: unknown[] | null;
+  /** The reads per coordinate, day and consumer, for the same transaction. */
+  readonly reads: unknown[] | null;
   /** Why the record after the batch does not link (the batch stops before it), or null. */
   readonly problem: string | null;
 }
@@ -197,7 +228,7 @@ export async function prepareBatch(log: string, chain: string, from: ChainHead, 
     // The fields the link check has just verified, not the reader's reading of the line's tail.
     to = { seq: p['seq'] as number, hash: p['hash'] as string };
   }
-  return { log, chain, from, to, records: records.slice(0, i), rows: out.end(), counts: daily?.parameters() ?? null, problem };
+  return { log, chain, from, to, records: records.slice(0, i), rows: out.end(), counts: daily?.parameters() ?? null, reads: daily?.readParameters() ?? null, problem };
 }
 
 /**
@@ -221,6 +252,7 @@ export async function shipBatch(pool: Pool, batch: PreparedBatch): Promise<void>
       if (moved.rowCount !== 1) throw new ArchiveConflictError(`the archive of ${log}/${chain} no longer ends at seq ${from.seq}`);
       await copyIn(c, spec.table, rows.columns, batch.rows);
       if (batch.counts !== null) await c.query(ADD_DAILY, batch.counts);
+      if (batch.reads !== null) await c.query(ADD_READS, batch.reads);
       await c.query('COMMIT');
       return;
     } catch (e) {

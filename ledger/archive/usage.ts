@@ -30,3 +30,25 @@ export async function dailyUsage(pool: Pool, q: { from: string; to: string; agen
   );
   return r.rows.map((x) => ({ day: x.day, provider: x.provider, consumer: x.consumer, dataset: x.dataset, purpose: x.purpose === '' ? null : x.purpose, allowed: Number(x.allowed), denied: Number(x.denied) }));
 }
+
+/** One consumer's reads of one field coordinate over some days. */
+export interface CoordinateReadCount {
+  readonly coordinate: string;
+  readonly consumer: string;
+  readonly reads: number;
+}
+
+/**
+ * The reads of `coordinates` in days from..to (YYYY-MM-DD, inclusive), per coordinate and
+ * consumer, from `access_coordinate_daily`: one index range per coordinate (its key leads with
+ * the coordinate, then the day), whose rows are days × consumers, never the records.
+ */
+export async function coordinateReads(pool: Pool, q: { coordinates: readonly string[]; from: string; to: string }): Promise<CoordinateReadCount[]> {
+  if (q.coordinates.length === 0) return [];
+  const r = await pool.query<{ coordinate: string; consumer: string; reads: string }>(
+    `SELECT coordinate, consumer, sum(reads) AS reads FROM access_coordinate_daily
+     WHERE coordinate = ANY($1::text[]) AND day BETWEEN $2::date AND $3::date GROUP BY coordinate, consumer`,
+    [[...new Set(q.coordinates)], q.from, q.to],
+  );
+  return r.rows.map((x) => ({ coordinate: x.coordinate, consumer: x.consumer, reads: Number(x.reads) }));
+}

@@ -3,7 +3,7 @@ import { follow, type Follower } from '../../../ledger/log/follow.ts';
 import type { LogReader } from '../../../ledger/log/log.ts';
 import { redisLogReader } from '../../../ledger/log/redis-log.ts';
 import { AccessWatch, type WatchedFacts } from './access-watch.ts';
-import { UsageCounts, type AccessFacts, type UsageSource } from './usage.ts';
+import { CoordinateReads, UsageCounts, type AccessFacts, type CoordinateFacts, type UsageSource } from './usage.ts';
 
 /** The access log's name in the append-only log (one chain per gateway instance). */
 const AUDIT_LOG = 'audit';
@@ -12,6 +12,8 @@ export interface UsageFollower extends UsageSource {
   /** Resolves once every record of every chain present when called is counted. */
   sync(): Promise<void>;
   readonly counts: UsageCounts;
+  /** Reads per day, field coordinate and consumer (the registry's check of a proposal), on the same pass. */
+  readonly reads: CoordinateReads;
   /** Conduct the access log shows, tallied on the same pass. */
   readonly watch: AccessWatch;
   close(): Promise<void>;
@@ -24,6 +26,7 @@ const READ_SPACING_MS = 1_000;
 export function followUsage(at: { dataDir: string; redisUrl: string | null; redisPrefix: string }, warn: (line: string) => void): UsageFollower {
   const reader: LogReader = at.redisUrl === null ? fileLogReader(at.dataDir, AUDIT_LOG) : redisLogReader({ url: at.redisUrl, prefix: at.redisPrefix, log: AUDIT_LOG });
   const counts = new UsageCounts();
+  const reads = new CoordinateReads();
   const watch = new AccessWatch();
   const followers = new Map<string, Follower>();
   let lastError = '';
@@ -41,8 +44,9 @@ export function followUsage(at: { dataDir: string; redisUrl: string | null; redi
         follow(reader, chain, 0, (records) => {
           for (const r of records) {
             try {
-              const facts = JSON.parse(r.line) as AccessFacts & WatchedFacts;
+              const facts = JSON.parse(r.line) as AccessFacts & CoordinateFacts & WatchedFacts;
               counts.add(facts);
+              reads.add(facts);
               watch.add(chain, r.seq, facts);
             } catch {
               // A torn line is verify's business; it is never counted.
@@ -55,6 +59,7 @@ export function followUsage(at: { dataDir: string; redisUrl: string | null; redi
   };
   return {
     counts,
+    reads,
     watch,
     sync,
     async rows(q) {

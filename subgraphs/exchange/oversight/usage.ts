@@ -146,3 +146,62 @@ export class UsageCounts {
     return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => ({ ...s.row, allowed: s.allowed, denied: s.denied }));
   }
 }
+
+/** The fields of an access record the per-coordinate counts read. */
+export interface CoordinateFacts {
+  readonly ts: string;
+  readonly agency: string;
+  readonly coordinate: string;
+  readonly decision: 'ALLOW' | 'DENY';
+}
+
+/** One consumer's reads of one coordinate over some days. */
+export interface CoordinateReaders {
+  readonly coordinate: string;
+  readonly consumer: string;
+  readonly reads: number;
+}
+
+/**
+ * Reads of each field coordinate by each consumer per day, as running counts beside the usage
+ * statistics: the check of a registry proposal asks who read a field it would remove or close in
+ * the last 90 days, and sums these counts (days × consumers of the coordinates asked), never the
+ * records. A denied access is not a read: nothing was delivered that a change could break.
+ */
+export class CoordinateReads {
+  /** day → coordinate → consumer → reads */
+  private readonly days = new Map<string, Map<string, Map<string, number>>>();
+  private readonly day = new DayOf();
+
+  add(r: CoordinateFacts): void {
+    if (r.decision !== 'ALLOW' || typeof r.coordinate !== 'string') return;
+    this.addDay(this.day.of(r.ts), r.coordinate, r.agency, 1);
+  }
+
+  /** Adds `reads` of one day (YYYY-MM-DD, China Standard Time). */
+  addDay(day: string, coordinate: string, consumer: string, reads: number): void {
+    let coordinates = this.days.get(day);
+    if (coordinates === undefined) this.days.set(day, (coordinates = new Map<string, Map<string, number>>()));
+    let consumers = coordinates.get(coordinate);
+    if (consumers === undefined) coordinates.set(coordinate, (consumers = new Map<string, number>()));
+    consumers.set(consumer, (consumers.get(consumer) ?? 0) + reads);
+  }
+
+  /** The reads of `coordinates` in days from..to (inclusive), summed per coordinate and consumer. */
+  readers(coordinates: readonly string[], from: string, to: string): CoordinateReaders[] {
+    const sums = new Map<string, Map<string, number>>();
+    for (const [day, byCoordinate] of this.days) {
+      if (day < from || day > to) continue;
+      for (const c of coordinates) {
+        const consumers = byCoordinate.get(c);
+        if (consumers === undefined) continue;
+        let sum = sums.get(c);
+        if (sum === undefined) sums.set(c, (sum = new Map<string, number>()));
+        for (const [consumer, n] of consumers) sum.set(consumer, (sum.get(consumer) ?? 0) + n);
+      }
+    }
+    const out: CoordinateReaders[] = [];
+    for (const [coordinate, sum] of sums) for (const [consumer, reads] of sum) out.push({ coordinate, consumer, reads });
+    return out;
+  }
+}
