@@ -58,7 +58,7 @@ describe('the check of a subgraph proposal', () => {
     const taxSdl = withShareable(sdlOf('tax')).replace('  uscc: USCC!\n', '  uscc: USCC!\n  name: String @shareable @dataset(id: "tax.taxpayer-registration", class: "UNCONDITIONAL")\n');
     const r = await check(proposal('tax', taxSdl), base);
     expect(r.sources).toEqual([
-      { item: 'Enterprise.name', members: ['amr', 'tax'], message: expect.stringMatching(/^R-8 one data, one source: field Enterprise\.name would be resolved by subgraphs amr \(member amr\) and tax \(member tax\) \(each marks it @shareable/) as unknown as string },
+      { item: 'Enterprise.name', members: ['amr', 'tax'], message: expect.stringMatching(/^R-8 one data, one source: field Enterprise\.name would be resolved by subgraphs amr \(member amr\) and tax \(member tax\) \(each marks it @shareable/) },
     ]);
     expect(r.approvable).toBe(false);
 
