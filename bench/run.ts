@@ -17,6 +17,7 @@ import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
 import { backupAndRestore, BENCH_BACKUP_KEY, type Throughput } from './backup.ts';
 import type { MicroResult } from './micro.ts';
 import { printOversightBench, runOversightBench } from './oversight.ts';
+import { printRegistryBench, registryBench } from './registry-check.ts';
 
 /**
  * npm run bench: what governance costs, measured against the gateways users would pick instead
@@ -29,6 +30,7 @@ import { printOversightBench, runOversightBench } from './oversight.ts';
  *   npm run bench -- background [--rounds 3]  req/s with audit off, with ARCHIVE_URL, with backups running, against governed
  *   npm run bench -- oversight [--records N]  usage statistics over N (10 million) access records, and their cost per request
  *   npm run bench -- archive [--records 10000000] [--samples 200] [--rounds 3] the PostgreSQL archive (see below)
+ *   npm run bench -- registry [--records 10000000] [--samples 200] the check of a subgraph proposal against an archive of N records
  */
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -949,7 +951,15 @@ async function archiveBench(): Promise<void> {
   console.log(`| governed requests/s with the archive / without, same run | ${ld.with.requestsPerSecond} / ${ld.without.requestsPerSecond} = ${ld.ratio.toFixed(2)}\u00d7 | | |`);
 }
 
-(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : MODE === 'background' ? backgroundOnly() : MODE === 'oversight' ? oversight() : MODE === 'archive' ? archiveBench() : main()).catch(async (e: unknown) => {
+async function registry(): Promise<void> {
+  try {
+    printRegistryBench(await registryBench({ records: Number(args.records), samples: Number(args.samples), ...(process.env['ARCHIVE_URL'] !== undefined ? { url: process.env['ARCHIVE_URL'] } : {}) }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+(MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : MODE === 'background' ? backgroundOnly() : MODE === 'oversight' ? oversight() : MODE === 'archive' ? archiveBench() : MODE === 'registry' ? registry() : main()).catch(async (e: unknown) => {
   console.error(`bench: ${(e as Error).message}`);
   for (const c of children) await stopProcess(c);
   process.exit(1);
