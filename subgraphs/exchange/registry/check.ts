@@ -134,6 +134,8 @@ function stringArgument(d: ConstDirectiveNode | undefined, name: string): string
 
 interface TypeFields {
   readonly type: string;
+  /** An interface's fields are resolved by the types that implement it, not by the interface. */
+  readonly abstract: boolean;
   /** Fields named in the type's @key: the entity's identity, which every subgraph of the entity holds. */
   readonly keys: ReadonlySet<string>;
   readonly fields: readonly FieldDefinitionNode[];
@@ -150,7 +152,8 @@ function typeFields(doc: DocumentNode): TypeFields[] {
       if (d.name.value !== 'key' && d.name.value !== 'federation__key') continue;
       for (const name of (stringArgument(d, 'fields') ?? '').match(/[_A-Za-z][_0-9A-Za-z]*/g) ?? []) keys.add(name);
     }
-    out.push({ type: def.name.value, keys, fields: def.fields ?? [], shareable: federation(def.directives, 'shareable') !== undefined });
+    const abstract = def.kind === Kind.INTERFACE_TYPE_DEFINITION || def.kind === Kind.INTERFACE_TYPE_EXTENSION;
+    out.push({ type: def.name.value, abstract, keys, fields: def.fields ?? [], shareable: federation(def.directives, 'shareable') !== undefined });
   }
   return out;
 }
@@ -180,7 +183,8 @@ function undeclaredFields(sdl: string): string[] {
  * R-8, one data, one source, where the proposed subgraph is involved: a dataset declared by two
  * subgraphs, and a field two subgraphs resolve, whether composition would merge them (@shareable)
  * or not. A key field is not a second source (it is the entity's identity, not data about it), nor
- * an @external field, nor a field another subgraph has taken over with @override.
+ * an @external field, nor a field another subgraph has taken over with @override, nor an
+ * interface's field (the types implementing it resolve it, and are counted themselves).
  */
 function sourceConflicts(subgraphs: readonly SubgraphSpec[], proposed: string, memberOf: ReadonlyMap<string, string>): SourceConflict[] {
   const resolvers = new Map<string, { subgraph: string; shareable: boolean }[]>();
@@ -204,6 +208,7 @@ function sourceConflicts(subgraphs: readonly SubgraphSpec[], proposed: string, m
   for (const { s, doc } of docs) {
     if (doc === null) continue;
     for (const t of typeFields(doc)) {
+      if (t.abstract) continue;
       for (const f of t.fields) {
         const coordinate = `${t.type}.${f.name.value}`;
         if (t.keys.has(f.name.value) || federation(f.directives, 'external') !== undefined || overridden.has(`${s.name}\u0000${coordinate}`)) continue;
