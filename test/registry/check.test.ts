@@ -82,6 +82,21 @@ describe('the check of a subgraph proposal', () => {
     expect(r.approvable).toBe(false);
   });
 
+  it('reports a dataset the authority would host while its provider serves it too: two members, one dataset (R-8)', async () => {
+    const hosted = sdlOf('exchange').replace(/type Person @key\(fields: "idNumber"\) \{\n {2}idNumber: IDNumber!\n/, (m) => `${m}  creditNote: String @dataset(id: "tax.credit-rating", class: "CONDITIONAL", sensitivity: "COMMERCIAL")\n`);
+    expect(hosted).not.toBe(sdlOf('exchange'));
+    const r = await check(proposal('exchange', hosted));
+    expect(r.sources).toEqual([{ item: 'tax.credit-rating', members: ['itd', 'tax'], message: 'R-8 one data, one source: dataset tax.credit-rating would be declared by subgraphs tax (member tax) and exchange (member itd); one member provides a dataset, the others read it through the exchange' }]);
+    expect(r.compositionErrors).toEqual([]);
+  });
+
+  it('lets the authority check a member\'s proposal again without a guardrail about who proposes', async () => {
+    const r = await checkProposal({ base: null, proposal: proposal('tax', sdlOf('tax')), proposer: 'itd' }, still);
+    expect(r.guardrails).toEqual([]);
+    const other = await checkProposal({ base: null, proposal: proposal('tax', sdlOf('tax')), proposer: 'amr' }, still);
+    expect(other.guardrails).toEqual(['subgraph tax names member tax but is proposed by amr: a member proposes its own subgraph']);
+  });
+
   it('lists the fields without a dataset, never the entity key', async () => {
     const r = await check(proposal('tax', sdlOf('tax').replace('  uscc: USCC!\n', '  uscc: USCC!\n  vatRate: Float\n')));
     expect(r.undeclaredFields).toEqual(['Enterprise.vatRate']);
