@@ -51,6 +51,12 @@ describe('the check of a subgraph proposal', () => {
     const r = await check(proposal('tax', sdlOf('tax').replace('taxpayerStatus: TaxpayerStatus', 'taxpayerStatus: NoSuchType')));
     expect(r.approvable).toBe(false);
     expect(r.compositionErrors.join('\n')).toMatch(/NoSuchType/);
+
+    const unreadable = await check(proposal('tax', 'type Enterprise @key(fields: "uscc") {'));
+    expect(unreadable.approvable).toBe(false);
+    expect(unreadable.compositionErrors.join('\n')).toMatch(/^tax: schema does not parse/);
+    expect(unreadable.breakingChanges).toEqual([]);
+    expect(unreadable.catalogDiff).toEqual([]);
   });
 
   it('reports a field tax would resolve beside amr, both @shareable, which composition alone accepts (R-8)', async () => {

@@ -68,13 +68,16 @@ export async function checkProposal(input: CheckInput, deps: CheckDeps): Promise
   const before = datasetsOfSubgraphs(base.subgraphs, base.catalog);
   const after = datasetsOfSubgraphs(subgraphs, catalog);
 
+  // SDL that does not parse is a composition error; compared with the base it would look like
+  // everything the subgraph served was removed, which is not what the member proposed.
+  const readable = tryParse(next.sdl) !== null;
   const report: Omit<CheckReport, 'approvable'> = {
     compositionErrors,
     undeclaredFields: undeclaredFields(next.sdl),
     sources: sourceConflicts(subgraphs, next.name, memberOf),
     guardrails: guardrails(input, base, deps.members),
-    breakingChanges: await breakingChanges(base.subgraphs, subgraphs, now, deps),
-    catalogDiff: catalogDiff(before, after),
+    breakingChanges: readable ? await breakingChanges(base.subgraphs, subgraphs, now, deps) : [],
+    catalogDiff: readable ? catalogDiff(before, after) : [],
     readsFrom: deps.reads.from,
   };
   const approvable = report.compositionErrors.length === 0 && report.undeclaredFields.length === 0 && report.sources.length === 0 && report.guardrails.length === 0;
