@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { bearerVerifier } from '../gateway/identity/jwt.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { openLedger, type Ledger } from '../ledger/ledger.ts';
+import { followUsage } from '../subgraphs/exchange/oversight/usage-follower.ts';
+import { archiveReads, logReads } from '../subgraphs/exchange/registry/reads.ts';
 import { openRegistryService } from '../subgraphs/exchange/registry/resolvers.ts';
 import type { CheckReport } from '../subgraphs/exchange/registry/report.ts';
 import type { Caller, RegistryService } from '../subgraphs/exchange/registry/service.ts';
@@ -120,11 +122,16 @@ async function withService(c: Config, work: (service: RegistryService) => Promis
   } catch (e) {
     fail(`cannot open the ledger: ${(e as Error).message}`, 1);
   }
-  const registry = await openRegistryService({ ledger, supergraphPath: c.supergraphPath, seed: false });
+  // Readers of what a proposal would break: the archive's counts with ARCHIVE_URL, else the access log read through once.
+  const follower = c.archiveUrl === null ? followUsage(c, (l) => process.stderr.write(`registry: ${l}\n`)) : null;
+  const reads = follower === null ? archiveReads(c.archiveUrl!) : logReads(follower);
+  const registry = await openRegistryService({ ledger, supergraphPath: c.supergraphPath, seed: false, reads });
   try {
     await work(registry.service);
   } finally {
     registry.close();
+    await reads.close();
+    await follower?.close();
     await ledger.close();
   }
 }

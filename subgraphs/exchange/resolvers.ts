@@ -12,6 +12,7 @@ import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
 import { archiveUsage } from './oversight/usage-archive.ts';
 import { followUsage } from './oversight/usage-follower.ts';
+import { archiveReads, logReads } from './registry/reads.ts';
 import { openRegistryService, registryResolvers } from './registry/resolvers.ts';
 
 /** Auditor-only fields: anyone else gets FORBIDDEN, and the gateway records the refusal. */
@@ -61,11 +62,14 @@ export const create: SubgraphFactory = async (env) => {
   const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog, ...clock });
   const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   // The registry's home: version 1 is recorded here on the exchange's first start.
-  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true });
+  // A check names the agencies that read a field it would break: counted from the same sources as the statistics.
+  const reads = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveReads(env.archiveUrl) : logReads(accessLog);
+  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, ...clock });
   const registryApi = registryResolvers(registry.service);
   return {
     async close() {
       registry.close();
+      await reads.close();
       policyProjection.stop();
       watch.close();
       if (usage !== accessLog) await usage.close();

@@ -226,6 +226,21 @@ describe('the check of a proposal that removes a field agencies read', () => {
     expect(r.catalogDiff).toContainEqual({ dataset: 'hrss.enterprise-insurance', field: 'fields', before: 'Enterprise.insuredEmployees', after: null });
   });
 
+  it('reports the same through the gateway: checkSubgraph names the agencies that read the field, from the access log', async () => {
+    const p = removed();
+    const res = await ex.query(
+      'query($i: SubgraphProposalInput!) { checkSubgraph(input: $i) { approvable readsFrom breakingChanges { coordinate change grants readers { agency reads } } } }',
+      { agency: 'hrss', variables: { i: { subgraph: 'hrss', url: p.subgraph.url, sdl: p.subgraph.sdl } } },
+    );
+    expect(res.body.errors).toBeUndefined();
+    // The standing grants of policies/grants.csv are not the ledger's: the check lists none here.
+    expect(res.body.data?.['checkSubgraph']).toEqual({
+      approvable: true,
+      readsFrom: 'access log',
+      breakingChanges: [{ coordinate: 'Enterprise.insuredEmployees', change: 'FIELD_REMOVED', grants: [], readers: [{ agency: 'tax', reads: 2 }, { agency: 'hrss', reads: 1 }] }],
+    });
+  });
+
   it('counts only the 90 days before the injected clock', async () => {
     const later = new Date(Date.now() + 91 * day);
     const r = await check(removed(), null, { grants, reads: logReads(follower), members: { isActive: () => true }, now: () => later });

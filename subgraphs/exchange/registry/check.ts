@@ -8,7 +8,7 @@ import type { CatalogEntry, Grant, ProposalTerms, SubgraphSpec, SupergraphVersio
 import { compose, referenceSubgraphs } from '../../compose.ts';
 import { FREQUENCIES } from '../catalog/freshness.ts';
 import { classificationProblems, datasetsOfSubgraphs, ENTRY_ATTRIBUTES, entryValue, type DatasetShape, type EntryAttribute } from '../catalog/history.ts';
-import { composeProposal, declaredDatasets } from './compose-proposal.ts';
+import { composeProposal, declaredDatasets, type MemberNames } from './compose-proposal.ts';
 import type { ReadCounts } from './reads.ts';
 import type { BreakingChange, CatalogDiffEntry, CheckReport, ReaderCount, SourceConflict } from './report.ts';
 
@@ -34,8 +34,8 @@ export interface CheckDeps {
   readonly grants: { snapshot(): Promise<{ readonly grants: ReadonlyMap<string, Grant> }> };
   /** Who read which coordinates: the access log's counts or the archive's. */
   readonly reads: Pick<ReadCounts, 'from' | 'readers'>;
-  /** The registry's members. */
-  readonly members: { isActive(code: string): boolean };
+  /** The registry's members: who may publish, and (when given) whom a subgraph may name as a provider. */
+  readonly members: { isActive(code: string): boolean; names?(): MemberNames };
   /** The clock the 90 days of reads and the grants in force are taken at. */
   readonly now?: () => Date;
 }
@@ -59,7 +59,7 @@ export async function checkProposal(input: CheckInput, deps: CheckDeps): Promise
   const subgraphs = nextSubgraphs(base.subgraphs, next);
   const memberOf = new Map(subgraphs.map((s) => [s.name, s.member]));
 
-  const composed = composeProposal(base, proposal);
+  const composed = composeProposal(base, proposal, deps.members.names?.());
   // Two sources for one item are this report's `sources`, with the members named; composition
   // refuses them with the same finding, which is not repeated here.
   const compositionErrors = composed.ok ? [] : composed.errors.filter((e) => !e.startsWith('R-8 '));

@@ -1,7 +1,9 @@
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
+import { openGrantStore } from '../../../ledger/grants.ts';
 import { openRegistry, type ProposalStatus } from '../../../ledger/registry.ts';
-import { registryCheck } from './run-check.ts';
+import type { ReadCounts } from './reads.ts';
+import { registryCheck, type CheckDeps } from './run-check.ts';
 import { seedRegistry } from './seed.ts';
 import { REFERENCE_MEMBERS, type RegistryMembers } from './members.ts';
 import { registryService, type ProposalInput, type RegistryService } from './service.ts';
@@ -11,6 +13,12 @@ export interface RegistryDeps {
   readonly supergraphPath: string;
   readonly members?: RegistryMembers;
   readonly log?: (line: string) => void;
+  /** Who read which fields, for the breaking changes of a check: the access log's counts or the archive's. */
+  readonly reads: ReadCounts;
+  /** The grants in force; by default folded from the ledger here. */
+  readonly grants?: CheckDeps['grants'];
+  /** The clock of the check's 90 days of reads and of the grants in force. */
+  readonly now?: () => Date;
 }
 
 /**
@@ -21,8 +29,18 @@ export async function openRegistryService(deps: RegistryDeps & { readonly seed: 
   const registry = await openRegistry(deps.ledger);
   if (deps.seed) await seedRegistry(deps.ledger, registry, deps.supergraphPath, deps.log ?? ((l) => process.stderr.write(`${l}\n`)));
   const members = deps.members ?? REFERENCE_MEMBERS;
-  const service = registryService({ ledger: deps.ledger, registry, members, check: registryCheck({ members }) });
-  return { service, close: () => registry.stop() };
+  // On the ledger already open here, the grant store only adds a fold of the grants.
+  const store = deps.grants === undefined ? await openGrantStore({ dataDir: '', redisUrl: null, ledger: deps.ledger, ...(deps.log !== undefined ? { log: deps.log } : {}) }) : null;
+  const grants = deps.grants ?? store!;
+  const check = registryCheck({ members, grants, reads: deps.reads, ...(deps.now !== undefined ? { now: deps.now } : {}) });
+  const service = registryService({ ledger: deps.ledger, registry, members, check });
+  return {
+    service,
+    close: () => {
+      registry.stop();
+      void store?.close();
+    },
+  };
 }
 
 /** The registry's GraphQL (docs/registry.md): thin over the service, which holds every rule. */

@@ -1,5 +1,5 @@
 import type { ProposalTerms, SupergraphVersion } from '../../../ledger/events.ts';
-import { composeProposal } from './compose-proposal.ts';
+import { checkProposal, type CheckDeps as ProposalCheckDeps } from './check.ts';
 import type { RegistryMembers } from './members.ts';
 import type { CheckReport } from './report.ts';
 
@@ -10,29 +10,17 @@ export interface CheckInput {
   readonly proposer: string;
 }
 
-/** What the check reads besides the proposal: the members composition may name. */
-export interface CheckDeps {
+/**
+ * What the check reads besides the proposal: the members composition may name and who may propose,
+ * the grants in force, and who read which fields (the access log's counts or the archive's).
+ */
+export interface CheckDeps extends ProposalCheckDeps {
   readonly members: RegistryMembers;
 }
 
 export type CheckFn = (input: CheckInput) => Promise<CheckReport>;
 
-/** The composition part of the check: approvable when the proposal composes with the version's other subgraphs. */
-export function compositionReport(input: CheckInput, deps: CheckDeps): CheckReport {
-  const composed = composeProposal(input.base, input.proposal, deps.members.names());
-  return {
-    approvable: composed.ok,
-    compositionErrors: composed.ok ? [] : composed.errors,
-    undeclaredFields: [],
-    sources: [],
-    guardrails: [],
-    breakingChanges: [],
-    catalogDiff: [],
-    readsFrom: 'access log',
-  };
-}
-
-/** The one check the registry runs, for the GraphQL API and the CLI alike. */
+/** The one check the registry runs, for the GraphQL API and the CLI alike (docs/registry.md, "The check"). */
 export function registryCheck(deps: CheckDeps): CheckFn {
-  return async (input) => compositionReport(input, deps);
+  return (input) => checkProposal(input, deps);
 }
