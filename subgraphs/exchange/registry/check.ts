@@ -1,15 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { Kind, parse, print, type ConstDirectiveNode, type DocumentNode, type FieldDefinitionNode, type TypeNode } from 'graphql';
-import datasets from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import { cstDate } from '../../../common/cst-date.ts';
 import { readDeclarations, type Declaration, type SharingClass } from '../../../common/declarations.ts';
 import type { CatalogEntry, Grant, ProposalTerms, SubgraphSpec, SupergraphVersion } from '../../../ledger/events.ts';
-import { compose, referenceSubgraphs } from '../../compose.ts';
 import { FREQUENCIES } from '../catalog/freshness.ts';
 import { classificationProblems, datasetsOfSubgraphs, ENTRY_ATTRIBUTES, entryValue, type DatasetShape, type EntryAttribute } from '../catalog/history.ts';
 import { composeProposal, declaredDatasets, type MemberNames } from './compose-proposal.ts';
 import type { ReadCounts } from './reads.ts';
+import { referenceBase } from './seed.ts';
 import type { BreakingChange, CatalogDiffEntry, CheckReport, ReaderCount, SourceConflict } from './report.ts';
 
 export type { CheckReport } from './report.ts';
@@ -46,14 +44,13 @@ const AUTHORITY = 'itd';
 /** How far back the readers of a breaking change are counted. */
 export const READ_WINDOW_DAYS = 90;
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RANK: Readonly<Record<SharingClass, number>> = { UNCONDITIONAL: 0, CONDITIONAL: 1, NOT_SHARED: 2 };
-/** What the authority always reads: the members' agency codes are not purposes. */
+/** The purpose codes a catalog entry may list. */
 const PURPOSES = new Set(Object.keys(purposes));
 
 export async function checkProposal(input: CheckInput, deps: CheckDeps): Promise<CheckReport> {
   const now = (deps.now ?? (() => new Date()))();
-  const base = input.base ?? referenceBase();
+  const base = input.base ?? (reference ??= referenceBase());
   const { proposal } = input;
   const next = proposal.subgraph;
   const subgraphs = nextSubgraphs(base.subgraphs, next);
@@ -84,28 +81,8 @@ export async function checkProposal(input: CheckInput, deps: CheckDeps): Promise
   return { approvable, ...report };
 }
 
-/** The reference composition as a version (0: recorded nowhere), for a check before any version is published; composed once. */
+/** The reference composition (version 0, recorded nowhere), for a check before any version is published; composed once. */
 let reference: SupergraphVersion | null = null;
-function referenceBase(): SupergraphVersion {
-  reference ??= composeReference();
-  return reference;
-}
-
-function composeReference(): SupergraphVersion {
-  const sources = referenceSubgraphs(ROOT);
-  const composed = compose(sources);
-  if (!composed.ok) throw new Error(`the reference subgraphs do not compose: ${composed.errors.join('; ')}`);
-  return {
-    version: 0,
-    hash: '',
-    supergraphSdl: composed.supergraphSdl,
-    subgraphs: sources.map((s) => ({ name: s.name, member: s.agency, url: s.url, sdl: s.sdl })),
-    catalog: datasets as unknown as Record<string, CatalogEntry>,
-    proposal: null,
-    rollbackOf: null,
-    reasons: 'the reference composition',
-  };
-}
 
 function nextSubgraphs(base: readonly SubgraphSpec[], next: SubgraphSpec): SubgraphSpec[] {
   return base.some((s) => s.name === next.name) ? base.map((s) => (s.name === next.name ? next : s)) : [...base, next];
