@@ -132,6 +132,14 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'evaluation.published':
     case 'disclosure.recorded':
     case 'consent.given':
+    case 'member.registered':
+    case 'member.changed':
+    case 'member.suspended':
+    case 'member.reinstated':
+    case 'member.retired':
+    case 'subgraph.proposed':
+    case 'subgraph.refused':
+    case 'supergraph.published':
       return;
   }
 }
