@@ -20,6 +20,8 @@ export interface GatewayContext {
   readonly representations: unknown[][];
   /** Set when the request already ran outside Apollo Server's pipeline: its result, to answer with. */
   readonly replay?: Replay;
+  /** With a replay: the supergraph version it ran on, for the answer's `x-supergraph-version`. */
+  readonly supergraphVersion?: string;
 }
 
 /** Called by the subgraph data source for every fetch: keeps an entity fetch's representations. */
@@ -52,8 +54,9 @@ function fetchedKeys(representations: readonly unknown[][], keySets: KeySets): (
 }
 
 export interface Governance {
-  readonly catalog: Catalog;
-  readonly policy: { decide(caller: Caller, coordinate: string, now?: number): Decision; versionAt(now: number): number; now(): number };
+  /** The catalog of the supergraph version a schema was built from: a request is decided on its own version's. */
+  readonly catalogOf: (schema: GraphQLSchema) => Catalog;
+  readonly policy: { decide(caller: Caller, coordinate: string, now: number, catalog: Catalog): Decision; versionAt(now: number): number; now(): number };
   readonly audit: { append(entries: readonly AuditEntry[]): Promise<void> };
   readonly log: Logger;
 }
@@ -88,18 +91,14 @@ function callerKey(c: Caller, operationName: string | null): string {
 export function governedGateway(inner: GatewayInterface, gov: Governance): GatewayInterface {
   return {
     async load(options) {
-      let schema: GraphQLSchema | null = null;
-      inner.onSchemaLoadOrUpdate(({ apiSchema }) => {
-        schema = apiSchema;
-      });
       const loaded = await inner.load(options);
       if (loaded.executor === null) return loaded;
       const executor = loaded.executor;
       return {
         executor: async (rc) => {
-          if (schema === null) throw new Error('gateway executor called before the schema loaded');
           const replay = (rc.context as Partial<GatewayContext>).replay;
-          if (replay === undefined) return governedExecute(executor, schema, gov, rc);
+          // The schema the request was validated against: its supergraph version, to the end.
+          if (replay === undefined) return governedExecute(executor, rc.schema, gov, rc);
           // Decided, executed and audited already: the same outcome, cache hints and status included.
           for (const hint of replay.hints) (rc.overallCachePolicy as { restrict(h: unknown): void }).restrict(hint);
           if (replay.status !== undefined && rc.response?.http !== undefined) rc.response.http.status = replay.status;
@@ -112,10 +111,10 @@ export function governedGateway(inner: GatewayInterface, gov: Governance): Gatew
   };
 }
 
-// Decisions per whole operation, per caller class; dropped when the schema or the policy version moves.
+// Decisions per whole operation, per caller class; dropped when the schema (the supergraph version) or the policy version moves.
 const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled>>();
 
-function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLRequestContext<GatewayContext>): Compiled {
+function compile(schema: GraphQLSchema, catalog: Catalog, gov: Governance, rc: GatewayGraphQLRequestContext<GatewayContext>): Compiled {
   const caller = rc.context.caller;
   const key = callerKey(caller, rc.operationName);
   let byCaller = compiledByDocument.get(rc.document);
@@ -123,7 +122,7 @@ function compile(schema: GraphQLSchema, gov: Governance, rc: GatewayGraphQLReque
   const version = gov.policy.versionAt(now);
   const hit = byCaller?.get(key);
   if (hit !== undefined && hit.version === version && hit.schema === schema) return hit;
-  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now), gov.catalog.keySets);
+  const trimmed = trimOperation(schema, rc.document, rc.operationName, (type, field) => gov.policy.decide(caller, `${type}.${field}`, now, catalog), catalog.keySets);
   let operation = rc.operation;
   let queryHash = rc.queryHash;
   if (trimmed.document !== rc.document) {
@@ -158,8 +157,9 @@ async function governedExecute(
   rc: GatewayGraphQLRequestContext,
 ): Promise<Awaited<ReturnType<GatewayExecutor>>> {
   const grc = rc as GatewayGraphQLRequestContext<GatewayContext>;
-  const compiled = compile(schema, gov, grc);
-  const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, gov.catalog.keySets) };
+  const catalog = gov.catalogOf(schema);
+  const compiled = compile(schema, catalog, gov, grc);
+  const inputs = { variables: rc.request.variables, fetchedKeys: fetchedKeys(grc.context.representations, catalog.keySets) };
   let result: Awaited<ReturnType<GatewayExecutor>>;
   try {
     result = await executor(

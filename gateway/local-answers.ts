@@ -30,9 +30,12 @@ type Route =
   | { readonly kind: 'split'; readonly local: DocumentNode; readonly rest: { readonly document: DocumentNode; readonly operation: OperationDefinitionNode; readonly queryHash: string } | null; readonly order: readonly string[] };
 
 export interface LocalAnswerOptions {
-  readonly decide: (caller: Caller, coordinate: string) => Decision;
+  /** `schema`: the one the request was validated against, so decisions are of its supergraph version. */
+  readonly decide: (caller: Caller, coordinate: string, schema: GraphQLSchema) => Decision;
   /** The chain status, export and explain fields; absent, they are not answered locally. */
-  readonly oversight?: OversightAnswerOptions;
+  readonly oversight?: Omit<OversightAnswerOptions, 'explain'> & {
+    readonly explain: (caller: Caller, coordinate: string, schema: GraphQLSchema) => ReturnType<OversightAnswerOptions['explain']>;
+  };
 }
 
 const LOCAL_FIELDS: ReadonlySet<string> = new Set([MAY_READ_FIELD, ...OVERSIGHT_FIELDS]);
@@ -46,20 +49,17 @@ const LOCAL_FIELDS: ReadonlySet<string> = new Set([MAY_READ_FIELD, ...OVERSIGHT_
 export function localAnswers(inner: GatewayInterface, opts: LocalAnswerOptions): GatewayInterface {
   return {
     async load(options) {
-      let schema: GraphQLSchema | null = null;
-      // Routes are kept for one schema, and start again with the next; per operation, not per
-      // document: one document may hold several, each routed on its own.
-      let routes = new WeakMap<OperationDefinitionNode, Route>();
-      inner.onSchemaLoadOrUpdate(({ apiSchema }) => {
-        schema = apiSchema;
-        routes = new WeakMap();
-      });
+      // Routes depend on the operation alone (not the schema); per operation, not per document:
+      // one document may hold several, each routed on its own.
+      const routes = new WeakMap<OperationDefinitionNode, Route>();
       const loaded = await inner.load(options);
       if (loaded.executor === null) return loaded;
       const federated = loaded.executor;
       return {
         executor: async (rc) => {
-          if (schema === null) throw new Error('gateway executor called before the schema loaded');
+          // Introspection and local answers read the schema the request was validated against:
+          // its supergraph version's, even when a newer one has loaded since.
+          const schema = rc.schema;
           const op = rc.operation;
           let route = routes.get(op);
           if (route === undefined) {
@@ -177,9 +177,10 @@ interface LocalContext {
 
 async function runLocal(schema: GraphQLSchema, document: DocumentNode, rc: GatewayGraphQLRequestContext, opts: LocalAnswerOptions): Promise<Result> {
   const caller = (rc.context as LocalContext).caller;
+  const oversight = opts.oversight;
   const rootValue = {
-    [MAY_READ_FIELD]: (args: MayReadArgs) => mayRead(schema, opts.decide, caller, args),
-    ...(opts.oversight === undefined ? {} : oversightAnswers(schema, caller, opts.oversight)),
+    [MAY_READ_FIELD]: (args: MayReadArgs) => mayRead(schema, (c, coordinate) => opts.decide(c, coordinate, schema), caller, args),
+    ...(oversight === undefined ? {} : oversightAnswers(schema, caller, { ...oversight, explain: (c, coordinate) => oversight.explain(c, coordinate, schema) })),
   };
   return execute({ schema, document, rootValue, contextValue: rc.context, variableValues: rc.request.variables ?? {}, operationName: rc.request.operationName ?? null });
 }

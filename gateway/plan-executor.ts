@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApolloGateway, buildOperationContext, executeQueryPlan, RemoteGraphQLDataSource, type GraphQLDataSource, type ServiceEndpointDefinition, type ServiceMap } from '@apollo/gateway';
+import { ApolloGateway, buildOperationContext, executeQueryPlan, RemoteGraphQLDataSource, type GraphQLDataSource, type ServiceEndpointDefinition, type ServiceMap, type SupergraphSdlHook } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
@@ -12,7 +12,8 @@ import { getVariableValues, type DocumentNode, type GraphQLSchema } from 'graphq
  * planner; `buildOperationContext` and `executeQueryPlan` run a plan exactly as ApolloGateway's
  * executor does. What ApolloGateway redoes per request and depends only on the document (the
  * operation context, the plan, and the hash that keys its plan store) is built once per document
- * here, and kept with the supergraph it was built for.
+ * here, and kept with the supergraph it was built for. A request runs on the supergraph whose
+ * schema Apollo Server validated it against, even when a newer one has loaded since.
  */
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -38,7 +39,8 @@ export interface SchemaVersion {
 }
 
 export interface PlanExecutingGatewayConfig {
-  readonly supergraphSdl: string;
+  /** A fixed supergraph, or ApolloGateway's hook that hands over each new one. */
+  readonly supergraphSdl: string | SupergraphSdlHook;
   readonly buildService?: (definition: ServiceEndpointDefinition) => GraphQLDataSource;
 }
 
@@ -58,13 +60,16 @@ export function planExecutingGateway(config: PlanExecutingGatewayConfig): Gatewa
     },
   });
   let current: SchemaVersion | null = null;
+  const bySchema = new WeakMap<GraphQLSchema, SchemaVersion>();
   // Registered before load, so the first supergraph is seen; ApolloGateway has built its data
-  // sources for a supergraph before it announces it.
+  // sources for a supergraph before it announces it. Each version keeps its own service map, so a
+  // request of an older version still reaches the subgraphs (and URLs) of its version.
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     current = schemaVersion(apiSchema, coreSupergraphSdl, dataSources);
+    bySchema.set(apiSchema, current);
   });
   const executor: GatewayExecutor = async (rc) => {
-    const version = current;
+    const version = bySchema.get(rc.schema) ?? current;
     if (version === null) throw new Error('gateway executor called before the schema loaded');
     const operationName = rc.request.operationName;
     let byName = version.documents.get(rc.document);

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
 import { sendJson } from '../common/http.ts';
 import { errorBody } from '../common/errors.ts';
 import { identitySigner } from '../common/trust.ts';
@@ -18,7 +19,7 @@ import { costBudget, sharedCostBudget } from './cost-budget.ts';
 import { governedGateway, type GatewayContext } from './governed.ts';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './http/connections.ts';
 import { requestIdInErrors } from './http/error-ids.ts';
-import { gatewayHandler } from './http/handler.ts';
+import { gatewayHandler, supergraphVersionHeader } from './http/handler.ts';
 import { healthRoute } from './http/health-route.ts';
 import { keepingExecutor, KnownOperations } from './http/known-operations.ts';
 import { maskError } from './http/mask-error.ts';
@@ -32,10 +33,11 @@ import { disableApolloTelemetry } from './no-telemetry.ts';
 import { planExecutingGateway } from './plan-executor.ts';
 import { rateLimiter, sharedRateLimiter } from './rate-limit.ts';
 import { requestChecks, type InputGuard } from './request-checks.ts';
-import { readCatalog } from './sharing/catalog.ts';
 import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
 import { revisionRecorder } from './sharing/revision-ledger.ts';
+import type { Catalog } from './sharing/types.ts';
 import { subgraphServices } from './subgraph-services.ts';
+import { publishedVersions, startingVersion, supergraphSource, versionLabel } from './supergraph-source.ts';
 import { DEV_TOKEN_TTL_SECONDS, webFront } from './web/front.ts';
 
 export interface RunningGateway {
@@ -68,13 +70,13 @@ export interface GatewayOptions {
 
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
   const log = opts.log ?? consoleLogger('gateway');
-  let supergraphSdl: string;
-  try {
-    supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
-  } catch (e) {
-    throw startupProblem(`SUPERGRAPH_PATH: cannot read the supergraph (${(e as NodeJS.ErrnoException).code ?? 'error'})`, e);
-  }
-  const catalog = readCatalog(supergraphSdl);
+  const readSupergraphFile = (): string => {
+    try {
+      return readFileSync(config.supergraphPath, 'utf8');
+    } catch (e) {
+      throw startupProblem(`SUPERGRAPH_PATH: cannot read the supergraph (${(e as NodeJS.ErrnoException).code ?? 'error'})`, e);
+    }
+  };
   const key = verificationKey(config);
   if (key.source === 'development key') {
     log.warn(`no JWT_SECRET or JWT_PUBLIC_KEY: using the development key in ${config.dataDir}/keys${key.created ? ' (created now)' : ''}; npm run token signs with it`);
@@ -91,6 +93,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // One ledger for this gateway: the policy follows its grants and records its revisions in it.
   const trust = { logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
   const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, ...trust, sink: { info: (l) => log.info(l), warn: (l) => log.warn(l) } });
+  // The supergraph: the newest version the authority published on the ledger, else SUPERGRAPH_PATH.
+  const published = publishedVersions(ledger);
+  let starting: Awaited<ReturnType<typeof startingVersion>>;
+  try {
+    starting = await startingVersion(published, readSupergraphFile, log);
+  } catch (e) {
+    published.stop();
+    await ledger.close();
+    throw e;
+  }
+  const { versions } = starting;
+  const catalog = versions.served().catalog;
   const revisions = revisionRecorder(ledger, instance, (l) => log.warn(l));
   const now = opts.clock ?? Date.now;
   const startedAt = now();
@@ -111,6 +125,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       log: (line) => log.info(line),
     });
   } catch (e) {
+    published.stop();
     await revisions.drain();
     await ledger.close();
     throw e;
@@ -119,6 +134,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   try {
     audit = opts.auditStore ?? (await openAuditStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, ...trust, instance, log }));
   } catch (e) {
+    published.stop();
     await policy.close();
     await revisions.drain();
     await ledger.close();
@@ -127,7 +143,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   disableApolloTelemetry();
   const subgraphs = subgraphServices({ overrides: config.subgraphUrls, timeoutMs: config.subgraphTimeoutMs, tls: config.subgraphTls, sign, log });
+  const supergraphSdl = supergraphSource({
+    published,
+    versions,
+    startedFrom: starting.startedFrom,
+    prepare: (next) => policy.useCatalog(next.catalog),
+    restore: (current) => policy.useCatalog(current.catalog),
+    log,
+  });
   const apolloGateway = planExecutingGateway({ supergraphSdl, buildService: subgraphs.buildService });
+  // First of the listeners: every layer finds a request's version from the schema it was validated against.
+  apolloGateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => versions.loaded(apiSchema, coreSupergraphSdl));
+  const catalogOf = (schema: GraphQLSchema): Catalog => versions.of(schema).catalog;
   const known = new KnownOperations();
   const guard: InputGuard = {
     limits: config.inputLimits,
@@ -141,9 +168,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // Introspection, Query.mayRead and the auditors' chain status, export and explain are answered in the gateway, under governance like any field;
   // Apollo's plans run on the gateway's own plan executor.
   const governed = keepingExecutor(governedGateway(localAnswers(apolloGateway, {
-      decide: (caller, coordinate) => policy.decide(caller, coordinate),
-      oversight: { location: config, explain: (caller, coordinate) => policy.explain(caller, coordinate) },
-    }), { catalog, policy, audit, log }), known);
+      decide: (caller, coordinate, schema) => policy.decide(caller, coordinate, undefined, catalogOf(schema)),
+      oversight: { location: config, explain: (caller, coordinate, schema) => policy.explain(caller, coordinate, undefined, catalogOf(schema)) },
+    }), { catalogOf, policy, audit, log }), known);
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: governed.gateway,
@@ -155,7 +182,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     // prevention asks for: GET queries from standard clients (urql's default) pass.
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization', 'x-purpose'] },
     formatError: maskError(log),
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(known, guard), requestIdInErrors<GatewayContext>()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestChecks(known, guard), requestIdInErrors<GatewayContext>(), supergraphVersionHeader((schema) => versionLabel(versions.of(schema)))],
   });
   await apollo.start();
 
@@ -186,8 +213,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     background: () => background,
     verifyBearer,
     instance,
+    supergraph: () => ({ subgraphs: versions.served().subgraphs, details: versions.health() }),
   });
-  const handle = gatewayHandler({ corsOrigins: config.corsOrigins, health, web, verifyBearer, limiter, audit, catalog, now, known, guard, maxOperationNameLength: config.inputLimits.maxOperationNameLength, governed, apollo, log });
+  const handle = gatewayHandler({ corsOrigins: config.corsOrigins, health, web, verifyBearer, limiter, audit, catalog: () => versions.served().catalog, supergraphVersion: (schema) => versionLabel(versions.of(schema)), now, known, guard, maxOperationNameLength: config.inputLimits.maxOperationNameLength, governed, apollo, log });
 
   const server: Server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((err: unknown) => {

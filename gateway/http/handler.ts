@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApolloServer } from '@apollo/server';
+import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutor } from '@apollo/server-gateway-interface';
+import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse } from '../../common/http.ts';
 import { PURPOSE_CODES } from '../../common/vocabulary.ts';
 import type { AuditStore } from '../audit/store.ts';
@@ -22,6 +23,26 @@ import { requestIdOf } from './request-id.ts';
 
 export const BODY_LIMIT = 256 * 1024;
 
+/** Names the supergraph version an answer was run on (docs/operations.md). */
+export const SUPERGRAPH_VERSION_HEADER = 'x-supergraph-version';
+
+/**
+ * Sets `x-supergraph-version` on every answer Apollo Server makes: the version of the schema the
+ * request was validated against (or, for a replay, the one it ran on).
+ */
+export function supergraphVersionHeader(versionOf: (schema: GraphQLSchema) => string): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart() {
+      return Promise.resolve({
+        willSendResponse(rc) {
+          rc.response.http.headers.set(SUPERGRAPH_VERSION_HEADER, rc.contextValue.supergraphVersion ?? versionOf(rc.schema));
+          return Promise.resolve();
+        },
+      });
+    },
+  };
+}
+
 /** What one request needs, built once by the gateway's composition root. */
 export interface GatewayHandlerOptions {
   readonly corsOrigins: readonly string[];
@@ -32,7 +53,10 @@ export interface GatewayHandlerOptions {
   readonly verifyBearer: (header: string | undefined) => Authentication;
   readonly limiter: RateLimiter | null;
   readonly audit: AuditStore;
-  readonly catalog: Catalog;
+  /** The catalog of the supergraph version served now (for the records of refused requests). */
+  readonly catalog: () => Catalog;
+  /** The `x-supergraph-version` of an answer run against `schema`. */
+  readonly supergraphVersion: (schema: GraphQLSchema) => string;
   /** The clock of the audit records of refused requests. */
   readonly now: () => number;
   readonly known: KnownOperations;
@@ -52,7 +76,7 @@ export interface GatewayHandlerOptions {
  * operation runs on the direct path; everything else goes through Apollo Server.
  */
 export function gatewayHandler(opts: GatewayHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { corsOrigins, health, web, verifyBearer, limiter, audit, catalog, now, known, guard, maxOperationNameLength, governed, apollo, log } = opts;
+  const { corsOrigins, health, web, verifyBearer, limiter, audit, catalog, supergraphVersion, now, known, guard, maxOperationNameLength, governed, apollo, log } = opts;
   return async (req, res) => {
     const requestId = requestIdOf(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
@@ -114,7 +138,7 @@ export function gatewayHandler(opts: GatewayHandlerOptions): (req: IncomingMessa
       for (const [k, v] of Object.entries(rate.headers)) res.setHeader(k, v);
       if (!rate.ok) {
         try {
-          await audit.append(refusedEntries(caller, requestId, rawOperation(req.method, search, body), 'RATE_LIMITED', catalog, new Date(now()), maxOperationNameLength));
+          await audit.append(refusedEntries(caller, requestId, rawOperation(req.method, search, body), 'RATE_LIMITED', catalog(), new Date(now()), maxOperationNameLength));
         } catch (err) {
           log.error(`request ${requestId}: audit store refused the rate-limit record`, err);
           refuse(target, 'AUDIT_UNAVAILABLE', 'The request could not be recorded in the audit log. Try again shortly.');
@@ -131,12 +155,13 @@ export function gatewayHandler(opts: GatewayHandlerOptions): (req: IncomingMessa
     const execute = governed.executor();
     if (direct !== null && operation !== undefined && execute !== null && (await requestProblem(operation.schema, operation.document, direct.operationName, operation.operation, direct.variables, guard, caller.agency)) === null) {
       const outcome = await executeDirect(execute, operation, direct, context);
+      const version = supergraphVersion(operation.schema);
       if (outcome.kind === 'answer') {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text) });
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text), [SUPERGRAPH_VERSION_HEADER]: version });
         res.end(outcome.text);
         return;
       }
-      context = { ...context, replay: outcome.replay };
+      context = { ...context, replay: outcome.replay, supergraphVersion: version };
     }
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequest(req, body), context: async () => context });
     await sendGraphQLResponse(res, withRequestIdInBody(response, requestId));

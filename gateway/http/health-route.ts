@@ -25,15 +25,20 @@ export interface HealthRouteOptions {
   readonly background: () => Background | null;
   readonly verifyBearer: (header: string | undefined) => Authentication;
   readonly instance: string;
+  /** The supergraph version served, and the newest published one refused (if it was); its subgraphs are the ones probed. */
+  readonly supergraph: () => { readonly subgraphs: readonly string[]; readonly details: object };
 }
 
 /** GET /health: the verdict for a load balancer, and the details for the authority's operators. */
 export function healthRoute(opts: HealthRouteOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { subgraphs, sign, tls, audit, backups, backupIntervalSeconds, now, startedAt, verifyBearer, instance } = opts;
   const probeSubgraphs = sharedProbe(async () => {
-    const signed = new Map(await Promise.all([...subgraphs.urls.keys()].map(async (subgraph) => [subgraph, await sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)] as const)));
+    // The subgraphs of the version served, not every one an earlier version routed to.
+    const served = new Set(opts.supergraph().subgraphs);
+    const urls = new Map([...subgraphs.urls].filter(([name]) => served.has(name)));
+    const signed = new Map(await Promise.all([...urls.keys()].map(async (subgraph) => [subgraph, await sign({ sub: 'gateway-health', agency: 'itd', roles: [], purpose: null }, subgraph)] as const)));
     const healthIdentity = (subgraph: string): [string, string] => [TRUST_HEADER, signed.get(subgraph) ?? ''];
-    return Promise.all([subgraphReachability(subgraphs.urls, healthIdentity, tls), overdueDatasets(subgraphs.urls.get('exchange'), healthIdentity('exchange'), tls)]);
+    return Promise.all([subgraphReachability(urls, healthIdentity, tls), overdueDatasets(urls.get('exchange'), healthIdentity('exchange'), tls)]);
   });
   return async (req, res) => {
     req.resume();
@@ -44,6 +49,6 @@ export function healthRoute(opts: HealthRouteOptions): (req: IncomingMessage, re
     const status = health.degraded.some((d) => d !== 'backup') ? 503 : 200;
     const auth = req.headers.authorization === undefined ? null : verifyBearer(req.headers.authorization);
     if (!seesHealthDetails(auth?.ok === true ? auth.principal : null)) sendJson(res, status, { status: health.status });
-    else sendJson(res, status, { ...health, ...(background === null ? {} : { background: background.health() }), circuits: Object.fromEntries([...subgraphs.breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, instance });
+    else sendJson(res, status, { ...health, ...(background === null ? {} : { background: background.health() }), circuits: Object.fromEntries([...subgraphs.breakers].map(([n, b]) => [n, b.phase])), freshness: overdue === null ? 'unknown' : { overdue }, supergraph: opts.supergraph().details, instance });
   };
 }

@@ -6,7 +6,7 @@ import { DecisionCache } from './decision-cache.ts';
 import { decideWith, explainLines } from './decide.ts';
 import { buildEnforcer, type RequestObject, type SharingEnforcer } from './enforcer.ts';
 import { watchPolicyDir } from './hot-reload.ts';
-import { lineText, policyFromTexts, readPolicyDir, type PolicyFiles, type PolicyType } from './policy-files.ts';
+import { lineText, policyFromTexts, readPolicyDir, type PolicyFiles, type PolicyTexts, type PolicyType } from './policy-files.ts';
 import { modelLines, newestChange, revisionId, RevisionTracker, type PolicyRevisionRecord } from './revisions.ts';
 import { snapshotChanges, storeEntry, StoreLines, storeSource, verdictText, type Sources } from './store-lines.ts';
 import type { Caller, Catalog, Decision } from './types.ts';
@@ -19,7 +19,11 @@ export type { PolicyRevisionRecord } from './revisions.ts';
  * purpose, coordinate) for one policy revision and one validity window (./decision-cache.ts).
  */
 export interface SharingPolicy {
-  decide(caller: Caller, coordinate: string, now?: number): Decision;
+  /**
+   * `catalog`: the catalog of the supergraph version the request runs on (a request keeps its
+   * version to the end); absent, the newest one the policy follows.
+   */
+  decide(caller: Caller, coordinate: string, now?: number, catalog?: Catalog): Decision;
   /** Casbin's answer without the cache in front of it (policy tests, benchmarks). */
   evaluate(caller: Caller, coordinate: string, now: number): Decision;
   /** Moves on every policy, grant, agreement or suspension change, and when a validity boundary passes. */
@@ -30,7 +34,13 @@ export interface SharingPolicy {
   now(): number;
   onChange(listener: (why: string) => void): () => void;
   /** The decision with the model.conf lines and policy lines (file:line) that made it. */
-  explain(caller: Caller, coordinate: string, now?: number): Promise<{ decision: Decision; lines: string[] }>;
+  explain(caller: Caller, coordinate: string, now?: number, catalog?: Catalog): Promise<{ decision: Decision; lines: string[] }>;
+  /**
+   * A new supergraph version's catalog: the policy files and the authority's lines are checked
+   * against it again and the policy rebuilt, all or nothing. Throws (keeping the policy in force)
+   * when the policy cannot run on it, e.g. it would open a NOT_SHARED dataset of the new version.
+   */
+  useCatalog(catalog: Catalog): Promise<void>;
   /** The authority's grant store this policy follows. */
   readonly store: GrantStore;
   close(): Promise<void>;
@@ -90,7 +100,8 @@ interface Installed {
 export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<SharingPolicy> {
   const log = opts.log ?? (() => undefined);
   const clock = opts.now ?? Date.now;
-  const { catalog } = opts;
+  // The newest supergraph version's catalog: what lines are checked against (useCatalog moves it).
+  let catalog = opts.catalog;
   const initial = readPolicyDir(catalog, opts.policyDir);
   if (initial.problems.length > 0) {
     throw new Error(`policy files refused: ${initial.problems.join('; ')}`);
@@ -112,6 +123,8 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const local = { files: initial, id: revisionId(initial.texts) }; // what POLICY_DIR holds, as last read
   let currentId = local.id; // what runs
   let starting: PolicyFiles = initial;
+  // The texts of the policy in force, parsed again when the catalog changes.
+  let installedTexts: { texts: PolicyTexts; label: string } = { texts: initial.texts, label: path.basename(opts.policyDir) };
   let startOrigin: PolicyRevisionRecord['origin'] = 'file';
   const revision = shared ? (await store.snapshot()).policy : null;
   if (revision !== null && revision.id !== local.id && Date.parse(revision.at) > newestChange(opts.policyDir, initial.texts)) {
@@ -119,6 +132,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     const adopted = policyFromTexts(catalog, revision.texts, name);
     if (adopted.problems.length === 0) {
       starting = adopted;
+      installedTexts = { texts: revision.texts, label: name };
       currentId = revision.id;
       startOrigin = `instance:${revision.by}`;
       log(`policy: running ${name} published by ${revision.by} at ${revision.at}, newer than ${opts.policyDir}`);
@@ -139,7 +153,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const cache = new DecisionCache(clock, (now) => installed.enforcer.index.window(now));
 
   // Builds a fresh enforcer from the files and the store: at start and on every new policy.
-  const build = async (next: PolicyFiles): Promise<Installed> => {
+  const build = async (next: PolicyFiles, catalog: Catalog): Promise<Installed> => {
     const all: { ptype: PolicyType; rule: readonly string[] }[] = next.rules.slice();
     const sources: Sources = new Map();
     for (const r of next.rules) sources.set(r.rule, r);
@@ -176,7 +190,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     applying = applying.then(() => applyChange(change)).catch((e: unknown) => log(`policy change failed: ${(e as Error).message}`));
   });
   try {
-    installed = await build(starting);
+    installed = await build(starting, catalog);
   } catch (e) {
     unsubscribe();
     await store.close();
@@ -193,7 +207,8 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       case 'policy': {
         const r = change.revision;
         if (r.id === currentId) return;
-        await install(policyFromTexts(catalog, r.texts, `revision ${r.id.slice(0, 8)}`), r.id, `revision ${r.id.slice(0, 8)} published by ${r.by}`, `instance:${r.by}`);
+        const label = `revision ${r.id.slice(0, 8)}`;
+        await install(policyFromTexts(catalog, r.texts, label), { texts: r.texts, label }, r.id, `${label} published by ${r.by}`, `instance:${r.by}`);
         return;
       }
       case 'grant':
@@ -225,18 +240,19 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
 
   // A whole new policy, from this directory or from another instance: all-or-nothing, the last
   // good policy stays on any problem. True when installed.
-  const install = async (next: PolicyFiles, id: string, from: string, origin: PolicyRevisionRecord['origin']): Promise<boolean> => {
+  const install = async (next: PolicyFiles, texts: typeof installedTexts, id: string, from: string, origin: PolicyRevisionRecord['origin']): Promise<boolean> => {
     if (next.problems.length > 0) {
       for (const p of next.problems) log(`policy ${from} refused, keeping the last good policy: ${p}`);
       return false;
     }
     try {
-      installed = await build(next);
+      installed = await build(next, catalog);
     } catch (e) {
       log(`policy ${from} refused, keeping the last good policy: ${(e as Error).message}`);
       // build() refilled the store lines for the refused policy; they are the same lines.
       return false;
     }
+    installedTexts = texts;
     currentId = id;
     report(next.ignored);
     cache.changed(`policy ${from} installed`);
@@ -253,7 +269,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       // Unchanged files (a touch, or a revision adopted from another instance) change nothing,
       // but a publish that failed before is tried again.
       if (id === currentId || id === local.id) return publish();
-      if (await install(next, id, `from ${opts.policyDir}`, 'file')) {
+      if (await install(next, { texts: next.texts, label: path.basename(opts.policyDir) }, id, `from ${opts.policyDir}`, 'file')) {
         local.files = next;
         local.id = id;
         await publish();
@@ -265,7 +281,20 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     });
   }, log);
 
-  const enforce = (caller: Caller, coordinate: string, now: number) => decideWith(installed.enforcer, catalog, opts.unclassified, caller, coordinate, now, log);
+  const enforce = (caller: Caller, coordinate: string, now: number, cat: Catalog = catalog) => decideWith(installed.enforcer, cat, opts.unclassified, caller, coordinate, now, log);
+
+  // Decisions of different catalogs never share a cache entry: one coordinate may belong to
+  // another dataset, or to none, in another supergraph version.
+  const catalogTags = new WeakMap<Catalog, number>();
+  let nextTag = 1;
+  const tagOf = (cat: Catalog): number => {
+    let tag = catalogTags.get(cat);
+    if (tag === undefined) {
+      tag = nextTag++;
+      catalogTags.set(cat, tag);
+    }
+    return tag;
+  };
 
   return {
     store,
@@ -277,13 +306,13 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
       return cache.version;
     },
     now: clock,
-    decide(caller, coordinate, now = clock()) {
+    decide(caller, coordinate, now = clock(), cat = catalog) {
       // A question about another time than now is answered, not cached.
-      if (!cache.holdsAt(now)) return enforce(caller, coordinate, now).decision;
-      const key = `${caller.agency}\u0000${caller.roles.join(',')}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
+      if (!cache.holdsAt(now)) return enforce(caller, coordinate, now, cat).decision;
+      const key = `${tagOf(cat)}\u0000${caller.agency}\u0000${caller.roles.join(',')}\u0000${caller.purpose ?? ''}\u0000${coordinate}`;
       let d = cache.get(key);
       if (d === undefined) {
-        d = enforce(caller, coordinate, now).decision;
+        d = enforce(caller, coordinate, now, cat).decision;
         cache.set(key, d);
       }
       return d;
@@ -294,11 +323,34 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     onChange(listener) {
       return cache.onChange(listener);
     },
-    async explain(caller, coordinate, now = clock()) {
+    async explain(caller, coordinate, now = clock(), cat = catalog) {
       await applying;
-      const made = enforce(caller, coordinate, now);
+      const made = enforce(caller, coordinate, now, cat);
       const model = { file: `${path.basename(opts.policyDir)}/model.conf`, text: installed.files.modelText };
       return { decision: made.decision, lines: explainLines(installed.enforcer, installed.sources, model, caller, coordinate, now, made) };
+    },
+    async useCatalog(next) {
+      if (next === catalog) return;
+      const step = applying.then(async () => {
+        const files = policyFromTexts(next, installedTexts.texts, installedTexts.label);
+        if (files.problems.length > 0) throw new Error(`the policy in force does not hold on it: ${files.problems.join('; ')}`);
+        let built: Installed;
+        try {
+          built = await build(files, next);
+        } catch (e) {
+          // build() refilled the store lines for the refused catalog: fill them again for the one in force.
+          await build(installed.files, catalog).then((b) => (installed = b)).catch(() => undefined);
+          throw new Error(`the policy cannot run on it: ${(e as Error).message}`, { cause: e });
+        }
+        installed = built;
+        catalog = next;
+        report(files.ignored);
+        cache.changed('a new supergraph version');
+        record('workflow');
+      });
+      // The chain goes on whatever this step's outcome; the caller hears of a refusal.
+      applying = step.catch(() => undefined);
+      await step;
     },
     async close() {
       unsubscribe();

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { postGraphQL, startExchange, type Exchange } from '../helpers/exchange.ts';
+import { authorityLedger, composeWithStamp, hashOf, healthOf, publish, servedVersion, startStamp, untilServed } from '../helpers/supergraph-versions.ts';
+import { until } from '../helpers/wait.ts';
+
+const USCC = '91445202MA4W3K7PX2';
+const STAMPED = `{ enterprise(uscc: "${USCC}") { name stamp stampTwo } }`;
+
+/** The fields of Enterprise with their descriptions, as introspection shows them. */
+async function enterpriseFields(ex: Exchange): Promise<Map<string, string>> {
+  const res = await ex.query('{ __type(name: "Enterprise") { fields { name description } } }');
+  const fields = (res.body.data?.['__type'] as { fields: { name: string; description: string | null }[] }).fields;
+  return new Map(fields.map((f) => [f.name, f.description ?? '']));
+}
+
+describe('supergraph versions on one gateway (file storage)', () => {
+  let ex: Exchange;
+  let ledger: Ledger;
+  let stamp: RunningSubgraph;
+  beforeAll(async () => {
+    ex = await startExchange();
+    ledger = await authorityLedger(ex.config);
+    stamp = await startStamp(ex.config, 'one', true);
+  });
+  afterAll(async () => {
+    await stamp.close();
+    await ledger.close();
+    await ex.close();
+  });
+
+  it('serves the file at SUPERGRAPH_PATH while no version is published, and says so', async () => {
+    expect(await servedVersion(ex.url, ex.token)).toBe('file');
+    const health = await healthOf(ex.url, ex.token);
+    expect(health['supergraph']).toMatchObject({ version: null, source: 'file', newestRefused: null });
+  });
+
+  it('serves a published version without a restart: its new subgraph is fetched, its fields decided by their dataset and described', async () => {
+    await publish(ledger, 1, composeWithStamp(stamp.url, true));
+    await untilServed(ex.url, ex.token, '1');
+    const res = await ex.query(STAMPED, { agency: 'hrss' });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.['enterprise']).toMatchObject({ stamp: 'one', stampTwo: 'one-two' });
+    expect(res.headers.get('x-supergraph-version')).toBe('1');
+    const may = await ex.query('{ mayRead(coordinate: "Enterprise.stampTwo") { decision reason } }', { agency: 'hrss' });
+    expect(may.body.data?.['mayRead']).toEqual({ decision: 'ALLOW', reason: 'UNCONDITIONAL' });
+    expect((await enterpriseFields(ex)).get('stampTwo')).toContain('tax.stamps');
+    expect(await healthOf(ex.url, ex.token)).toMatchObject({ supergraph: { version: 1, source: 'ledger', hash: hashOf(composeWithStamp(stamp.url, true)) }, subgraphs: { stamp: { reachable: true } } });
+  });
+
+  it('drops a field with the version that drops it: the same operation text that ran before is refused', async () => {
+    // Run it twice first, so the text is a known operation of version 1.
+    for (let i = 0; i < 2; i++) expect((await ex.query(STAMPED)).body.errors).toBeUndefined();
+    await publish(ledger, 2, composeWithStamp(stamp.url, false));
+    await untilServed(ex.url, ex.token, '2');
+    const res = await ex.query(STAMPED);
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.headers.get('x-supergraph-version')).toBe('2');
+    expect([...(await enterpriseFields(ex)).keys()]).not.toContain('stampTwo');
+    const may = await ex.query('{ mayRead(coordinate: "Enterprise.stampTwo") { decision } }');
+    expect(may.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
+  it('keeps serving its version when a published one does not load, says so on /health, and takes the next good one', async () => {
+    const good = composeWithStamp(stamp.url, true);
+    // A hash that is not its SDL's, then an SDL that is no supergraph.
+    await publish(ledger, 3, good, { hash: hashOf('something else') });
+    await until(async () => ((await healthOf(ex.url, ex.token))['supergraph'] as { newestRefused: { version: number } | null }).newestRefused?.version === 3, 'version 3 to be refused');
+    await publish(ledger, 4, 'type Query { broken');
+    await until(async () => ((await healthOf(ex.url, ex.token))['supergraph'] as { newestRefused: { version: number } | null }).newestRefused?.version === 4, 'version 4 to be refused');
+    const health = await healthOf(ex.url, ex.token);
+    expect(health['supergraph']).toMatchObject({ version: 2, newestRefused: { version: 4, reason: expect.any(String) } });
+    expect(JSON.stringify(health['supergraph'])).not.toMatch(/\/work|\.ts\b/);
+    const still = await ex.query('{ enterprise(uscc: "91445202MA4W3K7PX2") { name stamp } }');
+    expect(still.body.errors).toBeUndefined();
+    expect(still.headers.get('x-supergraph-version')).toBe('2');
+    expect(ex.logLines.some((l) => l.startsWith('warn supergraph version 4 refused, still serving version 2'))).toBe(true);
+
+    await publish(ledger, 5, composeWithStamp(stamp.url, true), { rollbackOf: 1 });
+    await untilServed(ex.url, ex.token, '5');
+    expect((await healthOf(ex.url, ex.token))['supergraph']).toMatchObject({ version: 5, rollbackOf: 1, newestRefused: null });
+    expect((await ex.query(STAMPED)).body.data?.['enterprise']).toMatchObject({ stampTwo: 'one-two' });
+  });
+
+  it('starts a new gateway on the newest published version, not the file', async () => {
+    const gw = await ex.startAnotherGateway({ INSTANCE_ID: 'second-gateway' });
+    const res = await postGraphQL(gw.url, STAMPED, { agency: 'tax' }, ex.token);
+    expect(res.headers.get('x-supergraph-version')).toBe('5');
+    expect(res.body.data?.['enterprise']).toMatchObject({ stamp: 'one' });
+  });
+});
