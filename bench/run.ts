@@ -18,6 +18,7 @@ import { backupAndRestore, BENCH_BACKUP_KEY, type Throughput } from './backup.ts
 import type { MicroResult } from './micro.ts';
 import { printOversightBench, runOversightBench } from './oversight.ts';
 import { printRegistryBench, registryBench } from './registry-check.ts';
+import { printPublishBench, runPublishBench } from './registry-publish.ts';
 
 /**
  * npm run bench: what governance costs, measured against the gateways users would pick instead
@@ -30,7 +31,8 @@ import { printRegistryBench, registryBench } from './registry-check.ts';
  *   npm run bench -- background [--rounds 3]  req/s with audit off, with ARCHIVE_URL, with backups running, against governed
  *   npm run bench -- oversight [--records N]  usage statistics over N (10 million) access records, and their cost per request
  *   npm run bench -- archive [--records 10000000] [--samples 200] [--rounds 3] the PostgreSQL archive (see below)
- *   npm run bench -- registry [--records 10000000] [--samples 200] the check of a subgraph proposal against an archive of N records
+ *   npm run bench -- registry [--records 10000000] [--samples 200] [--rounds 3 --duration 10]  the check of a subgraph proposal
+ *                                             against an archive of N records, and req/s through a supergraph publish against steady state
  */
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -951,12 +953,34 @@ async function archiveBench(): Promise<void> {
   console.log(`| governed requests/s with the archive / without, same run | ${ld.with.requestsPerSecond} / ${ld.without.requestsPerSecond} = ${ld.ratio.toFixed(2)}\u00d7 | | |`);
 }
 
+/**
+ * npm run bench -- registry: the registry's figures, each against its target (results.json left as
+ * it is): the check of a proposal against an archive of N records (bench/registry-check.ts), then
+ * the joined query's requests/s on one governed gateway while a new supergraph version is
+ * published on its ledger, against the same gateway steady, in alternated rounds
+ * (bench/registry-publish.ts).
+ */
 async function registry(): Promise<void> {
   try {
     printRegistryBench(await registryBench({ records: Number(args.records), samples: Number(args.samples), ...(process.env['ARCHIVE_URL'] !== undefined ? { url: process.env['ARCHIVE_URL'] } : {}) }));
+    printPublishBench(await publishBench());
   } finally {
+    for (const c of children) await stopProcess(c);
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Requests/s through a supergraph publish: the subgraphs and one governed gateway in processes of their own. */
+async function publishBench(): Promise<Awaited<ReturnType<typeof runPublishBench>>> {
+  const config = loadConfig(baseEnv);
+  const key = verificationKey(config);
+  const tax = { authorization: `Bearer ${signToken(key, { agency: 'tax', ttlSeconds: 3600, sub: 'bench' }, { issuer: config.jwtIssuer, audience: config.jwtAudience })}`, 'x-purpose': 'tax-collection' };
+  const sub = await startProcess('subgraphs', baseEnv);
+  const urlEnv: Record<string, string> = {};
+  for (const [name, url] of Object.entries(sub.info['urls'] as Record<string, string>)) urlEnv[`SUBGRAPH_URL_${name.toUpperCase()}`] = url;
+  const gw = await startProcess('governed', { ...baseEnv, ...urlEnv, INSTANCE_ID: 'bench-registry' });
+  console.log(`\nnode ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternated rounds`);
+  return runPublishBench({ config, url: gw.info['url'] as string, body: JOINED, headers: tax, durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS });
 }
 
 (MODE === 'soak' ? soak() : MODE === 'backup' ? backupOnly() : MODE === 'background' ? backgroundOnly() : MODE === 'oversight' ? oversight() : MODE === 'archive' ? archiveBench() : MODE === 'registry' ? registry() : main()).catch(async (e: unknown) => {

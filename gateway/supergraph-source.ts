@@ -4,7 +4,7 @@ import { Kind, parse, type GraphQLSchema } from 'graphql';
 import type { SupergraphVersion } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Logger } from './log.ts';
-import { readCatalog } from './sharing/catalog.ts';
+import { readCatalog, sameCatalog } from './sharing/catalog.ts';
 import type { Catalog } from './sharing/types.ts';
 
 /**
@@ -59,10 +59,22 @@ function subgraphNames(sdl: string): string[] {
 
 export const sdlHash = (sdl: string): string => createHash('sha256').update(sdl).digest('hex');
 
-/** A published version made ready to serve; throws with what is wrong with it. */
-export function servedVersion(v: SupergraphVersion): ServedVersion {
+/**
+ * A published version made ready to serve; throws with what is wrong with it. When its catalog says
+ * what `previous`'s does, it keeps that very catalog, so the policy need not be rebuilt and cached
+ * decisions stay.
+ */
+export function servedVersion(v: SupergraphVersion, previous?: ServedVersion): ServedVersion {
   if (typeof v.supergraphSdl !== 'string' || sdlHash(v.supergraphSdl) !== v.hash) throw new Error('its hash does not match its supergraph SDL');
-  return { version: v.version, hash: v.hash, sdl: v.supergraphSdl, catalog: readCatalog(v.supergraphSdl), subgraphs: subgraphNames(v.supergraphSdl), rollbackOf: v.rollbackOf };
+  const catalog = readCatalog(v.supergraphSdl);
+  return {
+    version: v.version,
+    hash: v.hash,
+    sdl: v.supergraphSdl,
+    catalog: previous !== undefined && sameCatalog(previous.catalog, catalog) ? previous.catalog : catalog,
+    subgraphs: subgraphNames(v.supergraphSdl),
+    rollbackOf: v.rollbackOf,
+  };
 }
 
 export function fileVersion(sdl: string): ServedVersion {
@@ -179,7 +191,7 @@ export function supergraphSource(opts: SupergraphSourceOptions): SupergraphSdlHo
       const current = versions.served();
       let next: ServedVersion;
       try {
-        next = servedVersion(newest);
+        next = servedVersion(newest, current);
         if (next.hash === current.hash) {
           versions.renumbered(next);
           versions.refuse(null);

@@ -85,3 +85,19 @@ export function readCatalog(supergraphSdl: string): Catalog {
   const { keys, keySets } = readKeyFields(doc);
   return Object.freeze({ datasets, byCoordinate, keyFields: keys, keySets });
 }
+
+/** Whether two catalogs say the same about every field: a new supergraph version often changes no dataset. */
+export function sameCatalog(a: Catalog, b: Catalog): boolean {
+  if (a === b) return true;
+  if (a.datasets.size !== b.datasets.size || a.keySets.size !== b.keySets.size) return false;
+  for (const [id, d] of a.datasets) {
+    const e = b.datasets.get(id);
+    if (e === undefined || e.class !== d.class || e.sensitivity !== d.sensitivity || e.coordinates.join('\n') !== d.coordinates.join('\n')) return false;
+  }
+  for (const [type, sets] of a.keySets) {
+    const other = b.keySets.get(type);
+    if (other === undefined || JSON.stringify(other) !== JSON.stringify(sets)) return false;
+  }
+  for (const [type, keys] of a.keyFields) if (b.keyFields.get(type)?.join(' ') !== keys.join(' ')) return false;
+  return true;
+}

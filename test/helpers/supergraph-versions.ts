@@ -37,13 +37,21 @@ ${second ? '  stampTwo: String @dataset(id: "tax.stamps", class: "UNCONDITIONAL"
 `;
 }
 
-/** A stamp subgraph answering `stamp` with `value` (and `stampTwo` when its SDL has it). */
-export async function startStamp(config: Config, value: string, second: boolean): Promise<RunningSubgraph> {
+/**
+ * A stamp subgraph answering `stamp` with `value` (and `stampTwo` when its SDL has it), after
+ * `latencyMs`: a subgraph that takes its time keeps more requests in flight across a switch.
+ */
+export async function startStamp(config: Config, value: string, second: boolean, latencyMs = 0): Promise<RunningSubgraph> {
+  const answer = (uscc: string) => ({ uscc, stamp: value, stampTwo: `${value}-two` });
   return startSubgraphServer(
     {
       name: STAMP,
       typeDefs: parse(stampSdl(second)),
-      resolvers: { Enterprise: { __resolveReference: (ref: { uscc: string }) => ({ uscc: ref.uscc, stamp: value, stampTwo: `${value}-two` }) } },
+      resolvers: {
+        Enterprise: {
+          __resolveReference: (ref: { uscc: string }) => (latencyMs === 0 ? answer(ref.uscc) : new Promise((resolve) => setTimeout(() => resolve(answer(ref.uscc)), latencyMs))),
+        },
+      },
     },
     { host: '127.0.0.1', port: 0, gatewayPublicKey: gatewayPublicKey(config) },
   );
