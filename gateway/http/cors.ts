@@ -16,7 +16,7 @@ export const CORS_ALLOWED_HEADERS = [
 ].join(', ');
 
 /** Response headers a browser script may read: the correlation id and why a request was refused. */
-export const CORS_EXPOSED_HEADERS = ['x-request-id', 'www-authenticate', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy'].join(', ');
+export const CORS_EXPOSED_HEADERS = ['x-request-id', 'x-supergraph-version', 'www-authenticate', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy'].join(', ');
 
 export type CorsOutcome =
   /** No Origin header: not a cross-origin browser request; nothing to add. */
