@@ -37,7 +37,7 @@ import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
 import { revisionRecorder } from './sharing/revision-ledger.ts';
 import type { Catalog } from './sharing/types.ts';
 import { subgraphServices } from './subgraph-services.ts';
-import { publishedVersions, startingVersion, supergraphSource, versionLabel } from './supergraph-source.ts';
+import { publishedVersions, startingVersion, supergraphSource, versionLabel, type PublishedVersions } from './supergraph-source.ts';
 import { DEV_TOKEN_TTL_SECONDS, webFront } from './web/front.ts';
 
 export interface RunningGateway {
@@ -94,12 +94,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const trust = { logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
   const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, ...trust, sink: { info: (l) => log.info(l), warn: (l) => log.warn(l) } });
   // The supergraph: the newest version the authority published on the ledger, else SUPERGRAPH_PATH.
-  const published = publishedVersions(ledger);
+  let published: PublishedVersions;
   let starting: Awaited<ReturnType<typeof startingVersion>>;
   try {
+    published = await publishedVersions(ledger);
     starting = await startingVersion(published, readSupergraphFile, log);
   } catch (e) {
-    published.stop();
+    // Closing the ledger stops the fold's follower too.
     await ledger.close();
     throw e;
   }

@@ -22,12 +22,16 @@ export interface PublishedVersions {
   stop(): void;
 }
 
-/** The one fold of `supergraph.published` the gateway needs: the last one recorded. */
-export function publishedVersions(ledger: Ledger): PublishedVersions {
+/**
+ * The one fold of `supergraph.published` the gateway needs: the last one recorded. The registry's
+ * fold (`openRegistry` of ledger/registry.ts) has the same shape and can take its place.
+ */
+export async function publishedVersions(ledger: Ledger): Promise<PublishedVersions> {
   let newest: SupergraphVersion | null = null;
   const projection = ledger.project((e) => {
     if (e.type === 'supergraph.published') newest = e.data;
   });
+  await projection.sync();
   return { current: () => newest, sync: () => projection.sync(), stop: () => projection.stop() };
 }
 
