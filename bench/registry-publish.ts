@@ -3,6 +3,7 @@ import autocannon from 'autocannon';
 import type { Config } from '../gateway/config.ts';
 import type { SupergraphVersion } from '../ledger/events.ts';
 import { openLedger } from '../ledger/ledger.ts';
+import { openRegistry } from '../ledger/registry.ts';
 import { compose, referenceSubgraphs } from '../subgraphs/compose.ts';
 
 /**
@@ -64,7 +65,10 @@ function versionSdls(): (version: number) => string {
 export async function runPublishBench(opts: PublishBenchOptions): Promise<PublishBench> {
   const { config } = opts;
   const ledger = await openLedger({ dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logSigningKey: config.logSigningKey });
-  let version = 0;
+  // Numbered after what is published already (version 1, recorded by the exchange on its first start).
+  const registry = await openRegistry(ledger);
+  let version = registry.current()?.version ?? 0;
+  registry.stop();
   const versionSdl = versionSdls();
   const publish = async (): Promise<void> => {
     version++;

@@ -11,6 +11,7 @@ import { identitySigner } from '../common/trust.ts';
 import type { Background } from '../ledger/background/supervisor.ts';
 import { watchBackups } from '../ledger/backup/state.ts';
 import { openLedger } from '../ledger/ledger.ts';
+import { openRegistry } from '../ledger/registry.ts';
 import { logKey, warnIfDevKey } from '../ledger/log/log-key.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import { startBackgroundProcess } from './background-process.ts';
@@ -37,7 +38,7 @@ import { openSharingPolicy, type SharingPolicy } from './sharing/policy.ts';
 import { revisionRecorder } from './sharing/revision-ledger.ts';
 import type { Catalog } from './sharing/types.ts';
 import { subgraphServices } from './subgraph-services.ts';
-import { publishedVersions, startingVersion, supergraphSource, versionLabel, type PublishedVersions } from './supergraph-source.ts';
+import { startingVersion, supergraphSource, versionLabel, type PublishedVersions } from './supergraph-source.ts';
 import { DEV_TOKEN_TTL_SECONDS, webFront } from './web/front.ts';
 
 export interface RunningGateway {
@@ -97,7 +98,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let published: PublishedVersions;
   let starting: Awaited<ReturnType<typeof startingVersion>>;
   try {
-    published = await publishedVersions(ledger);
+    published = await openRegistry(ledger);
     starting = await startingVersion(published, readSupergraphFile, log);
   } catch (e) {
     // Closing the ledger stops the fold's follower too.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { Kind, parse, type GraphQLSchema } from 'graphql';
 import type { SupergraphVersion } from '../ledger/events.ts';
-import type { Ledger } from '../ledger/ledger.ts';
+import type { Registry } from '../ledger/registry.ts';
 import type { Logger } from './log.ts';
 import { readCatalog, sameCatalog } from './sharing/catalog.ts';
 import type { Catalog } from './sharing/types.ts';
@@ -15,25 +15,8 @@ import type { Catalog } from './sharing/types.ts';
  * version a request runs on from the schema Apollo validated it against.
  */
 
-/** The newest published version, kept current from the ledger. */
-export interface PublishedVersions {
-  current(): SupergraphVersion | null;
-  sync(): Promise<void>;
-  stop(): void;
-}
-
-/**
- * The one fold of `supergraph.published` the gateway needs: the last one recorded. The registry's
- * fold (`openRegistry` of ledger/registry.ts) has the same shape and can take its place.
- */
-export async function publishedVersions(ledger: Ledger): Promise<PublishedVersions> {
-  let newest: SupergraphVersion | null = null;
-  const projection = ledger.project((e) => {
-    if (e.type === 'supergraph.published') newest = e.data;
-  });
-  await projection.sync();
-  return { current: () => newest, sync: () => projection.sync(), stop: () => projection.stop() };
-}
+/** What the gateway reads of the registry (ledger/registry.ts): the newest published version, kept current from the ledger. */
+export type PublishedVersions = Pick<Registry, 'current' | 'sync' | 'stop'>;
 
 /** A supergraph the gateway can serve: checked, with its catalog read. */
 export interface ServedVersion {
@@ -164,7 +147,7 @@ export interface SupergraphSourceOptions {
   /** Undoes `prepare` when ApolloGateway refuses the version after all. */
   readonly restore: (current: ServedVersion) => Promise<void>;
   /** The newest published version already looked at when the gateway started (null: none). */
-  readonly startedFrom: number | null;
+  readonly startedFrom: SupergraphVersion | null;
   readonly log: Logger;
   /** How often the fold is looked at; the ledger's follower itself reads new events about every second. */
   readonly pollMs?: number;
@@ -189,9 +172,10 @@ export function supergraphSource(opts: SupergraphSourceOptions): SupergraphSdlHo
     let busy = false;
     let stopped = false;
     const step = async (): Promise<void> => {
+      // Each published event is looked at once (the fold keeps one object per event).
       const newest = published.current();
-      if (newest === null || newest.version === seen) return;
-      seen = newest.version;
+      if (newest === null || newest === seen) return;
+      seen = newest;
       const current = versions.served();
       let next: ServedVersion;
       try {
@@ -244,16 +228,16 @@ export function supergraphSource(opts: SupergraphSourceOptions): SupergraphSdlHo
  * What the gateway starts on: the newest published version, or the file at SUPERGRAPH_PATH while
  * none is published (or the newest does not load: then it is reported as refused).
  */
-export async function startingVersion(published: PublishedVersions, readFile: () => string, log: Logger): Promise<{ versions: SupergraphVersions; startedFrom: number | null }> {
+export async function startingVersion(published: PublishedVersions, readFile: () => string, log: Logger): Promise<{ versions: SupergraphVersions; startedFrom: SupergraphVersion | null }> {
   await published.sync();
   const newest = published.current();
   if (newest !== null) {
     try {
-      return { versions: new SupergraphVersions(servedVersion(newest)), startedFrom: newest.version };
+      return { versions: new SupergraphVersions(servedVersion(newest)), startedFrom: newest };
     } catch (e) {
       const versions = new SupergraphVersions(fileVersion(readFile()));
       refuseVersion(versions, log, newest.version, e);
-      return { versions, startedFrom: newest.version };
+      return { versions, startedFrom: newest };
     }
   }
   return { versions: new SupergraphVersions(fileVersion(readFile())), startedFrom: null };

@@ -22,11 +22,11 @@ const PROBE = `{
   __type(name: "Enterprise") { fields { name } }
 }`;
 
-/** What an answer of each version holds. */
+/** What an answer of each version holds (version 1, the reference composition, has no stamp subgraph). */
 const EXPECTED: Record<string, { stamp: string; stampTwo: boolean }> = {
-  '1': { stamp: 'one', stampTwo: false },
-  '2': { stamp: 'two', stampTwo: true },
-  '3': { stamp: 'one', stampTwo: false },
+  '2': { stamp: 'one', stampTwo: false },
+  '3': { stamp: 'two', stampTwo: true },
+  '4': { stamp: 'one', stampTwo: false },
 };
 
 interface Answer {
@@ -58,9 +58,11 @@ describe('supergraph versions on two gateways over Redis', () => {
 
   it('answers every request of 32 clients through a publish and a rollback, each on the version it started on', async () => {
     const token = env.ex.token;
-    const v1 = composeWithStamp(one.url, false);
-    await publish(ledger, 1, v1);
+    // Version 1 is the reference composition the exchange recorded on its first start.
     for (const url of urls) await untilServed(url, token, '1');
+    const v2 = composeWithStamp(one.url, false);
+    await publish(ledger, 2, v2);
+    for (const url of urls) await untilServed(url, token, '2');
 
     const answers: Answer[] = [];
     let running = true;
@@ -75,11 +77,11 @@ describe('supergraph versions on two gateways over Redis', () => {
     // Each switch happens under load: some answers of the old version come first, then of the new one on both gateways.
     const seen = (version: string, n: number): boolean => urls.every((_, g) => answers.filter((a) => a.gateway === g && a.version === version).length >= n);
     try {
-      await until(() => seen('1', 20), 'answers of version 1');
-      await publish(ledger, 2, composeWithStamp(two.url, true));
-      await until(() => seen('2', 20), 'answers of version 2 from both gateways');
-      await publish(ledger, 3, v1, { rollbackOf: 1 });
+      await until(() => seen('2', 20), 'answers of version 2');
+      await publish(ledger, 3, composeWithStamp(two.url, true));
       await until(() => seen('3', 20), 'answers of version 3 from both gateways');
+      await publish(ledger, 4, v2, { rollbackOf: 2 });
+      await until(() => seen('4', 20), 'answers of version 4 from both gateways');
     } finally {
       running = false;
       await Promise.all(clients);
@@ -94,7 +96,7 @@ describe('supergraph versions on two gateways over Redis', () => {
       return data.enterprise.stamp !== expected.stamp || data.__type.fields.some((f) => f.name === 'stampTwo') !== expected.stampTwo || data.mayRead.decision !== 'ALLOW';
     });
     expect(wrong.slice(0, 3), `${wrong.length} answers that do not match their version`).toEqual([]);
-    expect(new Set(answers.map((a) => a.version))).toEqual(new Set(['1', '2', '3']));
-    for (const url of urls) expect((await healthOf(url, token))['supergraph']).toMatchObject({ version: 3, rollbackOf: 1, newestRefused: null });
+    expect(new Set(answers.map((a) => a.version))).toEqual(new Set(['2', '3', '4']));
+    for (const url of urls) expect((await healthOf(url, token))['supergraph']).toMatchObject({ version: 4, rollbackOf: 2, newestRefused: null });
   });
 });

@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { RunningSubgraph } from '../../subgraphs/shared/server.ts';
-import { postGraphQL, startExchange, type Exchange } from '../helpers/exchange.ts';
+import { postGraphQL, ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
 import { authorityLedger, composeWithStamp, hashOf, healthOf, publish, servedVersion, startStamp, untilServed } from '../helpers/supergraph-versions.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -19,8 +22,14 @@ describe('supergraph versions on one gateway (file storage)', () => {
   let ex: Exchange;
   let ledger: Ledger;
   let stamp: RunningSubgraph;
+  let tmp: string;
   beforeAll(async () => {
-    ex = await startExchange();
+    // A supergraph file that is not the reference composition: the exchange records no version 1
+    // on its first start, so the gateway starts on the file and the test publishes every version.
+    tmp = mkdtempSync(path.join(tmpdir(), 'versions-test-'));
+    const supergraph = path.join(tmp, 'supergraph.graphql');
+    writeFileSync(supergraph, `${readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8')}\n# an operator's own composition\n`);
+    ex = await startExchange({ env: { SUPERGRAPH_PATH: supergraph } });
     ledger = await authorityLedger(ex.config);
     stamp = await startStamp(ex.config, 'one', true);
   });
@@ -28,6 +37,7 @@ describe('supergraph versions on one gateway (file storage)', () => {
     await stamp.close();
     await ledger.close();
     await ex.close();
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('serves the file at SUPERGRAPH_PATH while no version is published, and says so', async () => {
