@@ -192,6 +192,7 @@ export function supergraphSource(opts: SupergraphSourceOptions): SupergraphSdlHo
         return;
       }
       if (stopped) return;
+      const started = performance.now();
       try {
         versions.offer(next);
         update(next.sdl);
@@ -201,7 +202,8 @@ export function supergraphSource(opts: SupergraphSourceOptions): SupergraphSdlHo
         return;
       }
       versions.refuse(null);
-      log.info(`supergraph version ${newest.version} (${next.hash.slice(0, 12)}) served${next.rollbackOf === null ? '' : `, a rollback to version ${next.rollbackOf}`}`);
+      // How long the switch held the event loop: the schema, planner and caches of the new version.
+      log.info(`supergraph version ${newest.version} (${next.hash.slice(0, 12)}) served${next.rollbackOf === null ? '' : `, a rollback to version ${next.rollbackOf}`}; loaded in ${Math.round(performance.now() - started)} ms`);
     };
     const refused = (version: number, e: unknown): void => refuseVersion(versions, log, version, e);
     const timer = setInterval(() => {
