@@ -27,26 +27,27 @@ directive @dataset(id: String!, class: String!, sensitivity: String) on FIELD_DE
 scalar USCC
 `;
 
-/** The stamp subgraph's SDL: `stamp`, and with `second` also `stampTwo` (a field only version 2 has). */
-export function stampSdl(second: boolean): string {
+/** The stamp subgraph's SDL: `stamp`, with `second` also `stampTwo` (a field only version 2 has), and `extra` field lines. */
+export function stampSdl(second: boolean, extra = ''): string {
   return `${HEAD}
 type Enterprise @key(fields: "uscc") {
   uscc: USCC!
   stamp: String @dataset(id: "tax.stamps", class: "UNCONDITIONAL")
-${second ? '  stampTwo: String @dataset(id: "tax.stamps", class: "UNCONDITIONAL")\n' : ''}}
+${second ? '  stampTwo: String @dataset(id: "tax.stamps", class: "UNCONDITIONAL")\n' : ''}${extra}}
 `;
 }
 
 /**
  * A stamp subgraph answering `stamp` with `value` (and `stampTwo` when its SDL has it), after
  * `latencyMs`: a subgraph that takes its time keeps more requests in flight across a switch.
+ * `extra`: field lines its SDL adds (resolved `condStamp` only).
  */
-export async function startStamp(config: Config, value: string, second: boolean, latencyMs = 0): Promise<RunningSubgraph> {
-  const answer = (uscc: string) => ({ uscc, stamp: value, stampTwo: `${value}-two` });
+export async function startStamp(config: Config, value: string, second: boolean, latencyMs = 0, extra = ''): Promise<RunningSubgraph> {
+  const answer = (uscc: string) => ({ uscc, stamp: value, stampTwo: `${value}-two`, condStamp: `${value}-conditional` });
   return startSubgraphServer(
     {
       name: STAMP,
-      typeDefs: parse(stampSdl(second)),
+      typeDefs: parse(stampSdl(second, extra)),
       resolvers: {
         Enterprise: {
           __resolveReference: (ref: { uscc: string }) => (latencyMs === 0 ? answer(ref.uscc) : new Promise((resolve) => setTimeout(() => resolve(answer(ref.uscc)), latencyMs))),
@@ -58,8 +59,8 @@ export async function startStamp(config: Config, value: string, second: boolean,
 }
 
 /** The reference subgraphs plus the stamp subgraph at `url`: a supergraph SDL. */
-export function composeWithStamp(url: string, second: boolean): string {
-  const result = compose([...referenceSubgraphs(), { name: STAMP, agency: 'tax', url, sdl: stampSdl(second) }]);
+export function composeWithStamp(url: string, second: boolean, extra = ''): string {
+  const result = compose([...referenceSubgraphs(), { name: STAMP, agency: 'tax', url, sdl: stampSdl(second, extra) }]);
   if (!result.ok) throw new Error(`composition failed: ${result.errors.join('; ')}`);
   return result.supergraphSdl;
 }

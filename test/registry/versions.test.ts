@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,52 @@ describe('supergraph versions on one gateway (file storage)', () => {
     const res = await postGraphQL(gw.url, STAMPED, { agency: 'tax' }, ex.token);
     expect(res.headers.get('x-supergraph-version')).toBe('6');
     expect(res.body.data?.['enterprise']).toMatchObject({ stamp: 'one' });
+  });
+});
+
+const COND_STAMP = '  condStamp: String @dataset(id: "tax.cond-stamps", class: "CONDITIONAL")\n';
+
+describe('the sharing policy follows supergraph versions', () => {
+  let ex: Exchange;
+  let ledger: Ledger;
+  let stamp: RunningSubgraph;
+  beforeAll(async () => {
+    ex = await startExchange({ copyPolicies: true });
+    // Standing grants for datasets no version has yet: ignored until one does.
+    const lines = [
+      'p2, g-test-cond-stamps, hrss, tax.cond-stamps, social-insurance-administration, 2026-01-01, 2099-01-01, test basis',
+      'p2, g-test-secret-stamps, hrss, tax.secret-stamps, social-insurance-administration, 2026-01-01, 2099-01-01, test basis',
+    ];
+    appendFileSync(path.join(ex.config.policyDir, 'grants.csv'), `${lines.join('\n')}\n`);
+    ledger = await authorityLedger(ex.config);
+    stamp = await startStamp(ex.config, 'one', false, 0, COND_STAMP);
+    await untilServed(ex.url, ex.token, '1');
+  });
+  afterAll(async () => {
+    await stamp.close();
+    await ledger.close();
+    await ex.close();
+  });
+
+  it('decides a field a new version adds by its dataset, with the policy lines that name that dataset', async () => {
+    await publish(ledger, 2, composeWithStamp(stamp.url, false, COND_STAMP));
+    await untilServed(ex.url, ex.token, '2');
+    const query = `{ enterprise(uscc: "${USCC}") { condStamp } }`;
+    // hrss holds the standing grant for the purpose; amr holds none.
+    const granted = await ex.query(query, { agency: 'hrss', purpose: 'social-insurance-administration' });
+    expect(granted.body.errors).toBeUndefined();
+    expect(granted.body.data?.['enterprise']).toEqual({ condStamp: 'one-conditional' });
+    const refused = await ex.query(query, { agency: 'amr', purpose: 'market-supervision' });
+    expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(refused.body.errors?.[0]?.extensions?.['sharing']).toMatchObject({ coordinate: 'Enterprise.condStamp', dataset: 'tax.cond-stamps', reason: 'GRANT_REQUIRED' });
+  });
+
+  it('refuses a version the policy cannot run on (a grant line would open one of its NOT_SHARED datasets) and keeps serving its own', async () => {
+    await publish(ledger, 3, composeWithStamp(stamp.url, false, `${COND_STAMP}  secretStamp: String @dataset(id: "tax.secret-stamps", class: "NOT_SHARED")\n`));
+    await until(async () => ((await healthOf(ex.url, ex.token))['supergraph'] as { newestRefused: { version: number } | null }).newestRefused?.version === 3, 'version 3 to be refused');
+    expect((await healthOf(ex.url, ex.token))['supergraph']).toMatchObject({ version: 2, newestRefused: { version: 3, reason: expect.stringContaining('NOT_SHARED') } });
+    const still = await ex.query(`{ enterprise(uscc: "${USCC}") { condStamp } }`, { agency: 'hrss', purpose: 'social-insurance-administration' });
+    expect(still.headers.get('x-supergraph-version')).toBe('2');
+    expect(still.body.data?.['enterprise']).toEqual({ condStamp: 'one-conditional' });
   });
 });
