@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,7 +117,10 @@ describe('Query.mayRead answers as an actual read decides', () => {
         '$1',
       );
       writeFileSync(path.join(tmp, 'supergraph.graphql'), sdl);
-      gw = await ex.startAnotherGateway({ SUPERGRAPH_PATH: path.join(tmp, 'supergraph.graphql'), INSTANCE_ID: 'uncatalogued-gateway' });
+      // A DATA_DIR of its own (with the exchange's keys): on the exchange's ledger version 1 is
+      // published, and a gateway serves SUPERGRAPH_PATH only while no version is.
+      cpSync(path.join(ex.config.dataDir, 'keys'), path.join(tmp, 'data', 'keys'), { recursive: true });
+      gw = await ex.startAnotherGateway({ SUPERGRAPH_PATH: path.join(tmp, 'supergraph.graphql'), DATA_DIR: path.join(tmp, 'data'), INSTANCE_ID: 'uncatalogued-gateway' });
     });
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
