@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutor } from '@apollo/server-gateway-interface';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, graphqlRequest, readBody, sendGraphQLResponse } from '../../common/http.ts';
 import { PURPOSE_CODES } from '../../common/vocabulary.ts';
 import type { AuditStore } from '../audit/store.ts';
@@ -17,11 +17,29 @@ import { batchRefusal, isBatch } from './batch.ts';
 import { bearerChallenge } from './challenge.ts';
 import { corsFor, isPreflight, preflightHeaders } from './cors.ts';
 import { withRequestIdInBody } from './error-ids.ts';
-import { directRequest, executeDirect, type KnownOperations } from './known-operations.ts';
+import { directRequest, executeDirect, type KnownOperations, type Replay } from './known-operations.ts';
+import { maskError } from './mask-error.ts';
 import { refuse, type RefusalTarget } from './refusal.ts';
 import { requestIdOf } from './request-id.ts';
 
 export const BODY_LIMIT = 256 * 1024;
+
+/**
+ * A replay answered here rather than by Apollo Server, for a request that ran on a supergraph
+ * version no longer served: its errors formatted and masked as Apollo Server's formatError does,
+ * each with the request id, in Apollo's body order (errors, data, extensions).
+ */
+function sendReplay(res: ServerResponse, replay: Replay, requestId: string, version: string, format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError): void {
+  const { result } = replay;
+  const errors = result.errors?.map((e) => {
+    const formatted = e instanceof GraphQLError ? e.toJSON() : { message: String((e as { message?: unknown }).message) };
+    const masked = format(formatted, e);
+    return { ...masked, extensions: { ...masked.extensions, requestId } };
+  });
+  const text = `${JSON.stringify({ ...(errors !== undefined ? { errors } : {}), ...(result.data !== undefined ? { data: result.data } : {}), ...(result.extensions !== undefined ? { extensions: result.extensions } : {}) })}\n`;
+  res.writeHead(replay.status ?? 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), [SUPERGRAPH_VERSION_HEADER]: version });
+  res.end(text);
+}
 
 /** Names the supergraph version an answer was run on (docs/operations.md). */
 export const SUPERGRAPH_VERSION_HEADER = 'x-supergraph-version';
@@ -159,6 +177,12 @@ export function gatewayHandler(opts: GatewayHandlerOptions): (req: IncomingMessa
       if (outcome.kind === 'answer') {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(outcome.text), [SUPERGRAPH_VERSION_HEADER]: version });
         res.end(outcome.text);
+        return;
+      }
+      // Apollo Server would validate the text again against the version served now; one that no
+      // longer has a field the request used would refuse an answer already made and audited.
+      if (!known.isCurrent(operation.schema)) {
+        sendReplay(res, outcome.replay, requestId, version, maskError(log));
         return;
       }
       context = { ...context, replay: outcome.replay, supergraphVersion: version };

@@ -63,6 +63,11 @@ export class KnownOperations {
     this.text += key.length;
   }
 
+  /** Whether requests are validated against `schema` now (false once a newer supergraph version has loaded). */
+  isCurrent(schema: GraphQLSchema): boolean {
+    return schema === this.schema;
+  }
+
   find(query: string, operationName: string | undefined): KnownOperation | undefined {
     return this.map.get(KnownOperations.key(query, operationName));
   }

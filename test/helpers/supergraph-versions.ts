@@ -106,3 +106,50 @@ export async function healthOf(url: string, token: (agency: string, roles?: read
 }
 
 export type { GraphQLResponse };
+
+/** A stamp subgraph whose answers wait while its gate is closed: a request held in flight on purpose. */
+export interface GatedStamp {
+  readonly url: string;
+  /** Requests waiting at the gate now. */
+  waiting(): number;
+  close(): void;
+  open(): void;
+  stop(): Promise<void>;
+}
+
+export async function startGatedStamp(config: Config, value: string, second: boolean): Promise<GatedStamp> {
+  let gate: Promise<void> | null = null;
+  let release = (): void => undefined;
+  let waiting = 0;
+  const server = await startSubgraphServer(
+    {
+      name: STAMP,
+      typeDefs: parse(stampSdl(second)),
+      resolvers: {
+        Enterprise: {
+          __resolveReference: async (ref: { uscc: string }) => {
+            if (gate !== null) {
+              waiting++;
+              await gate;
+              waiting--;
+            }
+            return { uscc: ref.uscc, stamp: value, stampTwo: `${value}-two` };
+          },
+        },
+      },
+    },
+    { host: '127.0.0.1', port: 0, gatewayPublicKey: gatewayPublicKey(config) },
+  );
+  return {
+    url: server.url,
+    waiting: () => waiting,
+    close() {
+      gate ??= new Promise((resolve) => (release = resolve));
+    },
+    open() {
+      gate = null;
+      release();
+    },
+    stop: () => server.close(),
+  };
+}

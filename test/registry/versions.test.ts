@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { RunningSubgraph } from '../../subgraphs/shared/server.ts';
 import { postGraphQL, ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
-import { authorityLedger, composeWithStamp, hashOf, healthOf, publish, servedVersion, startStamp, untilServed } from '../helpers/supergraph-versions.ts';
+import { authorityLedger, composeWithStamp, hashOf, healthOf, publish, servedVersion, startGatedStamp, startStamp, untilServed, type GatedStamp } from '../helpers/supergraph-versions.ts';
 import { until } from '../helpers/wait.ts';
 
 const USCC = '91445202MA4W3K7PX2';
@@ -154,5 +154,51 @@ describe('the sharing policy follows supergraph versions', () => {
     const still = await ex.query(`{ enterprise(uscc: "${USCC}") { condStamp } }`, { agency: 'hrss', purpose: 'social-insurance-administration' });
     expect(still.headers.get('x-supergraph-version')).toBe('2');
     expect(still.body.data?.['enterprise']).toEqual({ condStamp: 'one-conditional' });
+  });
+});
+
+describe('a request in flight when a new supergraph version loads', () => {
+  let ex: Exchange;
+  let ledger: Ledger;
+  let stamp: GatedStamp;
+  beforeAll(async () => {
+    ex = await startExchange();
+    ledger = await authorityLedger(ex.config);
+    stamp = await startGatedStamp(ex.config, 'gated', true);
+    await publish(ledger, 2, composeWithStamp(stamp.url, true));
+    await untilServed(ex.url, ex.token, '2');
+  });
+  afterAll(async () => {
+    stamp.open();
+    await stamp.stop();
+    await ledger.close();
+    await ex.close();
+  });
+
+  it('finishes on the version it started on, denials included, even when the new version drops a field it reads', async () => {
+    // taxCreditGrade is conditional: read without a purpose it is denied, so the answer is not clean data.
+    const known = `{ enterprise(uscc: "${USCC}") { stamp stampTwo taxCreditGrade } }`;
+    const fresh = `{ e: enterprise(uscc: "${USCC}") { stamp stampTwo taxCreditGrade } }`;
+    const expectOnVersion2 = (res: Awaited<ReturnType<Exchange['query']>>, key: string): void => {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-supergraph-version')).toBe('2');
+      expect(res.body.data?.[key]).toEqual({ stamp: 'gated', stampTwo: 'gated-two', taxCreditGrade: null });
+      expect(res.body.errors?.map((e) => [e.extensions?.['code'], (e.extensions?.['sharing'] as { reason?: string } | undefined)?.reason])).toEqual([['FORBIDDEN', 'PURPOSE_REQUIRED']]);
+      expect(res.body.errors?.[0]?.extensions?.['requestId']).toEqual(expect.any(String));
+    };
+    // Twice: the text is then a known operation of version 2 (the direct path).
+    for (let i = 0; i < 2; i++) expectOnVersion2(await ex.query(known, { agency: 'hrss' }), 'enterprise');
+
+    stamp.close();
+    const inFlight = [ex.query(known, { agency: 'hrss' }), ex.query(fresh, { agency: 'hrss' })];
+    await until(() => stamp.waiting() === 2, 'both requests to reach the stamp subgraph');
+    await publish(ledger, 3, composeWithStamp(stamp.url, false));
+    await until(async () => (await ex.query('{ __typename }')).headers.get('x-supergraph-version') === '3', 'version 3 to be served');
+    stamp.open();
+    const [direct, throughApollo] = await Promise.all(inFlight);
+    expectOnVersion2(direct!, 'enterprise');
+    expectOnVersion2(throughApollo!, 'e');
+    // Sent now, the same text is refused: version 3 has no stampTwo.
+    expect((await ex.query(known, { agency: 'hrss' })).body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
