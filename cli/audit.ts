@@ -13,6 +13,7 @@ import { appendAdoption, legacyChains, LegacyRefusedError, type LegacyChain } fr
 import { auditBody } from '../gateway/audit/record.ts';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
 import { bearerVerifier } from '../gateway/identity/jwt.ts';
+import { readMembers } from '../ledger/members.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { exitQuietlyOnClosedPipe } from './pipe.ts';
 import { commandArgs, type Options, otherCommand } from './args.ts';
@@ -127,9 +128,11 @@ function args(command: string, rest: string[], options: Options): Record<string,
 }
 
 /** The scope of --token: it must be a valid token of the configured issuer with role auditor. */
-function scopeOf(c: Config, token: string | undefined): { readonly party?: string } {
+async function scopeOf(c: Config, token: string | undefined): Promise<{ readonly party?: string }> {
   if (token === undefined) return {};
-  const auth = bearerVerifier(verificationKey(c), { issuer: c.jwtIssuer, audience: c.jwtAudience, maxLifetimeSeconds: c.jwtMaxTtlSeconds })(`Bearer ${token.trim()}`);
+  // The agency must be a member in good standing, as the gateway would check it now.
+  const members = await readMembers(c);
+  const auth = bearerVerifier(verificationKey(c), { issuer: c.jwtIssuer, audience: c.jwtAudience, maxLifetimeSeconds: c.jwtMaxTtlSeconds, members })(`Bearer ${token.trim()}`);
   if (!auth.ok) fail(`--token refused: ${auth.why.startsWith('Authorization header') ? 'not a JWT' : auth.why}`, 1);
   if (!auth.principal.roles.includes('auditor')) fail(`--token is ${auth.principal.sub} of ${auth.principal.agency} without role auditor; the access log is for auditors`, 1);
   return auditorScope(auth.principal.agency);
@@ -183,7 +186,7 @@ switch (command) {
       ...(a['since'] ? { since: time('since', a['since'] as string)! } : {}),
       ...(a['until'] ? { until: time('until', a['until'] as string)! } : {}),
       ...(decision ? { decision } : {}),
-      ...scopeOf(c, a['token'] as string | undefined),
+      ...(await scopeOf(c, a['token'] as string | undefined)),
     };
     const found = c.archiveUrl !== null ? await archivedRecords(c.archiveUrl, filter, limit) : await loggedRecords(c, filter, limit);
     if (a['json'] === true) for (const r of found) process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -219,7 +222,7 @@ switch (command) {
     const a = args('export', rest, { since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' }, token: { type: 'string' } });
     if (typeof a['out'] !== 'string') fail(`export needs --out FILE\n${HELP['export']}`);
     const c = config();
-    const scope = scopeOf(c, a['token'] as string | undefined);
+    const scope = await scopeOf(c, a['token'] as string | undefined);
     const bundle = buildBundle(c.dataDir, await allRecords(c), time('since', a['since'] as string | undefined) ?? null, time('until', a['until'] as string | undefined) ?? null, (r) => matches(r, scope));
     writeFileSync(a['out'], `${JSON.stringify(bundle)}\n`);
     const n = bundle.instances.reduce((s, i) => s + i.records.filter((r) => !('redacted' in r)).length, 0);

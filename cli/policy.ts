@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../gateway/config.ts';
-import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
+import { PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
+import { readMembers, type MemberDirectory } from '../ledger/members.ts';
 import { readCatalog } from '../gateway/sharing/catalog.ts';
 import { readPolicyDir } from '../gateway/sharing/policy-files.ts';
 import { openSharingPolicy, type SharingPolicy } from '../gateway/sharing/policy.ts';
@@ -50,15 +51,25 @@ function setup(): { config: Config; catalog: Catalog } {
   return { config, catalog: readCatalog(sdl) };
 }
 
-async function open(config: Config, catalog: Catalog, policyDir = config.policyDir): Promise<SharingPolicy> {
-  return openSharingPolicy({ catalog, policyDir, dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, unclassified: config.unclassifiedFields });
+async function open(config: Config, catalog: Catalog, members: MemberDirectory, policyDir = config.policyDir): Promise<SharingPolicy> {
+  return openSharingPolicy({ catalog, members, policyDir, dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, unclassified: config.unclassifiedFields });
+}
+
+/** The exchange's members as the ledger of DATA_DIR / REDIS_URL holds them (the reference members before the first start). */
+async function membersOf(config: Config): Promise<MemberDirectory> {
+  try {
+    return await readMembers(config);
+  } catch (e) {
+    fail(`cannot read the members from the ledger: ${(e as Error).message}`, 1);
+  }
 }
 
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'check': {
     const { config, catalog } = setup();
-    const files = readPolicyDir(catalog, config.policyDir);
+    const members = await membersOf(config);
+    const files = readPolicyDir(catalog, members, config.policyDir);
     if (files.problems.length > 0) {
       for (const p of files.problems) console.log(p);
       console.log(`${files.problems.length} problem(s); the gateway would refuse this policy and keep the last good one`);
@@ -67,7 +78,7 @@ switch (command) {
     // The real enforcer over the files (and an empty store): what a gateway would install.
     const scratch = mkdtempSync(path.join(tmpdir(), 'policy-check-'));
     try {
-      const policy = await openSharingPolicy({ catalog, policyDir: config.policyDir, dataDir: scratch, redisUrl: null, unclassified: config.unclassifiedFields, log: (l) => console.log(l) });
+      const policy = await openSharingPolicy({ catalog, members, policyDir: config.policyDir, dataDir: scratch, redisUrl: null, unclassified: config.unclassifiedFields, log: (l) => console.log(l) });
       await policy.close();
     } catch (e) {
       console.log((e as Error).message);
@@ -91,22 +102,24 @@ switch (command) {
     const { values, positionals } = parsed;
     const coordinate = positionals[0];
     if (values.agency === undefined || coordinate === undefined || !/^\w+\.\w+$/.test(coordinate)) fail(`explain needs --agency and a Type.field coordinate\n${USAGE}`);
-    if (!AGENCY_CODES.has(values.agency)) fail(`unknown agency "${values.agency}"; one of ${[...AGENCY_CODES].join(', ')}`, 1);
     if (values.purpose !== undefined && !PURPOSE_CODES.has(values.purpose)) fail(`unknown purpose "${values.purpose}"; one of ${[...PURPOSE_CODES].join(', ')}`, 1);
     for (const r of (values.roles ?? '').split(',').filter((x) => x !== '')) if (!ROLES.has(r)) fail(`unknown role "${r}"; one of ${[...ROLES].join(', ')}`, 1);
     const at = values.at === undefined ? Date.now() : Date.parse(values.at);
     if (Number.isNaN(at)) fail(`--at must be an ISO time, got "${values.at}"`, 1);
     const { config, catalog } = setup();
+    const members = await membersOf(config);
+    const agency = members.resolve(values.agency);
+    if (agency === null) fail(`unknown agency "${values.agency}": not a member of this exchange; one of ${members.list().map((m) => m.code).join(', ')}`, 1);
     const [type, field] = coordinate.split('.') as [string, string];
     if (!catalog.byCoordinate.has(coordinate) && !catalog.keyFields.get(type)?.includes(field) && !knownField(config.supergraphPath, type, field)) {
       fail(`unknown coordinate "${coordinate}": no such field in the supergraph`, 1);
     }
-    const policy = await open(config, catalog);
+    const policy = await open(config, catalog, members);
     const roles = values.roles === undefined ? [] : values.roles.split(',').filter((r) => r !== '');
-    const { decision, lines } = await policy.explain({ sub: 'explain', agency: values.agency, roles, purpose: values.purpose ?? null }, coordinate, at);
+    const { decision, lines } = await policy.explain({ sub: 'explain', agency, roles, purpose: values.purpose ?? null }, coordinate, at);
     await policy.close();
     const ds = decision.dataset;
-    console.log(`${coordinate} for ${values.agency}${values.purpose ? ` (purpose ${values.purpose})` : ''} at ${new Date(at).toISOString()}`);
+    console.log(`${coordinate} for ${agency}${values.purpose ? ` (purpose ${values.purpose})` : ''} at ${new Date(at).toISOString()}`);
     console.log(`  decision: ${decision.effect} ${decision.reason}`);
     console.log(`  dataset:  ${ds === null ? '(not catalogued)' : `${ds.id}, provider ${ds.provider}, ${ds.class}${ds.sensitivity ? `, ${ds.sensitivity}` : ''}`}`);
     if (decision.effect === 'DENY') console.log(`  remedy:   ${decision.remedy}`);
@@ -130,7 +143,7 @@ switch (command) {
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.lines.csv'))) cpSync(path.join(dir, f), path.join(policyDir, `test-${f}`));
     let policy: SharingPolicy;
     try {
-      policy = await openSharingPolicy({ catalog, policyDir, dataDir: path.join(scratch, 'data'), redisUrl: null, unclassified: config.unclassifiedFields });
+      policy = await openSharingPolicy({ catalog, members: await membersOf(config), policyDir, dataDir: path.join(scratch, 'data'), redisUrl: null, unclassified: config.unclassifiedFields });
     } catch (e) {
       rmSync(scratch, { recursive: true, force: true });
       fail((e as Error).message.replaceAll(`${path.basename(policyDir)}/test-`, 'policies/tests/'), 1);

@@ -7,6 +7,8 @@ import { openLedger, type Ledger } from '../ledger/ledger.ts';
 import { followUsage } from '../subgraphs/exchange/oversight/usage-follower.ts';
 import { archiveReads, logReads } from '../subgraphs/exchange/registry/reads.ts';
 import { openRegistryService } from '../subgraphs/exchange/registry/resolvers.ts';
+import { registryMembersOf } from '../subgraphs/exchange/registry/members.ts';
+import { readMembers } from '../ledger/members.ts';
 import type { CheckReport } from '../subgraphs/exchange/registry/report.ts';
 import type { Caller, RegistryService } from '../subgraphs/exchange/registry/service.ts';
 import { commandArgs, type Options, otherCommand } from './args.ts';
@@ -47,9 +49,11 @@ function config(): Config {
 }
 
 /** The caller --token names: a valid token of the configured issuer (the service decides what it may do). */
-function callerOf(c: Config, token: string | undefined, command: string): Caller {
+async function callerOf(c: Config, token: string | undefined, command: string): Promise<Caller> {
   if (token === undefined || token.trim() === '') fail(`${command} needs --token JWT (the member's or coordinator's token)\n${HELP[command]}`);
-  const auth = bearerVerifier(verificationKey(c), { issuer: c.jwtIssuer, audience: c.jwtAudience, maxLifetimeSeconds: c.jwtMaxTtlSeconds })(`Bearer ${token.trim()}`);
+  // The token's agency must be a member in good standing, as the gateway would check it now.
+  const members = await readMembers(c);
+  const auth = bearerVerifier(verificationKey(c), { issuer: c.jwtIssuer, audience: c.jwtAudience, maxLifetimeSeconds: c.jwtMaxTtlSeconds, members })(`Bearer ${token.trim()}`);
   if (!auth.ok) fail(`--token refused: ${auth.why.startsWith('Authorization header') ? 'not a JWT' : auth.why}`, 1);
   return { sub: auth.principal.sub, agency: auth.principal.agency, roles: auth.principal.roles };
 }
@@ -125,7 +129,8 @@ async function withService(c: Config, work: (service: RegistryService) => Promis
   // Readers of what a proposal would break: the archive's counts with ARCHIVE_URL, else the access log read through once.
   const follower = c.archiveUrl === null ? followUsage(c, (l) => process.stderr.write(`registry: ${l}\n`)) : null;
   const reads = follower === null ? archiveReads(c.archiveUrl!) : logReads(follower);
-  const registry = await openRegistryService({ ledger, supergraphPath: c.supergraphPath, seed: false, reads });
+  // The members as the ledger holds them (the reference members before the exchange's first start).
+  const registry = await openRegistryService({ ledger, supergraphPath: c.supergraphPath, seed: false, reads, members: registryMembersOf(await readMembers(c)) });
   try {
     await work(registry.service);
   } finally {
@@ -147,7 +152,7 @@ switch (command) {
       note: text(a['note']) ?? null,
     };
     const c = config();
-    const caller = callerOf(c, text(a['token']), command);
+    const caller = await callerOf(c, text(a['token']), command);
     let approvable = true;
     await withService(c, async (service) => {
       if (command === 'check') {
@@ -169,7 +174,7 @@ switch (command) {
     if (positional === undefined) fail(`${command} needs the proposal id\n${HELP[command]}`);
     const reasons = required(a, 'reasons', command);
     const c = config();
-    const caller = callerOf(c, text(a['token']), command);
+    const caller = await callerOf(c, text(a['token']), command);
     await withService(c, async (service) => {
       if (command === 'approve') {
         const v = await refusedAs(() => service.approve(positional, reasons, caller));
@@ -185,7 +190,7 @@ switch (command) {
     if (positional === undefined || !/^[1-9]\d*$/.test(positional)) fail(`rollback needs the version to republish, a positive whole number${positional === undefined ? '' : `, got "${positional}"`}\n${HELP['rollback']}`);
     const reasons = required(a, 'reasons', command);
     const c = config();
-    const caller = callerOf(c, text(a['token']), command);
+    const caller = await callerOf(c, text(a['token']), command);
     await withService(c, async (service) => {
       const v = await refusedAs(() => service.rollback(Number(positional), reasons, caller));
       console.log(`rolled back: version ${v.version} republishes version ${v.rollbackOf ?? '?'} (sha256 ${v.hash})`);

@@ -51,3 +51,8 @@ export function checkIdNumber(value: string): CodeProblem | null {
   }
   return idCheckChar(value.slice(0, 17)) === value[17] ? null : 'check character';
 }
+
+/** A GB/T 2260 administrative division code: six digits, the first the region of the country (445200 Jieyang). */
+export function isDivisionCode(value: string): boolean {
+  return /^[1-8]\d{5}$/.test(value);
+}

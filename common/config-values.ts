@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isDivisionCode } from './codes.ts';
 import { identityKeyProblems, publicKeyOf } from './trust-keys.ts';
 
 /**
@@ -44,6 +45,16 @@ export function redisUrlValue(raw: string | undefined, problems: string[]): stri
     problems.push(`REDIS_URL must look like redis://host:port[/db], got "${raw}"`);
     return null;
   }
+}
+
+/** The reference exchange's region: Jieyang city. */
+export const DEFAULT_EXCHANGE_REGION = '445200';
+
+/** EXCHANGE_REGION: the GB/T 2260 division the exchange serves (docs/configuration.md). */
+export function exchangeRegionValue(raw: string | undefined, problems: string[]): string {
+  if (raw === undefined) return DEFAULT_EXCHANGE_REGION;
+  if (!isDivisionCode(raw)) problems.push(`EXCHANGE_REGION must be an administrative division code of GB/T 2260 (six digits, e.g. 445200 Jieyang, 440000 Guangdong), got "${raw.slice(0, 40)}"`);
+  return raw;
 }
 
 export function redisPrefixValue(raw: string | undefined, problems: string[]): string {

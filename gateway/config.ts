@@ -3,6 +3,7 @@ import {
   archiveUrlValue,
   ConfigError,
   envString,
+  exchangeRegionValue,
   gatewayIdentityValue,
   pemOrFile,
   portValue,
@@ -29,6 +30,8 @@ export interface Config {
   readonly redisUrl: string | null;
   /** REDIS_PREFIX: prefix of every key the exchange keeps in Redis (default "exchange:"). */
   readonly redisPrefix: string;
+  /** EXCHANGE_REGION: the GB/T 2260 division this exchange serves (default 445200, Jieyang); members' full ids are `<division>/<code>`. */
+  readonly region: string;
   readonly policyDir: string;
   readonly supergraphPath: string;
   readonly unclassifiedFields: 'deny' | 'allow';
@@ -117,6 +120,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
 
   const redisUrl = redisUrlValue(str('REDIS_URL'), problems);
   const redisPrefix = redisPrefixValue(str('REDIS_PREFIX'), problems);
+  const region = exchangeRegionValue(str('EXCHANGE_REGION'), problems);
 
   const rawUnclassified = str('UNCLASSIFIED_FIELDS') ?? 'deny';
   let unclassifiedFields: 'deny' | 'allow' = 'deny';
@@ -216,6 +220,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     dataDir,
     redisUrl,
     redisPrefix,
+    region,
     policyDir,
     supergraphPath,
     unclassifiedFields,

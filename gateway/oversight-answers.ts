@@ -1,7 +1,8 @@
 import { auditorScope, policyLineWithinParty, withinParty } from '../common/auditor-scope.ts';
 import { exchangeError } from '../common/errors.ts';
-import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
+import { PURPOSE_CODES, ROLES } from '../common/vocabulary.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
+import type { MemberDirectory } from '../ledger/members.ts';
 import { buildBundle } from './audit/bundle.ts';
 import { auditLogReader, readAuditRecords, type AuditLocation } from '../ledger/audit-reader.ts';
 import { verifyAuditLog, type LogTrust, type Verification } from './audit/verify.ts';
@@ -21,6 +22,8 @@ export interface OversightAnswerOptions {
   /** Where the logs are, and the log key and witnesses their status is checked with. */
   readonly location: AuditLocation & LogTrust;
   readonly explain: (caller: Caller, coordinate: string) => Promise<{ decision: Decision; lines: string[] }>;
+  /** The exchange's members: explainDecision answers for a member's agency only. */
+  readonly members: MemberDirectory;
 }
 
 function roleRequired(caller: Caller, coordinate: string, roles: readonly string[]): void {
@@ -67,7 +70,8 @@ export function oversightAnswers(schema: GraphQLSchema, caller: Caller, opts: Ov
     },
     explainDecision: async (args: { agency: string; coordinate: string; purpose?: string | null; roles?: readonly string[] | null }) => {
       roleRequired(caller, 'Query.explainDecision', ['policy-maintainer', 'auditor']);
-      if (!AGENCY_CODES.has(args.agency)) throw exchangeError('BAD_USER_INPUT', `explainDecision: agency "${args.agency.slice(0, 32)}" is not an agency code; use one of ${[...AGENCY_CODES].join(', ')}.`, { argument: 'agency' });
+      const agency = opts.members.resolve(args.agency);
+      if (agency === null) throw exchangeError('BAD_USER_INPUT', `explainDecision: agency "${args.agency.slice(0, 32)}" is not a member of this exchange; use one of ${opts.members.list().map((m) => m.code).join(', ')}.`, { argument: 'agency' });
       const purpose = args.purpose === undefined || args.purpose === null || args.purpose === '' ? null : args.purpose;
       if (purpose !== null && !PURPOSE_CODES.has(purpose)) throw exchangeError('BAD_USER_INPUT', `explainDecision: purpose "${purpose.slice(0, 64)}" is not a purpose code of the catalog; use one of ${[...PURPOSE_CODES].join(', ')}.`, { argument: 'purpose' });
       const roles = args.roles ?? [];
@@ -75,7 +79,7 @@ export function oversightAnswers(schema: GraphQLSchema, caller: Caller, opts: Ov
       if (badRole !== undefined) throw exchangeError('BAD_USER_INPUT', `explainDecision: role "${badRole.slice(0, 32)}" is not one of ${[...ROLES].join(', ')}.`, { argument: 'roles' });
       const problem = coordinateProblem(schema, args.coordinate);
       if (problem !== null) throw exchangeError('BAD_USER_INPUT', `explainDecision: coordinate "${args.coordinate.slice(0, 128)}" ${problem}.`, { argument: 'coordinate' });
-      const { decision, lines } = await opts.explain({ sub: `explain-by-${caller.sub}`, agency: args.agency, roles: [...roles].sort(), purpose }, args.coordinate);
+      const { decision, lines } = await opts.explain({ sub: `explain-by-${caller.sub}`, agency, roles: [...roles].sort(), purpose }, args.coordinate);
       // Outside the authority, the grant, agreement and suspension lines shown are those the
       // asker's agency is party to, as Query.grants shows them. Each line reads "<source>: <line>".
       const { party } = auditorScope(caller.agency);

@@ -13,6 +13,7 @@ import { watchBackups } from '../ledger/backup/state.ts';
 import { openLedger } from '../ledger/ledger.ts';
 import { openRegistry } from '../ledger/registry.ts';
 import { logKey, warnIfDevKey } from '../ledger/log/log-key.ts';
+import { openMembers, seedMembers } from '../ledger/members.ts';
 import { openAuditStore, type AuditStore } from './audit/store.ts';
 import { startBackgroundProcess } from './background-process.ts';
 import type { Config } from './config.ts';
@@ -82,7 +83,6 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (key.source === 'development key') {
     log.warn(`no JWT_SECRET or JWT_PUBLIC_KEY: using the development key in ${config.dataDir}/keys${key.created ? ' (created now)' : ''}; npm run token signs with it`);
   }
-  const verifyBearer = bearerVerifier(key, { issuer: config.jwtIssuer, audience: config.jwtAudience, maxLifetimeSeconds: config.jwtMaxTtlSeconds });
   const signingKey = gatewaySigningKey(config);
   if (signingKey.source === 'development key') {
     log.warn(`no GATEWAY_SIGNING_KEY: signing subgraph identities with the development key pair in ${config.dataDir}/keys${signingKey.created ? ' (created now)' : ''}`);
@@ -107,6 +107,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
   const { versions } = starting;
   const catalog = versions.served().catalog;
+  // The members' directory: a gateway started alone on a fresh DATA_DIR seeds the reference members itself.
+  const members = await openMembers(ledger);
+  let seeded: number;
+  try {
+    seeded = await seedMembers(ledger, config.region, members);
+  } catch (e) {
+    published.stop();
+    members.stop();
+    await ledger.close();
+    throw startupProblem('members: cannot register the reference members', e);
+  }
+  if (seeded > 0) log.info(`members: registered the ${seeded} reference members on a fresh ledger (region ${config.region})`);
+  const verifyBearer = bearerVerifier(key, { issuer: config.jwtIssuer, audience: config.jwtAudience, maxLifetimeSeconds: config.jwtMaxTtlSeconds, members });
   const revisions = revisionRecorder(ledger, instance, (l) => log.warn(l));
   const now = opts.clock ?? Date.now;
   const startedAt = now();
@@ -116,6 +129,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     policy = await openSharingPolicy({
       instance,
       ledger,
+      members,
       onRevision: (rev) => revisions.record(rev),
       catalog,
       policyDir: config.policyDir,
@@ -171,7 +185,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // Apollo's plans run on the gateway's own plan executor.
   const governed = keepingExecutor(governedGateway(localAnswers(apolloGateway, {
       decide: (caller, coordinate, schema) => policy.decide(caller, coordinate, undefined, catalogOf(schema)),
-      oversight: { location: config, explain: (caller, coordinate, schema) => policy.explain(caller, coordinate, undefined, catalogOf(schema)) },
+      oversight: { location: config, explain: (caller, coordinate, schema) => policy.explain(caller, coordinate, undefined, catalogOf(schema)), members },
     }), { catalogOf, policy, audit, log }), known);
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -249,6 +263,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       backups.stop();
       await policy.close();
       await revisions.drain();
+      members.stop();
       await ledger.close();
       await audit.close();
       await limiter?.close();

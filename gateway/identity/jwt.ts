@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import type { Caller } from '../sharing/types.ts';
-import { AGENCY_CODES, ROLES } from '../../common/vocabulary.ts';
+import { ROLES } from '../../common/vocabulary.ts';
+import type { MemberDirectory } from '../../ledger/members.ts';
 import type { VerificationKey } from './keys.ts';
 
 export interface Principal {
@@ -14,12 +15,36 @@ export const IAT_SKEW_SECONDS = 60;
 
 export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly why: string };
 
+/** Why a member may not call now (suspended, retired), or null: asked on every request, a map lookup. */
+function standingProblem(members: MemberDirectory, code: string): string | null {
+  const m = members.get(code);
+  if (m === undefined) return `agency "${code}" is not a registered member of this exchange`;
+  switch (m.status) {
+    case 'ACTIVE':
+      return null;
+    case 'SUSPENDED':
+      return `member ${code} is suspended by the authority: its tokens are refused until it is reinstated`;
+    case 'RETIRED':
+      return `member ${code} is retired: its tokens are refused`;
+  }
+}
+
 /**
  * Verifies `Authorization: Bearer <JWT>` (docs/contract.md, Identity). Tokens that verified are remembered until
- * they expire, so a client reusing its token pays for the signature check once.
+ * they expire, so a client reusing its token pays for the signature check once; whether its agency
+ * is an active member (`members`, the live directory) is asked on every request, so a suspension
+ * or retirement refuses tokens already in use.
  */
-export function bearerVerifier(key: VerificationKey, opts: { issuer: string; audience: string; /** Longest accepted lifetime (exp - iat), seconds. */ maxLifetimeSeconds?: number }): (header: string | undefined) => Authentication {
+export function bearerVerifier(
+  key: VerificationKey,
+  opts: { issuer: string; audience: string; /** Longest accepted lifetime (exp - iat), seconds. */ maxLifetimeSeconds?: number; members: MemberDirectory },
+): (header: string | undefined) => Authentication {
+  const { members } = opts;
   const cache = new Map<string, { principal: Principal; expMs: number }>();
+  const standing = (principal: Principal): Authentication => {
+    const problem = standingProblem(members, principal.agency);
+    return problem === null ? { ok: true, principal } : { ok: false, why: problem };
+  };
   return (header) => {
     if (header === undefined || header === '') return { ok: false, why: 'missing Authorization header' };
     // The scheme word is case-insensitive (RFC 7235 §2.1).
@@ -29,7 +54,7 @@ export function bearerVerifier(key: VerificationKey, opts: { issuer: string; aud
     const now = Date.now();
     const hit = cache.get(token);
     if (hit !== undefined) {
-      if (hit.expMs > now) return { ok: true, principal: hit.principal };
+      if (hit.expMs > now) return standing(hit.principal);
       cache.delete(token);
     }
     let claims: jwt.JwtPayload | string;
@@ -50,15 +75,18 @@ export function bearerVerifier(key: VerificationKey, opts: { issuer: string; aud
     }
     if (typeof claims.sub !== 'string' || claims.sub === '') return { ok: false, why: 'token has no sub claim' };
     const agency: unknown = claims['agency'];
-    if (typeof agency !== 'string' || !AGENCY_CODES.has(agency)) return { ok: false, why: `unknown agency ${JSON.stringify(agency ?? null)}` };
+    if (typeof agency !== 'string' || agency === '') return { ok: false, why: 'token has no agency claim' };
+    // A short code, or the full id <division>/<code> of a member registered here: the principal carries the short code.
+    const code = members.resolve(agency);
+    if (code === null) return { ok: false, why: `agency ${JSON.stringify(agency.slice(0, 64))} is not a registered member of this exchange` };
     const roles: unknown = claims['roles'] ?? [];
     if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === 'string' && ROLES.has(r))) {
       return { ok: false, why: `roles must be a list of ${[...ROLES].join(', ')}` };
     }
-    const principal: Principal = Object.freeze({ sub: claims.sub, agency, roles: Object.freeze([...roles].sort()) });
+    const principal: Principal = Object.freeze({ sub: claims.sub, agency: code, roles: Object.freeze([...roles].sort()) });
     if (cache.size >= 50_000) cache.clear();
     cache.set(token, { principal, expMs: claims.exp * 1000 });
-    return { ok: true, principal };
+    return standing(principal);
   };
 }
 

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openGrantStore, type Agreement, type Grant, type Suspension } from '../../ledger/grants.ts';
-import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
+import { PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
+import { readMembers, type MemberDirectory } from '../../ledger/members.ts';
+import { DEFAULT_EXCHANGE_REGION } from '../../common/config-values.ts';
 import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
 import { ALLOW_REASONS, DENY_REASONS, type Catalog } from './types.ts';
 
@@ -69,6 +71,14 @@ export type LineVerdict = { readonly refuse: string } | { readonly ignore: strin
 const CLASSES: ReadonlySet<string> = new Set(['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED', 'KEY', 'UNCLASSIFIED', '*']);
 
 /**
+ * A line may name any member registered here, suspended or retired too: a retirement must not
+ * refuse the policy files that still name it (its tokens are refused at the door).
+ */
+function isMember(members: MemberDirectory, code: string): boolean {
+  return members.get(code) !== undefined;
+}
+
+/**
  * Why a decision-rule line must be refused. A rule's name is the reason callers see, so it must
  * be a reason of its effect; an allow rule that could apply to NOT_SHARED data other than the
  * provider's own read would open it (R-4).
@@ -88,8 +98,8 @@ export function ruleProblem(cls: string, reason: string, eft: string): string | 
  * Why a grant line must be refused or ignored. A line may never open a NOT_SHARED dataset to a
  * non-provider (R-4); its purpose must be one the dataset's catalog entry lists (R-13, R-24).
  */
-export function grantVerdict(catalog: Catalog, consumer: string, dataset: string, purpose: string, from: string, until: string): LineVerdict {
-  if (!AGENCY_CODES.has(consumer)) return { refuse: `unknown consumer agency "${consumer}"` };
+export function grantVerdict(catalog: Catalog, members: MemberDirectory, consumer: string, dataset: string, purpose: string, from: string, until: string): LineVerdict {
+  if (!isMember(members, consumer)) return { refuse: `unknown consumer agency "${consumer}"` };
   const ds = catalog.datasets.get(dataset);
   if (ds === undefined) return { ignore: `dataset "${dataset}" is not in the supergraph's catalog: line ignored` };
   if (ds.class === 'NOT_SHARED' && ds.provider !== consumer) return { refuse: `dataset ${dataset} is NOT_SHARED: no grant can open it to ${consumer} (R-4)` };
@@ -104,9 +114,9 @@ export function grantVerdict(catalog: Catalog, consumer: string, dataset: string
   return null;
 }
 
-export function agreementVerdict(catalog: Catalog, a: string, b: string, dataset: string, signedOn: string, until: string, filed: string): LineVerdict {
-  if (!AGENCY_CODES.has(a)) return { refuse: `unknown agency "${a}"` };
-  if (!AGENCY_CODES.has(b)) return { refuse: `unknown agency "${b}"` };
+export function agreementVerdict(catalog: Catalog, members: MemberDirectory, a: string, b: string, dataset: string, signedOn: string, until: string, filed: string): LineVerdict {
+  if (!isMember(members, a)) return { refuse: `unknown agency "${a}"` };
+  if (!isMember(members, b)) return { refuse: `unknown agency "${b}"` };
   if (a === b) return { refuse: 'an agreement needs two different agencies' };
   if (!validTime(signedOn)) return { refuse: `signed-on "${signedOn}" is not an ISO date` };
   if (!validTime(until)) return { refuse: `valid-until "${until}" is not an ISO date` };
@@ -115,8 +125,8 @@ export function agreementVerdict(catalog: Catalog, a: string, b: string, dataset
   return null;
 }
 
-export function suspensionVerdict(catalog: Catalog, agency: string, dataset: string, from: string, until: string, reason: string): LineVerdict {
-  if (!AGENCY_CODES.has(agency)) return { refuse: `unknown agency "${agency}"` };
+export function suspensionVerdict(catalog: Catalog, members: MemberDirectory, agency: string, dataset: string, from: string, until: string, reason: string): LineVerdict {
+  if (!isMember(members, agency)) return { refuse: `unknown agency "${agency}"` };
   if (!validTime(from)) return { refuse: `from "${from}" is not an ISO date` };
   if (!validTime(until)) return { refuse: `until "${until}" is not an ISO date` };
   if (timeOf(until) <= timeOf(from)) return { refuse: `until ${until} is not after from ${from}` };
@@ -130,9 +140,9 @@ export function suspensionVerdict(catalog: Catalog, agency: string, dataset: str
  * catalog; a reservation naming neither reserves nothing here, like a grant for a dataset this
  * supergraph lacks.
  */
-export function roleVerdict(catalog: Catalog, target: string, role: string, agency: string): LineVerdict {
+export function roleVerdict(catalog: Catalog, members: MemberDirectory, target: string, role: string, agency: string): LineVerdict {
   if (!ROLES.has(role)) return { refuse: `unknown role "${role}" (one of ${[...ROLES].join(', ')})` };
-  if (agency !== '*' && !AGENCY_CODES.has(agency)) return { refuse: `unknown agency "${agency}" (an agency code or *)` };
+  if (agency !== '*' && !isMember(members, agency)) return { refuse: `unknown agency "${agency}" (an agency code or *)` };
   if (/^[_A-Za-z]\w*\.[_A-Za-z]\w*$/.test(target) && !catalog.datasets.has(target)) {
     return catalog.byCoordinate.has(target) ? null : { ignore: `field "${target}" is not catalogued in the supergraph: line ignored` };
   }
@@ -155,7 +165,7 @@ function cellsOf(raw: string, ptype: PolicyType | undefined): string[] {
   return cells;
 }
 
-function verdictOf(catalog: Catalog, ptype: PolicyType, rest: readonly string[], cellCount: number): LineVerdict {
+function verdictOf(catalog: Catalog, members: MemberDirectory, ptype: PolicyType, rest: readonly string[], cellCount: number): LineVerdict {
   switch (ptype) {
     case 'p': {
       if (rest.length !== 3) return { refuse: `a rule line has 4 fields (p, class, rule name, allow/deny), found ${cellCount}` };
@@ -165,24 +175,24 @@ function verdictOf(catalog: Catalog, ptype: PolicyType, rest: readonly string[],
     case 'p2': {
       if (rest.length < 6) return { refuse: `a grant line has 8 fields (p2, id, consumer, dataset, purpose, valid from, valid until, legal basis), found ${cellCount}` };
       if (rest.length === 6 || rest[6] === '') return { refuse: 'a grant line in a policy file must name its legal basis (8th column): only standing grants by law or regulation are written here; others go through a sharing request' };
-      return grantVerdict(catalog, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+      return grantVerdict(catalog, members, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
     }
     case 'p3': {
       if (rest.length < 7) return { refuse: `an agreement line has 9 fields (p3, id, party, party, dataset, signed on, valid until, filed with secrecy bureau, legal basis), found ${cellCount}` };
       if (rest.length === 7 || rest[7] === '') return { refuse: 'an agreement line in a policy file must name its legal basis (9th column): the signed agreement it stands for' };
-      return agreementVerdict(catalog, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!, rest[6]!);
+      return agreementVerdict(catalog, members, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!, rest[6]!);
     }
     case 'p4':
       if (rest.length !== 5) return { refuse: `a suspension line has 6 fields (s, agency, dataset or *, from, until, reason), found ${cellCount}` };
-      return suspensionVerdict(catalog, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+      return suspensionVerdict(catalog, members, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
     case 'p5':
       if (rest.length !== 3) return { refuse: `a role reservation has 4 fields (p5, dataset or Type.field, role, agency or *), found ${cellCount}` };
-      return roleVerdict(catalog, rest[0]!, rest[1]!, rest[2]!);
+      return roleVerdict(catalog, members, rest[0]!, rest[1]!, rest[2]!);
   }
 }
 
 /** Parses one CSV policy text; problems and ignored lines name `file:line`. */
-export function parsePolicyText(catalog: Catalog, text: string, file: string): { rules: SourcedRule[]; problems: string[]; ignored: string[] } {
+export function parsePolicyText(catalog: Catalog, members: MemberDirectory, text: string, file: string): { rules: SourcedRule[]; problems: string[]; ignored: string[] } {
   const rules: SourcedRule[] = [];
   const problems: string[] = [];
   const ignored: string[] = [];
@@ -199,7 +209,7 @@ export function parsePolicyText(catalog: Catalog, text: string, file: string): {
     }
     const cells = cellsOf(raw, ptype);
     const rest = cells.slice(1);
-    const verdict = verdictOf(catalog, ptype, rest, cells.length);
+    const verdict = verdictOf(catalog, members, ptype, rest, cells.length);
     if (verdict === null) rules.push({ ptype, rule: rest, file, line: i + 1 });
     else if ('refuse' in verdict) problems.push(`${file}:${i + 1}: ${verdict.refuse}`);
     else ignored.push(`${file}:${i + 1}: ${verdict.ignore}`);
@@ -230,7 +240,7 @@ export function readPolicyTexts(dir: string): { texts: PolicyTexts; problems: st
 }
 
 /** Parses a policy's texts; problems name `<label>/<file>:<line>`. Decision rules keep file order, rules.csv first. */
-export function policyFromTexts(catalog: Catalog, texts: PolicyTexts, label: string): PolicyFiles {
+export function policyFromTexts(catalog: Catalog, members: MemberDirectory, texts: PolicyTexts, label: string): PolicyFiles {
   const problems: string[] = [];
   const ignored: string[] = [];
   const modelText = texts['model.conf'];
@@ -238,7 +248,7 @@ export function policyFromTexts(catalog: Catalog, texts: PolicyTexts, label: str
   let rules: SourcedRule[] = [];
   const csvs = Object.keys(texts).filter((n) => n.endsWith('.csv')).sort((a, b) => (a === 'rules.csv' ? -1 : b === 'rules.csv' ? 1 : a.localeCompare(b)));
   for (const f of csvs) {
-    const parsed = parsePolicyText(catalog, texts[f]!, `${label}/${f}`);
+    const parsed = parsePolicyText(catalog, members, texts[f]!, `${label}/${f}`);
     rules = rules.length === 0 ? parsed.rules : rules.concat(parsed.rules);
     for (const p of parsed.problems) problems.push(p);
     for (const p of parsed.ignored) ignored.push(p);
@@ -256,9 +266,9 @@ export function policyFromTexts(catalog: Catalog, texts: PolicyTexts, label: str
 }
 
 /** Reads model.conf and every *.csv in the policy directory. */
-export function readPolicyDir(catalog: Catalog, dir: string): PolicyFiles & { texts: PolicyTexts } {
+export function readPolicyDir(catalog: Catalog, members: MemberDirectory, dir: string): PolicyFiles & { texts: PolicyTexts } {
   const { texts, problems } = readPolicyTexts(dir);
-  const policy = policyFromTexts(catalog, texts, path.basename(dir));
+  const policy = policyFromTexts(catalog, members, texts, path.basename(dir));
   return { ...policy, texts, problems: [...problems, ...policy.problems] };
 }
 
@@ -282,12 +292,12 @@ export function suspensionRules(s: Suspension): string[][] {
  */
 export async function activeGrantedDatasets(
   catalog: Catalog,
-  config: { policyDir: string; dataDir: string; redisUrl: string | null; redisPrefix: string },
+  config: { policyDir: string; dataDir: string; redisUrl: string | null; redisPrefix: string; region?: string; logSigningKey?: string | null },
   now: number,
 ): Promise<Set<string>> {
   const granted = new Set<string>();
   const inForce = (from: string, until: string): boolean => Date.parse(from) <= now && now < Date.parse(until);
-  for (const r of readPolicyDir(catalog, config.policyDir).rules) {
+  for (const r of readPolicyDir(catalog, await readMembers({ ...config, region: config.region ?? DEFAULT_EXCHANGE_REGION }), config.policyDir).rules) {
     const [, , dataset, , from, until] = r.rule as [string, string, string, string, string, string];
     if (r.ptype === 'p2' && inForce(from, until)) granted.add(dataset);
   }

@@ -1,7 +1,9 @@
 import path from 'node:path';
-import { AGENCY_CODES, PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
+import { PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
 import { openGrantStore, type GrantChange, type GrantStore } from '../../ledger/grants.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import { referenceDirectory, type MemberDirectory } from '../../ledger/members.ts';
+import { DEFAULT_EXCHANGE_REGION } from '../../common/config-values.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { decideWith, explainLines } from './decide.ts';
 import { buildEnforcer, type RequestObject, type SharingEnforcer } from './enforcer.ts';
@@ -66,16 +68,22 @@ export interface SharingPolicyOptions {
   readonly ledger?: Ledger;
   /** The time decisions are made at, in ms since 1970 UTC (tests move it instead of waiting). */
   readonly now?: () => number;
+  /**
+   * The exchange's members, live (the gateway's directory): lines naming anyone else are refused.
+   * Absent: the reference members (tools and tests that start from no ledger state).
+   */
+  readonly members?: MemberDirectory & { sync?(): Promise<void> };
 }
 
 /**
  * No policy may let anyone but the provider read NOT_SHARED data (R-4), however model.conf and
  * the rules are written: asked of the enforcer itself, for every agency, purpose and role.
  */
-function openingProblem(catalog: Catalog, unclassified: 'deny' | 'allow', e: SharingEnforcer, now: number): string | null {
+function openingProblem(catalog: Catalog, members: MemberDirectory, unclassified: 'deny' | 'allow', e: SharingEnforcer, now: number): string | null {
+  const agencies = members.list().map((m) => m.code);
   for (const ds of catalog.datasets.values()) {
     if (ds.class !== 'NOT_SHARED') continue;
-    for (const agency of AGENCY_CODES) {
+    for (const agency of agencies) {
       if (agency === ds.provider) continue;
       for (const purpose of ['', ...PURPOSE_CODES]) {
         for (const roles of [[], [...ROLES]]) {
@@ -102,7 +110,8 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const clock = opts.now ?? Date.now;
   // The newest supergraph version's catalog: what lines are checked against (useCatalog moves it).
   let catalog = opts.catalog;
-  const initial = readPolicyDir(catalog, opts.policyDir);
+  const members = opts.members ?? referenceDirectory(DEFAULT_EXCHANGE_REGION);
+  const initial = readPolicyDir(catalog, members, opts.policyDir);
   if (initial.problems.length > 0) {
     throw new Error(`policy files refused: ${initial.problems.join('; ')}`);
   }
@@ -129,7 +138,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   const revision = shared ? (await store.snapshot()).policy : null;
   if (revision !== null && revision.id !== local.id && Date.parse(revision.at) > newestChange(opts.policyDir, initial.texts)) {
     const name = `revision ${revision.id.slice(0, 8)}`;
-    const adopted = policyFromTexts(catalog, revision.texts, name);
+    const adopted = policyFromTexts(catalog, members, revision.texts, name);
     if (adopted.problems.length === 0) {
       starting = adopted;
       installedTexts = { texts: revision.texts, label: name };
@@ -159,7 +168,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     for (const r of next.rules) sources.set(r.rule, r);
     storeLines.clear();
     for (const c of snapshotChanges(await store.snapshot())) {
-      const entry = storeEntry(catalog, c)!;
+      const entry = storeEntry(catalog, members, c)!;
       if (entry.verdict !== null) {
         log(`${entry.label} from the authority's store ${verdictText(entry)}`);
         continue;
@@ -173,7 +182,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     const enforcer = await buildEnforcer(next.modelText, all);
     let problem: string | null;
     try {
-      problem = openingProblem(catalog, opts.unclassified, enforcer, clock());
+      problem = openingProblem(catalog, members, opts.unclassified, enforcer, clock());
     } catch (err) {
       problem = `model.conf cannot decide: ${(err as Error).message}`;
     }
@@ -208,13 +217,16 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         const r = change.revision;
         if (r.id === currentId) return;
         const label = `revision ${r.id.slice(0, 8)}`;
-        await install(policyFromTexts(catalog, r.texts, label), { texts: r.texts, label }, r.id, `${label} published by ${r.by}`, `instance:${r.by}`);
+        await install(policyFromTexts(catalog, members, r.texts, label), { texts: r.texts, label }, r.id, `${label} published by ${r.by}`, `instance:${r.by}`);
         return;
       }
       case 'grant':
       case 'agreement':
       case 'suspension': {
-        const entry = storeEntry(catalog, change)!;
+        // The members' fold follows the ledger on its own: make sure it has every member the
+        // change may name (registered before it) before the line is judged.
+        await opts.members?.sync?.();
+        const entry = storeEntry(catalog, members, change)!;
         if (entry.verdict !== null) {
           log(`${entry.label} ${verdictText(entry)}`);
           return;
@@ -264,7 +276,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
   // Hot reload of the policy files.
   const watcher = watchPolicyDir(opts.policyDir, opts.reloadDelayMs ?? 100, () => {
     applying = applying.then(async () => {
-      const next = readPolicyDir(catalog, opts.policyDir);
+      const next = readPolicyDir(catalog, members, opts.policyDir);
       const id = revisionId(next.texts);
       // Unchanged files (a touch, or a revision adopted from another instance) change nothing,
       // but a publish that failed before is tried again.
@@ -332,7 +344,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
     async useCatalog(next) {
       if (next === catalog) return;
       const step = applying.then(async () => {
-        const files = policyFromTexts(next, installedTexts.texts, installedTexts.label);
+        const files = policyFromTexts(next, members, installedTexts.texts, installedTexts.label);
         if (files.problems.length > 0) throw new Error(`the policy in force does not hold on it: ${files.problems.join('; ')}`);
         let built: Installed;
         try {

@@ -11,6 +11,7 @@ import {
   type LineVerdict,
   type SourcedRule,
 } from './policy-files.ts';
+import type { MemberDirectory } from '../../ledger/members.ts';
 import type { Catalog } from './types.ts';
 
 export type StoreType = 'p2' | 'p3' | 'p4';
@@ -31,22 +32,22 @@ function firstVerdict(verdicts: LineVerdict[]): LineVerdict {
   return verdicts.find((v) => v !== null && 'refuse' in v) ?? verdicts.find((v) => v !== null) ?? null;
 }
 
-export function storeEntry(catalog: Catalog, change: GrantChange): StoreEntry | null {
+export function storeEntry(catalog: Catalog, members: MemberDirectory, change: GrantChange): StoreEntry | null {
   switch (change.op) {
     case 'grant': {
       const g = change.grant;
       const rules = grantRules(g);
-      return { ptype: 'p2', id: g.id, rules, label: `grant ${g.id}${g.requestId ? ` (sharing request ${g.requestId})` : ''}`, verdict: firstVerdict(rules.map((r) => grantVerdict(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!))) };
+      return { ptype: 'p2', id: g.id, rules, label: `grant ${g.id}${g.requestId ? ` (sharing request ${g.requestId})` : ''}`, verdict: firstVerdict(rules.map((r) => grantVerdict(catalog, members, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!))) };
     }
     case 'agreement': {
       const a = change.agreement;
       const rules = agreementRules(a);
-      return { ptype: 'p3', id: a.id, rules, label: `agreement ${a.id} (${a.documentRef})`, verdict: firstVerdict(rules.map((r) => agreementVerdict(catalog, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!))) };
+      return { ptype: 'p3', id: a.id, rules, label: `agreement ${a.id} (${a.documentRef})`, verdict: firstVerdict(rules.map((r) => agreementVerdict(catalog, members, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!))) };
     }
     case 'suspension': {
       const s = change.suspension;
       const rules = suspensionRules(s);
-      return { ptype: 'p4', id: s.id, rules, label: `suspension ${s.id} by the authority`, verdict: firstVerdict(rules.map((r) => suspensionVerdict(catalog, r[0]!, r[1]!, r[2]!, r[3]!, r[4]!))) };
+      return { ptype: 'p4', id: s.id, rules, label: `suspension ${s.id} by the authority`, verdict: firstVerdict(rules.map((r) => suspensionVerdict(catalog, members, r[0]!, r[1]!, r[2]!, r[3]!, r[4]!))) };
     }
     case 'policy':
     case 'revoke-grant':

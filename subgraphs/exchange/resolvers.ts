@@ -7,6 +7,9 @@ import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
 import { datasetsOfSupergraph } from './catalog/history.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
 import { openLedger } from '../../ledger/ledger.ts';
+import { openMembers, seedMembers } from '../../ledger/members.ts';
+import { DEFAULT_EXCHANGE_REGION } from '../../common/config-values.ts';
+import { memberResolvers } from './members/resolvers.ts';
 import type { PolicyHistoryEntry } from '../../ledger/policy-history.ts';
 import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
@@ -14,6 +17,7 @@ import { archiveUsage } from './oversight/usage-archive.ts';
 import { followUsage } from './oversight/usage-follower.ts';
 import { archiveReads, logReads } from './registry/reads.ts';
 import { openRegistryService, registryResolvers } from './registry/resolvers.ts';
+import { registryMembersOf } from './registry/members.ts';
 
 /** Auditor-only fields (R-31): anyone else gets FORBIDDEN, and the gateway records the refusal. */
 function requireAuditor(ctx: SubgraphContext, coordinate: string): void {
@@ -52,8 +56,12 @@ export const create: SubgraphFactory = async (env) => {
     if (e.type === 'policy.installed') policies.push({ ...e.data, at: e.at, seq: e.seq });
   });
   await policyProjection.sync();
+  // The members' directory, seeded with the reference members on a fresh ledger (docs/members.md).
+  const members = await openMembers(ledger);
+  await seedMembers(ledger, env.region ?? DEFAULT_EXCHANGE_REGION, members);
+  const directory = memberResolvers({ ledger, members });
   const clock = env.now === undefined ? {} : { now: env.now };
-  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets, ...clock });
+  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets, members, ...clock });
   // The access log is followed here for the findings it shows (R-40), and for the statistics
   // unless the archive (ARCHIVE_URL) answers those.
   const accessLog = followUsage(env, (l) => process.stderr.write(`${l}\n`));
@@ -64,7 +72,7 @@ export const create: SubgraphFactory = async (env) => {
   // The registry's home: version 1 is recorded here on the exchange's first start.
   // A check names the agencies that read a field it would break: counted from the same sources as the statistics.
   const reads = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveReads(env.archiveUrl) : logReads(accessLog);
-  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, ...clock });
+  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, members: registryMembersOf(members), ...clock });
   const registryApi = registryResolvers(registry.service);
   return {
     async close() {
@@ -75,14 +83,16 @@ export const create: SubgraphFactory = async (env) => {
       if (usage !== accessLog) await usage.close();
       await accessLog.close();
       await flow.close();
+      members.stop();
       await ledger.close();
     },
     resolvers: {
-      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation, ...registryApi.Mutation },
+      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation, ...registryApi.Mutation, ...directory.Mutation },
       SupergraphVersionInfo: registryApi.SupergraphVersionInfo,
       Query: {
         ...flow.Query,
         ...registryApi.Query,
+        ...directory.Query,
         ...catalog.Query,
         ...watch.Query,
         ...auditResolvers(env.auditReader),

@@ -12,6 +12,8 @@ export interface SubgraphEnv {
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
   readonly supergraphPath: string;
+  /** EXCHANGE_REGION: the division the exchange serves, for the members seeded on a fresh ledger; absent: 445200. */
+  readonly region?: string;
   /** The access log, for the authority's auditor queries; absent where no log is reachable. */
   readonly auditReader?: AuditReader;
   /** ARCHIVE_URL: when set, the usage statistics read the PostgreSQL archive instead of following the log. */

@@ -3,6 +3,7 @@ import {
   archiveUrlValue,
   ConfigError,
   envString,
+  exchangeRegionValue,
   gatewayIdentityValue,
   portValue,
   redisPrefixValue,
@@ -24,6 +25,8 @@ export interface SubgraphHostConfig {
   readonly dataDir: string;
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
+  /** EXCHANGE_REGION: the GB/T 2260 division the exchange serves (default 445200). */
+  readonly region: string;
   readonly supergraphPath: string;
   readonly archiveUrl: string | null;
   /** What identities are verified with (GATEWAY_PUBLIC_KEY, or the development pair in DATA_DIR/keys). */
@@ -46,6 +49,7 @@ export function loadSubgraphHostConfig(env: Env, defaults: { readonly port?: num
     dataDir,
     redisUrl: redisUrlValue(str('REDIS_URL'), problems),
     redisPrefix: redisPrefixValue(str('REDIS_PREFIX'), problems),
+    region: exchangeRegionValue(str('EXCHANGE_REGION'), problems),
     supergraphPath: path.resolve(str('SUPERGRAPH_PATH') ?? 'schema/supergraph.graphql'),
     archiveUrl: archiveUrlValue(str('ARCHIVE_URL'), problems),
     gatewayIdentity: gatewayIdentityValue(env, problems),

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { newEnforcer, newModel, type Enforcer } from 'casbin';
 import { buildSchema, isObjectType, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENCY_CODES, PURPOSE_CODES } from '../../common/vocabulary.ts';
+import { PURPOSE_CODES } from '../../common/vocabulary.ts';
+import { referenceDirectory } from '../../ledger/members.ts';
 import { mayRead } from '../../gateway/may-read.ts';
 import { oversightAnswers } from '../../gateway/oversight-answers.ts';
 import { readCatalog } from '../../gateway/sharing/catalog.ts';
@@ -26,7 +27,7 @@ const catalog = readCatalog(supergraph);
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const ROLE_SETS: readonly (readonly string[])[] = [[], ['auditor'], ['policy-maintainer'], ['coordinator'], ['auditor', 'coordinator', 'policy-maintainer']];
 const PURPOSES: readonly (string | null)[] = [null, ...PURPOSE_CODES];
-const AGENCIES = [...AGENCY_CODES];
+const AGENCIES = referenceDirectory('445200').list().map((m) => m.code);
 
 /** Lines added to the reference policy: a suspension in force, STATE_SECRET grants with and without a filed agreement, an expired grant. */
 const EXTRA = `s, tax, hrss.enterprise-insurance, 2026-05-01, 2026-07-01, audit finding F-1
@@ -113,7 +114,7 @@ describe('one decision path for every field × agency × role set × purpose', (
   it('the gateway\'s decision, mayRead, explain and explainDecision agree with a plain Casbin enforcer over the same lines', async () => {
     const plain = await plainEnforcer(policyDir);
     const auditor: Caller = { sub: 'itd-auditor', agency: 'itd', roles: ['auditor'], purpose: null };
-    const consoleAnswers = oversightAnswers(schema, auditor, { location: { dataDir: path.join(tmp, 'data'), redisUrl: null, redisPrefix: '' }, explain: (c, coordinate) => policy.explain(c, coordinate) });
+    const consoleAnswers = oversightAnswers(schema, auditor, { location: { dataDir: path.join(tmp, 'data'), redisUrl: null, redisPrefix: '' }, explain: (c, coordinate) => policy.explain(c, coordinate), members: referenceDirectory('445200') });
     const reserved = new Set((await plain.getNamedPolicy('p5')).map((r) => r[0]!));
     const plainAnswers = new Map<string, { effect: string; reason: string }>();
     const reasons = new Set<string>();

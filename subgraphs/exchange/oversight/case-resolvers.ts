@@ -1,7 +1,7 @@
 import type { SubgraphContext } from '../../shared/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import { cstDate } from '../workdays.ts';
-import { agency, type OversightCore, type PageArgs } from './core.ts';
+import { type OversightCore, type PageArgs } from './core.ts';
 import { byTime, disclosureFindings, findingsOfAll, type Finding } from './findings.ts';
 import { page } from './paging.ts';
 import { bad, isoDate, requireCoordinator, written } from './scope.ts';
@@ -52,7 +52,7 @@ export function caseResolvers(core: OversightCore) {
     Mutation: {
       openCase: async (_: unknown, args: { agency: string; findings: string[]; summary: string }, ctx: SubgraphContext) => {
         requireCoordinator(ctx, 'Mutation.openCase');
-        const offender = agency('agency', args.agency);
+        const offender = core.agency('agency', args.agency);
         const summary = written('summary', args.summary);
         if (args.findings.length === 0) throw bad('findings', 'a case rests on at least one finding (see violationFindings)');
         const known = new Map((await findings()).map((x) => [x.id, x]));

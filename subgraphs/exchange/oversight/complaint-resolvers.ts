@@ -2,7 +2,7 @@ import type { SubgraphContext } from '../../shared/context.ts';
 import type { ComplaintGround } from '../../../ledger/events.ts';
 import { ids } from '../../../ledger/events.ts';
 import { workingDaysLeft } from '../workdays.ts';
-import { agency, type OversightCore, type PageArgs } from './core.ts';
+import { type OversightCore, type PageArgs } from './core.ts';
 import { page } from './paging.ts';
 import { bad, forbidden, requireCoordinator, seesAll, written } from './scope.ts';
 import type { Complaint } from './state.ts';
@@ -37,7 +37,7 @@ export function complaintResolvers(core: OversightCore) {
     },
     Mutation: {
       fileComplaint: async (_: unknown, args: { against: string; ground: ComplaintGround; description: string; requestId?: string | null }, ctx: SubgraphContext) => {
-        const against = agency('against', args.against);
+        const against = core.agency('against', args.against);
         if (against === ctx.caller.agency) throw bad('against', 'an agency does not complain against itself');
         if (!GROUNDS.includes(args.ground)) throw bad('ground', `ground must be one of ${GROUNDS.join(', ')}`);
         const description = written('description', args.description);

@@ -1,7 +1,7 @@
-import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Actor, LedgerEvent } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
+import { directoryOf } from '../../../ledger/members.ts';
 import type { ListingFilter } from './listings.ts';
 import { bad, forbidden, isoDate, seesAll } from './scope.ts';
 import { applyOversight, emptyState } from './state.ts';
@@ -28,11 +28,6 @@ export interface PageArgs {
   readonly after?: string | null;
 }
 
-/** An agency code argument, or BAD_USER_INPUT naming the argument. */
-export function agency(argument: string, code: string): string {
-  if (!Object.hasOwn(agencies, code)) throw bad(argument, `unknown agency "${code}"`);
-  return code;
-}
 
 /**
  * What every oversight job shares: the fold of the ledger they all read, the clock, and the
@@ -45,6 +40,13 @@ export async function oversightCore(deps: OversightDeps) {
   const providerOf = (d: string): string | null => deps.providers.get(d) ?? null;
   const projection = ledger.project((e) => applyOversight(state, e, providerOf));
   await projection.sync();
+  /** An agency argument (a member's code or full id; retired members stay in the record) as its code, or BAD_USER_INPUT naming the argument. */
+  const members = directoryOf(state.members);
+  const agency = (argument: string, code: string): string => {
+    const member = members.resolve(code);
+    if (member === null) throw bad(argument, `unknown agency "${code.slice(0, 64)}": not a member of this exchange`);
+    return member;
+  };
   const actorOf = (ctx: SubgraphContext): Actor => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
   const decide = async (ctx: SubgraphContext, step: () => LedgerEvent) => ledger.decide(projection, step, actorOf(ctx));
 
@@ -61,7 +63,7 @@ export async function oversightCore(deps: OversightDeps) {
     isoDate('filter.since', f.since);
     isoDate('filter.until', f.until);
   };
-  return { deps, ledger, state, projection, now, providerOf, actorOf, decide, scoped, checkSpan };
+  return { deps, ledger, state, projection, now, providerOf, agency, actorOf, decide, scoped, checkSpan };
 }
 
 export type OversightCore = Awaited<ReturnType<typeof oversightCore>>;

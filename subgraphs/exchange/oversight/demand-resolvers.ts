@@ -1,6 +1,6 @@
 import type { SubgraphContext } from '../../shared/context.ts';
 import { ids } from '../../../ledger/events.ts';
-import { agency, type OversightCore, type PageArgs } from './core.ts';
+import { type OversightCore, type PageArgs } from './core.ts';
 import { page } from './paging.ts';
 import { bad, requireCoordinator, written } from './scope.ts';
 import type { Demand } from './state.ts';
@@ -62,7 +62,7 @@ export function demandResolvers(core: OversightCore) {
       },
       assignDemand: async (_: unknown, args: { id: string; holder: string; note: string }, ctx: SubgraphContext) => {
         requireCoordinator(ctx, 'Mutation.assignDemand');
-        const holder = agency('holder', args.holder);
+        const holder = core.agency('holder', args.holder);
         const note = written('note', args.note);
         await decide(ctx, () => {
           const d = demandOf(args.id);

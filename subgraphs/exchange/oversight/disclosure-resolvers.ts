@@ -1,7 +1,7 @@
 import type { SubgraphContext } from '../../shared/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import { cstDate } from '../workdays.ts';
-import { agency, type OversightCore } from './core.ts';
+import { type OversightCore } from './core.ts';
 import { bad, forbidden, isCoordinator, isoDate, written } from './scope.ts';
 
 /** Passing shared data on: disclosures recorded, and the provider's consent to them. */
@@ -12,7 +12,7 @@ export function disclosureResolvers(core: OversightCore) {
       recordDisclosure: async (_: unknown, args: { dataset: string; recipient: string; description: string; disclosedOn: string; consumer?: string | null }, ctx: SubgraphContext) => {
         const provider = providerOf(args.dataset);
         if (provider === null) throw bad('dataset', `unknown dataset "${args.dataset}"`);
-        const consumer = agency('consumer', args.consumer ?? ctx.caller.agency);
+        const consumer = core.agency('consumer', args.consumer ?? ctx.caller.agency);
         // An agency records its own disclosures; the provider or the authority reports one it found.
         if (consumer !== ctx.caller.agency && ctx.caller.agency !== provider && !isCoordinator(ctx)) {
           throw forbidden('Mutation.recordDisclosure', `your agency (${ctx.caller.agency}) records its own disclosures, not ${consumer}'s; ${provider}, the provider, or the authority reports others.`, 'Tell the provider or the authority (itd).');
@@ -28,7 +28,7 @@ export function disclosureResolvers(core: OversightCore) {
         const provider = providerOf(args.dataset);
         if (provider === null) throw bad('dataset', `unknown dataset "${args.dataset}"`);
         if (ctx.caller.agency !== provider) throw forbidden('Mutation.giveConsent', `only ${provider}, the provider of ${args.dataset}, consents to passing it on.`, `Ask ${provider} for its consent.`);
-        const consent = { provider, consumer: agency('consumer', args.consumer), dataset: args.dataset, recipient: written('recipient', args.recipient), note: written('note', args.note) };
+        const consent = { provider, consumer: core.agency('consumer', args.consumer), dataset: args.dataset, recipient: written('recipient', args.recipient), note: written('note', args.note) };
         const e = await ledger.record({ type: 'consent.given', data: { consent } }, actorOf(ctx));
         return state.consents.get(ids.consent(e.seq))!;
       },

@@ -1,6 +1,7 @@
-import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { EvaluationRow } from '../../../ledger/events.ts';
+import { referenceMembers } from '../../../ledger/members.ts';
+import { DEFAULT_EXCHANGE_REGION } from '../../../common/config-values.ts';
 import { freshness, type Frequency } from '../catalog/freshness.ts';
 import { cstDate } from '../workdays.ts';
 import { timeliness } from '../workflow/state.ts';
@@ -33,12 +34,28 @@ function datasetsOverdue(s: OversightState, providers: ReadonlyMap<string, strin
 
 const inYear = (year: number, at: string): boolean => cstDate(new Date(at)).startsWith(`${year}-`);
 
+/**
+ * The agencies evaluated for a year: every member registered by its end (or by now) and not
+ * retired before it began (the reference members count from the start). A member retired during
+ * the year is still evaluated for that year.
+ * A ledger with no member step (written before members were recorded) evaluates the reference members.
+ */
+function evaluated(s: OversightState, yearStart: number, asOf: number): string[] {
+  if (s.members.size === 0) return referenceMembers(DEFAULT_EXCHANGE_REGION).map((m) => m.code).sort();
+  return [...s.members.values()]
+    // The reference members (seeded, no actor) were members before the ledger began.
+    .filter((m) => m.history[0]?.actor === null || Date.parse(m.registeredAt) <= asOf)
+    .filter((m) => m.status !== 'RETIRED' || m.history.some((e) => e.type === 'member.retired' && Date.parse(e.at) >= yearStart))
+    .map((m) => m.code)
+    .sort();
+}
+
 /** Every agency's figures for a year, from the ledger's fold, as of `now`; `providers` maps each catalogued dataset to its provider. */
 export function evaluate(s: OversightState, providers: ReadonlyMap<string, string>, year: number, now: Date): EvaluationRow[] {
   const findings = findingsOfAll(s.requests.values(), now);
   const yearStart = Date.parse(`${year}-01-01T00:00:00+08:00`);
   const asOf = Math.min(now.getTime(), Date.parse(`${year + 1}-01-01T00:00:00+08:00`) - 1);
-  return Object.keys(agencies).sort().map((agency): EvaluationRow => {
+  return evaluated(s, yearStart, asOf).map((agency): EvaluationRow => {
     const received = [...s.requests.values()].filter((r) => r.provider === agency && inYear(year, r.receivedAt));
     const count = (t: string) => received.filter((r) => timeliness(r, now) === t).length;
     const reports = [...s.inconsistencies.values()].filter((r) => r.provider === agency && inYear(year, r.reportedAt));

@@ -1,5 +1,6 @@
 import type { AgreementRecord as AgreementLife } from '../../../ledger/agreements.ts';
 import { grantChanges } from '../../../ledger/grants.ts';
+import { applyMember, type Member } from '../../../ledger/members.ts';
 import { ids, type Agreement, type ComplaintGround, type ConsentTerms, type DisclosureTerms, type EvaluationRow, type Grant, type Recorded } from '../../../ledger/events.ts';
 import { apply as applyRequest, type SharingRequest } from '../workflow/state.ts';
 import { addWorkingDays } from '../workdays.ts';
@@ -139,10 +140,12 @@ export interface OversightState {
   readonly consents: Map<string, Consent>;
   /** Every update each dataset's provider reported (R-17), in ledger order. */
   readonly updates: Map<string, string[]>;
+  /** The exchange's members, retired ones too: who the listings and reports are about. */
+  readonly members: Map<string, Member>;
 }
 
 export function emptyState(): OversightState {
-  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map(), agreementLives: new Map(), disclosures: new Map(), consents: new Map(), updates: new Map() };
+  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map(), agreementLives: new Map(), disclosures: new Map(), consents: new Map(), updates: new Map(), members: new Map() };
 }
 
 function update<T>(map: Map<string, T>, id: string, change: (t: T) => T): void {
@@ -153,6 +156,7 @@ function update<T>(map: Map<string, T>, id: string, change: (t: T) => T): void {
 /** Folds one event; `providerOf` names a dataset's provider (from the catalog). */
 export function applyOversight(s: OversightState, e: Recorded, providerOf: (dataset: string) => string | null): void {
   applyRequest(s.requests, e);
+  applyMember(s.members, e);
   for (const c of grantChanges(e, s.agreementLives)) {
     if (c.op === 'grant') s.grants.set(c.grant.id, { grant: c.grant, provider: providerOf(c.grant.dataset), issuedAt: e.at, seq: e.seq, revoked: null });
     if (c.op === 'revoke-grant') update(s.grants, c.id, (g) => ({ ...g, revoked: { at: e.at, reasons: c.reason } }));

@@ -1,10 +1,10 @@
 import { GraphQLError } from 'graphql';
-import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../../common/declarations.ts';
 import { agreementRefusal, agreementStatus, applyAgreement, type AgreementRecord, type AgreementStatus, type AgreementStep } from '../../../ledger/agreements.ts';
 import { ids, type Actor, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
+import { activeMember, type MemberDirectory } from '../../../ledger/members.ts';
 
 /** The authority: its coordinator records secrecy-bureau filings and may revoke any agreement. */
 const AUTHORITY = 'itd';
@@ -27,6 +27,8 @@ export interface AgreementDeps {
   /** Dataset id → its declaration (provider, class, sensitivity), from the supergraph. */
   readonly datasets: ReadonlyMap<string, Declaration & { provider: string }>;
   readonly now: () => Date;
+  /** The exchange's members, live: an agreement is proposed to an active member. */
+  readonly members: MemberDirectory;
 }
 
 const isCoordinator = (ctx: SubgraphContext): boolean => ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
@@ -94,21 +96,23 @@ export async function agreementResolvers(deps: AgreementDeps) {
     Mutation: {
       proposeConfidentialityAgreement: async (_: unknown, args: { counterparty: string; datasets: string[]; validUntil: string; documentRef: string }, ctx: SubgraphContext) => {
         const proposer = ctx.caller.agency;
-        if (!Object.hasOwn(agencies, args.counterparty)) throw bad('counterparty', `unknown agency "${args.counterparty}"`);
-        if (args.counterparty === proposer) throw bad('counterparty', 'an agreement is between two different agencies: name the other party');
+        const party = activeMember(deps.members, args.counterparty);
+        if ('problem' in party) throw bad('counterparty', party.problem);
+        const counterparty = party.code;
+        if (counterparty === proposer) throw bad('counterparty', 'an agreement is between two different agencies: name the other party');
         if (args.datasets.length === 0) throw bad('datasets', 'name the datasets the agreement covers, or "*" for every dataset the two exchange');
         for (const d of args.datasets) {
           if (d === '*') continue;
           const ds = deps.datasets.get(d);
           if (ds === undefined) throw bad('datasets', `unknown dataset "${d}"`);
-          if (ds.provider !== proposer && ds.provider !== args.counterparty) throw bad('datasets', `dataset ${d} is provided by ${ds.provider}, not by ${proposer} or ${args.counterparty}`);
+          if (ds.provider !== proposer && ds.provider !== counterparty) throw bad('datasets', `dataset ${d} is provided by ${ds.provider}, not by ${proposer} or ${counterparty}`);
         }
         if (!/^\d{4}-\d{2}-\d{2}/.test(args.validUntil) || Number.isNaN(Date.parse(args.validUntil))) throw bad('validUntil', `validUntil must be an ISO date, got "${args.validUntil}"`);
         if (Date.parse(args.validUntil) <= now().getTime()) throw bad('validUntil', `validUntil must be in the future, got "${args.validUntil}"`);
         const e = await ledger.record(
           {
             type: 'agreement.proposed',
-            data: { terms: { proposer, counterparty: args.counterparty, datasets: [...new Set(args.datasets)], validUntil: args.validUntil, documentRef: written('documentRef', args.documentRef) } },
+            data: { terms: { proposer, counterparty, datasets: [...new Set(args.datasets)], validUntil: args.validUntil, documentRef: written('documentRef', args.documentRef) } },
           },
           actorOf(ctx),
         );

@@ -1,5 +1,4 @@
 import { GraphQLError } from 'graphql';
-import agencies from '../../../schema/agencies.json' with { type: 'json' };
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Declaration } from '../../../common/declarations.ts';
@@ -7,6 +6,7 @@ import { purposeProblem } from '../../../common/catalogued-purposes.ts';
 import { ids, type Actor, type GrantTerms, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
 import { openGrantStore } from '../../../ledger/grants.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
+import { activeMember, type MemberDirectory } from '../../../ledger/members.ts';
 import { agreementResolvers } from './agreements.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
@@ -45,6 +45,8 @@ export interface WorkflowDeps {
   /** Dataset id → its declaration (provider, class, sensitivity), from the supergraph. */
   readonly datasets: ReadonlyMap<string, Declaration & { provider: string }>;
   readonly now?: () => Date;
+  /** The exchange's members, live: requests go to active members; reports name any member. */
+  readonly members: MemberDirectory;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function workflow(deps: WorkflowDeps) {
   });
   await projection.sync();
   const grants = await openGrantStore({ dataDir: deps.dataDir, redisUrl: null, ledger });
-  const agreements = await agreementResolvers({ ledger, datasets: deps.datasets, now });
+  const agreements = await agreementResolvers({ ledger, datasets: deps.datasets, now, members: deps.members });
   const actorOf = (ctx: SubgraphContext): Actor => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
 
   // Expiry is a step of its own (R-38): the gateway stops a grant at validUntil by itself; this
@@ -143,10 +145,12 @@ export async function workflow(deps: WorkflowDeps) {
           .map(view),
       sharingRequest: (_: unknown, args: { id: string }, ctx: SubgraphContext) => view(find(args.id, ctx)),
       deadlineRecord: (_: unknown, args: { provider?: string | null }) => {
-        if (args.provider && !Object.hasOwn(agencies, args.provider)) throw bad('provider', `unknown provider agency "${args.provider}"`);
+        // Any member, retired ones too: their record stays.
+        const provider = args.provider ? deps.members.resolve(args.provider) : null;
+        if (args.provider && provider === null) throw bad('provider', `unknown provider agency "${args.provider.slice(0, 64)}": not a member of this exchange`);
         const rows = new Map<string, Record<Timeliness, number>>();
         for (const r of requests.values()) {
-          if (args.provider && r.provider !== args.provider) continue;
+          if (provider !== null && r.provider !== provider) continue;
           let row = rows.get(r.provider);
           if (row === undefined) rows.set(r.provider, (row = { ON_TIME: 0, LATE: 0, MISSED: 0, OPEN: 0, WITHDRAWN: 0 }));
           row[timeliness(r, now())]++;
@@ -169,13 +173,15 @@ export async function workflow(deps: WorkflowDeps) {
         ctx: SubgraphContext,
       ) => {
         const consumer = ctx.caller.agency;
-        if (!Object.hasOwn(agencies, args.provider)) throw bad('provider', `unknown provider agency "${args.provider}"`);
-        if (args.provider === consumer) throw bad('provider', 'an agency reads its own data without a request');
+        const member = activeMember(deps.members, args.provider);
+        if ('problem' in member) throw bad('provider', member.problem);
+        const provider = member.code;
+        if (provider === consumer) throw bad('provider', 'an agency reads its own data without a request');
         if (args.datasets.length === 0) throw bad('datasets', 'name at least one dataset');
         for (const id of args.datasets) {
           const ds = deps.datasets.get(id);
           if (ds === undefined) throw bad('datasets', `unknown dataset "${id}"`);
-          if (ds.provider !== args.provider) throw bad('datasets', `dataset ${id} is provided by ${ds.provider}, not ${args.provider}`);
+          if (ds.provider !== provider) throw bad('datasets', `dataset ${id} is provided by ${ds.provider}, not ${provider}`);
           if (ds.class === 'UNCONDITIONAL') throw bad('datasets', `dataset ${id} is UNCONDITIONAL: read it directly, no request needed (R-20)`);
           if (ds.class === 'NOT_SHARED') throw bad('datasets', `dataset ${id} is NOT_SHARED: it cannot be requested (R-4)`);
         }
@@ -189,7 +195,7 @@ export async function workflow(deps: WorkflowDeps) {
             type: 'request.filed',
             data: {
               consumer,
-              provider: args.provider,
+              provider,
               datasets: [...new Set(args.datasets)],
               purposes: [...new Set(args.purposes)],
               legalBasis: written('legalBasis', args.legalBasis),
