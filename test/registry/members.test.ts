@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,12 @@ const input = (code: string, extra: Record<string, string> = {}) => ({
 
 function errorCode(res: GraphQLResponse): unknown {
   return res.body.errors?.[0]?.extensions?.['code'];
+}
+
+/** Runs a CLI as an operator would, on the exchange's DATA_DIR. */
+function cli(name: 'token' | 'policy', args: string[], dataDir: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `cli/${name}.ts`, ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, REDIS_URL: '' }, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function memberEvents(dataDir: string): Promise<Recorded[]> {
@@ -173,6 +180,26 @@ describe('members as data: the directory the gateway and the exchange read from 
     );
     expect(errorCode(request)).toBe('BAD_USER_INPUT');
     expect(request.body.errors?.[0]?.message).toBe('member bureau-x is retired');
+  });
+
+  it('npm run token and policy -- explain read the members from the ledger: a registered member gets a token, a retired one does not', async () => {
+    await register('cli-body');
+    const minted = cli('token', ['--agency', 'cli-body'], ex.config.dataDir);
+    expect(minted.stderr).toBe('');
+    expect(minted.status).toBe(0);
+    const accepted = await answerWhen(() => postGraphQL(ex.url, '{ members { code } }', { authorization: `Bearer ${minted.stdout.trim()}` }, ex.token), (r) => r.status === 200);
+    expect(accepted.status).toBe(200);
+    const explained = cli('policy', ['explain', '--agency', '445200/cli-body', 'Enterprise.name'], ex.config.dataDir);
+    expect(explained.status).toBe(0);
+    expect(explained.stdout).toContain('Enterprise.name for cli-body');
+
+    await take('retireMember', 'cli-body', '撤销');
+    const refused = cli('token', ['--agency', 'cli-body'], ex.config.dataDir);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim()).toBe('token: member cli-body is retired: the gateway refuses its tokens');
+    const unknown = cli('token', ['--agency', '440000/tax'], ex.config.dataDir);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('token: unknown agency "440000/tax": not a member of this exchange');
   });
 
   it('changes a member\'s terms, keeping its code and history', async () => {
