@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
+import { loadSubgraphHostConfig } from '../../subgraphs/shared/host-config.ts';
 import { ROOT } from '../helpers/root.ts';
 
 function problems(env: Record<string, string>): readonly string[] {
@@ -27,6 +28,7 @@ describe('configuration', () => {
     expect(c.jwt.kind).toBe('dev');
     expect(c.jwtIssuer).toBe('exchange');
     expect(c.jwtAudience).toBe('exchange-gateway');
+    expect(c.region).toBe('445200');
     expect(Object.isFrozen(c)).toBe(true);
   });
   it.each([
@@ -37,6 +39,8 @@ describe('configuration', () => {
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes'],
     [{ JWT_PUBLIC_KEY: '/nonexistent/key.pem' }, 'JWT_PUBLIC_KEY: cannot read key file "key.pem"'],
     [{ SUBGRAPH_URL_TAX: 'ftp://x' }, 'SUBGRAPH_URL_TAX must be an http(s) URL, got "ftp://x"'],
+    [{ EXCHANGE_REGION: '44520' }, 'EXCHANGE_REGION must be an administrative division code of GB/T 2260 (six digits, e.g. 445200 Jieyang, 440000 Guangdong), got "44520"'],
+    [{ EXCHANGE_REGION: 'jieyang' }, 'EXCHANGE_REGION must be an administrative division code of GB/T 2260 (six digits, e.g. 445200 Jieyang, 440000 Guangdong), got "jieyang"'],
   ])('refuses %o: %s', (env, message) => {
     expect(problems(env)).toEqual([message]);
   });
@@ -75,6 +79,12 @@ describe('configuration', () => {
       expect(c.gatewayIdentity.kind).toBe('dev');
     });
   });
+  it('checks EXCHANGE_REGION on a host that runs only subgraphs too, defaulting to 445200', () => {
+    expect(loadSubgraphHostConfig({}).region).toBe('445200');
+    expect(loadSubgraphHostConfig({ EXCHANGE_REGION: '445222' }).region).toBe('445222');
+    expect(() => loadSubgraphHostConfig({ EXCHANGE_REGION: '4452' })).toThrow(/EXCHANGE_REGION must be an administrative division code of GB\/T 2260 .*got "4452"/);
+  });
+
   it('reports every problem at once', () => {
     expect(problems({ PORT: '-1', REDIS_URL: 'nope' })).toHaveLength(2);
   });
@@ -83,6 +93,7 @@ describe('configuration', () => {
     ['PORT=abc', { PORT: 'abc' }, /PORT must be an integer/],
     ['an unreadable key', { JWT_PUBLIC_KEY: '/nonexistent/key.pem' }, /JWT_PUBLIC_KEY: cannot read key file/],
     ['a malformed REDIS_URL', { REDIS_URL: 'http://x' }, /REDIS_URL must look like/],
+    ['a region that is no division code', { EXCHANGE_REGION: '000000' }, /EXCHANGE_REGION must be an administrative division code/],
   ])('npm run gateway with %s stops with one clear line and exit code 1', (_name, env, expected) => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'exchange-cfg-'));
     onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
