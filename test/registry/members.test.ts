@@ -202,6 +202,20 @@ describe('members as data: the directory the gateway and the exchange read from 
     expect(unknown.stderr).toContain('token: unknown agency "440000/tax": not a member of this exchange');
   });
 
+  it('explains decisions for a registered member by code or full id, and refuses a non-member with BAD_USER_INPUT', async () => {
+    await register('explained');
+    const explain = (agency: string) =>
+      ex.query('query($a: String!) { explainDecision(agency: $a, coordinate: "Enterprise.name") { decision reason } }', { agency: 'itd', roles: ['policy-maintainer'], variables: { a: agency } });
+    for (const agency of ['explained', '445200/explained']) {
+      const res = await explain(agency);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data).toEqual({ explainDecision: { decision: 'ALLOW', reason: 'UNCONDITIONAL' } });
+    }
+    const other = await explain('440000/explained');
+    expect(errorCode(other)).toBe('BAD_USER_INPUT');
+    expect(other.body.errors?.[0]?.message).toContain('is not a member of this exchange');
+  });
+
   it('changes a member\'s terms, keeping its code and history', async () => {
     await register('records');
     const changed = memberOf(await ex.query(CHANGE, { ...COORDINATOR, variables: { i: input('records', { division: '445222', responsiblePerson: '方晓东' }) } }), 'changeMember');
@@ -215,7 +229,7 @@ describe('members as data: the directory the gateway and the exchange read from 
   ])('refuses every member step to %s with FORBIDDEN', async (_, who) => {
     const registered = await ex.query(REGISTER, { ...who, variables: { i: input('forbidden-x') } });
     expect(errorCode(registered)).toBe('FORBIDDEN');
-    expect(registered.body.errors?.[0]?.message).toContain('coordinators of the authority');
+    expect(registered.body.errors?.[0]?.extensions?.['sharing']).toMatchObject({ coordinate: 'Mutation.registerMember', reason: 'ROLE_REQUIRED' });
     const suspended = await ex.query(step('suspendMember'), { ...who, variables: { c: 'amr', r: '测试' } });
     expect(errorCode(suspended)).toBe('FORBIDDEN');
     const amr = await ex.query('{ member(code: "amr") { status } }', { agency: 'tax' });

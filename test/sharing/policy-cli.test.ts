@@ -28,7 +28,7 @@ describe('npm run policy', () => {
   it('check accepts the shipped policy with exit 0', () => {
     const r = policy(['check']);
     expect(r.status).toBe(0);
-    expect(r.out).toContain('policy ok: 14 rule(s), 3 grant(s), 2 agreement(s), 0 suspension(s), 18 role reservation(s)');
+    expect(r.out).toContain('policy ok: 14 rule(s), 3 grant(s), 2 agreement(s), 0 suspension(s), 23 role reservation(s)');
   });
 
   it('check exits 1 naming file:line for a broken line and for a line opening NOT_SHARED data', () => {
