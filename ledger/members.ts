@@ -51,8 +51,6 @@ export interface LiveMembers extends MemberDirectory {
   readonly projection: Projection;
   /** Resolves once every member step recorded before the call is folded. */
   sync(): Promise<void>;
-  /** Whether any member step was ever recorded. */
-  seeded(): boolean;
   stop(): void;
 }
 
@@ -177,10 +175,7 @@ export function referenceDirectory(region: string): MemberDirectory {
 /** The members as the ledger holds them, kept current as any process records a step. */
 export async function openMembers(ledger: Ledger): Promise<LiveMembers> {
   const members = new Map<string, Member>();
-  let stepped = false;
   const projection = ledger.project((e) => {
-    if (!e.type.startsWith('member.')) return;
-    stepped = true;
     applyMember(members, e);
   });
   await projection.sync();
@@ -188,7 +183,6 @@ export async function openMembers(ledger: Ledger): Promise<LiveMembers> {
     ...directoryOf(members),
     projection,
     sync: () => projection.sync(),
-    seeded: () => stepped,
     stop: () => projection.stop(),
   };
 }
