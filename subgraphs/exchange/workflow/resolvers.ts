@@ -111,6 +111,8 @@ export async function workflow(deps: WorkflowDeps) {
    * state, so two answers to one request can never both be recorded.
    */
   const stepOf = async (ctx: SubgraphContext, id: string, decide: (r: SharingRequest) => LedgerEvent): Promise<ReturnType<typeof view>> => {
+    // The request may have been filed by another process a moment ago: look it up on the fold up to the ledger's end.
+    await projection.sync();
     find(id, ctx);
     await ledger.decide(projection, () => decide(find(id, ctx)), actorOf(ctx));
     return view(requests.get(id)!);
