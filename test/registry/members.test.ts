@@ -273,4 +273,17 @@ describe('a gateway started alone on a fresh DATA_DIR', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('registers each reference member once when two gateways start on it at the same moment', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'members-race-'));
+    const env = { DATA_DIR: path.join(tmp, 'data'), POLICY_DIR: path.join(ROOT, 'policies'), SUPERGRAPH_PATH: path.join(ROOT, 'schema/supergraph.graphql'), PORT: '0' };
+    const gateways = await Promise.all(['race-a', 'race-b'].map((instance) => startGateway(loadConfig({ ...env, INSTANCE_ID: instance }), { log: silentLogger })));
+    try {
+      const registered = (await memberEvents(env.DATA_DIR)).flatMap((e) => (e.type === 'member.registered' ? [e.data.member.code] : []));
+      expect(registered.sort()).toEqual(REFERENCE);
+    } finally {
+      for (const g of gateways) await g.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });
