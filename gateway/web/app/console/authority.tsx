@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { PageConfig, Session } from '../session.ts';
 import { agencyName, BarChart, day, Errors, L, Section, Table, time, useNotice, useQuery } from '../ui.tsx';
+import { isAuditor, isCoordinator } from './access.ts';
 import { CASE_FIELDS, CaseActions, COMPLAINT_FIELDS, DecideComplaints, DecideEscalations, Findings, FINDINGS_QUERY, PublishEvaluation, type Case, type Finding } from './oversight.tsx';
 
 const STATUSES = ['PENDING', 'OVERDUE', 'APPROVED', 'REFUSED', 'WITHDRAWN', 'ESCALATED', 'APPROVED_ON_ESCALATION', 'UPHELD'] as const;
@@ -55,7 +56,11 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
     show(text);
   };
   const caseOf = new Map((cases.data?.violationCases.items ?? []).flatMap((k) => k.findings.map((f) => [f, k.id] as const)));
-  const history = useQuery<{ policyHistory: { at: string; origin: string; instance: string; added: string[]; removed: string[]; hash: string }[] }>(session, 'query PolicyHistory { policyHistory(first: 30) { at origin instance added removed hash } }');
+  // The policy history is in the access-log dataset, reserved to auditors: anyone else would only be refused.
+  const auditor = isAuditor(session);
+  // The authority's acts are its coordinators'; an auditor of the authority reads, and gets no buttons.
+  const coordinator = isCoordinator(session);
+  const history = useQuery<{ policyHistory: { at: string; origin: string; instance: string; added: string[]; removed: string[]; hash: string }[] }>(session, auditor ? 'query PolicyHistory { policyHistory(first: 30) { at origin instance added removed hash } }' : null);
   return (
     <>
       {notice}
@@ -72,7 +77,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="i" zh="编号" en="Id" />, <L key="c" zh="申请方" en="Consumer" />, <L key="p" zh="提供方" en="Provider" />, <L key="d" zh="数据集" en="Datasets" />, <L key="s" zh="状态" en="State" />, <L key="b" zh="答复期限" en="Due by" />, <L key="t" zh="时效" en="Timeliness" />]}
           rows={(requests.data?.sharingRequests ?? []).map((r) => [<code key="i">{r.id}</code>, r.consumer, r.provider, r.datasets.join(', '), r.status, `${r.dueBy}（${r.workingDaysLeft}）`, r.timeliness])}
         />
-        <DecideEscalations session={session} config={config} requests={requests.data?.sharingRequests ?? []} onDone={done} />
+        {coordinator && <DecideEscalations session={session} config={config} requests={requests.data?.sharingRequests ?? []} onDone={done} />}
       </Section>
       <Section id="overdue" zh="逾期未更新的数据集" en="Overdue datasets">
         <Errors errors={overdue.errors} />
@@ -105,7 +110,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="a" zh="机构" en="Agency" />, <L key="r" zh="收到申请" en="Received" />, <L key="o" zh="按时" en="On time" />, <L key="l" zh="逾期答复" en="Late" />, <L key="m" zh="未答复" en="Missed" />, <L key="f" zh="拒绝" en="Refusals" />, <L key="c" zh="投诉成立" en="Complaints upheld" />, <L key="v" zh="违规案件" en="Cases" />, <L key="d" zh="逾期数据集" en="Datasets overdue" />, <L key="s" zh="得分" en="Score" />, <L key="x" zh="结果" en="Result" />]}
           rows={(evaluation.data?.annualEvaluation.draft ?? []).map((r) => [agencyName(config, r.agency), r.requestsReceived, r.answeredOnTime, r.answeredLate, r.missed, r.refusals, r.complaintsUpheld, r.violationCases, r.datasetsOverdue ?? '—', r.score, r.result])}
         />
-        {evaluation.data !== null && <PublishEvaluation session={session} year={year} published={evaluation.data.annualEvaluation.published} onDone={done} />}
+        {coordinator && evaluation.data !== null && <PublishEvaluation session={session} year={year} published={evaluation.data.annualEvaluation.published} onDone={done} />}
       </Section>
       <Section id="complaints" zh="投诉" en="Complaints">
         <Errors errors={complaints.errors} />
@@ -113,7 +118,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="i" zh="编号" en="Id" />, <L key="c" zh="投诉方" en="Complainant" />, <L key="a" zh="被投诉方" en="Against" />, <L key="g" zh="事由" en="Ground" />, <L key="s" zh="状态" en="Status" />, <L key="d" zh="答复 / 决定期限" en="Answer / decision due" />]}
           rows={(complaints.data?.complaints.items ?? []).map((c) => [<code key="i">{c.id}</code>, c.complainant, c.against, c.ground, c.status, `${c.answerDueBy} / ${c.decisionDueBy}`])}
         />
-        <DecideComplaints session={session} config={config} complaints={complaints.data?.complaints.items ?? []} onDone={done} />
+        {coordinator && <DecideComplaints session={session} config={config} complaints={complaints.data?.complaints.items ?? []} onDone={done} />}
       </Section>
       <Findings session={session} config={config} findings={findings} caseOf={caseOf} onDone={done} />
       <Section id="cases" zh="违规案件" en="Violation cases">
@@ -122,15 +127,15 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
           head={[<L key="i" zh="编号" en="Id" />, <L key="a" zh="机构" en="Agency" />, <L key="s" zh="摘要" en="Summary" />, <L key="t" zh="状态" en="Status" />, <L key="o" zh="立案" en="Opened" />, <L key="r" zh="整改期限 / 暂停" en="Orders / suspensions" />]}
           rows={(cases.data?.violationCases.items ?? []).map((c) => [<code key="i">{c.id}</code>, c.agency, c.summary, c.status, day(c.openedAt), [...c.orders.map((o) => `整改 ${o.dueBy}`), ...c.suspensions.map((s) => `暂停 ${s.dataset} → ${day(s.until)}${s.liftedAt === null ? '' : '（已解除 lifted）'}`)].join('；') || '—'])}
         />
-        {(cases.data?.violationCases.items ?? []).filter((k) => k.status === 'OPEN').map((k) => <CaseActions key={k.id} session={session} config={config} k={k} onDone={done} />)}
+        {coordinator && (cases.data?.violationCases.items ?? []).filter((k) => k.status === 'OPEN').map((k) => <CaseActions key={k.id} session={session} config={config} k={k} onDone={done} />)}
       </Section>
-      <Section id="policy-history" zh="策略变更历史" en="Policy history">
+      {auditor && <Section id="policy-history" zh="策略变更历史" en="Policy history">
         <Errors errors={history.errors} />
         <Table
           head={[<L key="t" zh="时间" en="When" />, <L key="o" zh="来源" en="Origin" />, <L key="i" zh="网关实例" en="Instance" />, <L key="c" zh="变更" en="Changes" />]}
           rows={(history.data?.policyHistory ?? []).map((h) => [time(h.at), h.origin, h.instance, <span key="c" className="lines">{[...h.added.map((l) => `+ ${l}`), ...h.removed.map((l) => `− ${l}`)].slice(0, 6).join('\n') || `${h.hash.slice(0, 12)}`}</span>])}
         />
-      </Section>
+      </Section>}
     </>
   );
 }

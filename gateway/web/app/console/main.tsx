@@ -3,22 +3,18 @@ import { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { claimsOf, devSignIn, loadSession, pageConfig, saveSession, type Session } from '../session.ts';
 import { L } from '../ui.tsx';
+import { pagesFor } from './access.ts';
 import { AuditPage } from './audit.tsx';
 import { AuthorityPage } from './authority.tsx';
 import { CatalogPage, DatasetPage, MinePage } from './developers.tsx';
 import { InboxPage } from './inbox.tsx';
+import { MembersPage } from './members.tsx';
 import { PolicyPage } from './policy.tsx';
+import { ProposalsPage } from './proposals.tsx';
+import { VersionsPage } from './versions.tsx';
 
 const config = pageConfig();
 
-const PAGES = [
-  { path: 'catalog', zh: '共享目录', en: 'Catalog' },
-  { path: 'mine', zh: '我的申请与授权', en: 'My requests and grants' },
-  { path: 'inbox', zh: '待办', en: 'Inbox' },
-  { path: 'authority', zh: '监督管理', en: 'Authority' },
-  { path: 'audit', zh: '审计', en: 'Audit' },
-  { path: 'policy', zh: '策略解释', en: 'Policy' },
-] as const;
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -107,6 +103,20 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
   );
 }
 
+/** A page the signed-in principal has no use for (or no such page): say so, and ask nothing of the exchange. */
+function NotHere() {
+  return (
+    <section className="card" aria-labelledby="not-here">
+      <h2 id="not-here">
+        <L zh="此页不适用于当前身份" en="This page is not for the signed-in principal" />
+      </h2>
+      <p>
+        <L zh="请从上方选择页面；某些页面仅对特定角色显示（如审计人员、监督机构协调员）。" en="Choose a page above; some pages are shown only to a role (auditors, the authority's coordinators)." />
+      </p>
+    </section>
+  );
+}
+
 function Console() {
   const [session, setSession] = useState<Session | null>(loadSession());
   const route = useHash();
@@ -156,7 +166,7 @@ function Console() {
         {session !== null && (
           <nav aria-label="pages">
             <ul>
-              {PAGES.map((p) => (
+              {pagesFor(session).map((p) => (
                 <li key={p.path}>
                   <a href={`#/${p.path}`} aria-current={page === p.path ? 'page' : undefined}>
                     <L zh={p.zh} en={p.en} />
@@ -171,13 +181,22 @@ function Console() {
         <SignIn onSession={use} />
       ) : (
         <main id="main" tabIndex={-1}>
-          {page === 'catalog' && rest.length === 0 && <CatalogPage session={session} config={config} />}
-          {page === 'catalog' && rest.length > 0 && <DatasetPage session={session} config={config} id={decodeURIComponent(rest.join('/'))} />}
-          {page === 'mine' && <MinePage session={session} config={config} />}
-          {page === 'inbox' && <InboxPage session={session} config={config} />}
-          {page === 'authority' && <AuthorityPage session={session} config={config} />}
-          {page === 'audit' && <AuditPage session={session} config={config} />}
-          {page === 'policy' && <PolicyPage session={session} config={config} />}
+          {!pagesFor(session).some((p) => p.path === page) ? (
+            <NotHere />
+          ) : (
+            <>
+              {page === 'catalog' && rest.length === 0 && <CatalogPage session={session} config={config} />}
+              {page === 'catalog' && rest.length > 0 && <DatasetPage session={session} config={config} id={decodeURIComponent(rest.join('/'))} />}
+              {page === 'mine' && <MinePage session={session} config={config} />}
+              {page === 'inbox' && <InboxPage session={session} config={config} />}
+              {page === 'members' && <MembersPage session={session} config={config} />}
+              {page === 'proposals' && <ProposalsPage session={session} config={config} />}
+              {page === 'versions' && <VersionsPage session={session} config={config} />}
+              {page === 'authority' && <AuthorityPage session={session} config={config} />}
+              {page === 'audit' && <AuditPage session={session} config={config} />}
+              {page === 'policy' && <PolicyPage session={session} config={config} />}
+            </>
+          )}
         </main>
       )}
     </>
