@@ -90,11 +90,11 @@ export function MembersPage({ session }: { session: Session; config: PageConfig 
             <L key="h" zh="记录" en="History" />,
           ]}
           rows={list.map((m) => [
-            <code key="c">{m.code}</code>,
-            <code key="f">{m.fullId}</code>,
-            <span key="n" lang="zh-CN">{m.name}<br /><span className="en" lang="en">{m.nameEn}</span></span>,
+            <code key="c" className="nowrap">{m.code}</code>,
+            <code key="f" className="nowrap">{m.fullId}</code>,
+            <span key="n" className="wide" lang="zh-CN">{m.name}<br /><span className="en" lang="en">{m.nameEn}</span></span>,
             m.division,
-            kindLabel(m.kind),
+            <Kind key="k" kind={m.kind} />,
             <span key="r">{m.responsiblePerson}<br /><span className="meta">{m.contact}</span></span>,
             <span key="s" className={`status status-${m.status.toLowerCase()}`} data-status={m.status}>{statusLabel(m.status)}</span>,
             <History key="h" member={m} />,
@@ -119,9 +119,14 @@ export function MembersPage({ session }: { session: Session; config: PageConfig 
   );
 }
 
+function Kind({ kind }: { kind: string }) {
+  const k = KINDS.find((x) => x.value === kind);
+  return k === undefined ? <>{kind}</> : <span className="nowrap">{k.zh}<br /><span className="en">{k.en}</span></span>;
+}
+
 function History({ member: m }: { member: Member }) {
   return (
-    <details className="history">
+    <details className="history wide">
       <summary>{m.history.length} <L zh="条" en="steps" /></summary>
       <ol>
         {m.history.map((h) => (

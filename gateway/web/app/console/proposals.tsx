@@ -182,7 +182,7 @@ export function Report({ report: r, config }: { report: CheckReport; config: Pag
           caption={`读取次数来自${r.readsFrom === 'archive' ? '归档库' : '访问日志'}，近 90 天 · reads from the ${r.readsFrom}, last 90 days`}
           head={[<L key="c" zh="字段" en="Coordinate" />, <L key="k" zh="变更" en="Change" />, <L key="g" zh="受影响的授权" en="Grants naming it" />, <L key="r" zh="读取机构（次数）" en="Agencies reading it (reads)" />, <L key="m" zh="说明" en="Message" />]}
           rows={r.breakingChanges.map((b) => [
-            <code key="c">{b.coordinate}</code>,
+            <code key="c" className="nowrap">{b.coordinate}</code>,
             b.change,
             b.grants.length === 0 ? '—' : b.grants.map((g) => <code key={g} className="chip">{g}</code>),
             b.readers.length === 0 ? '—' : <span key="r">{b.readers.map((x) => `${agencyName(config, x.agency)}（${x.reads}）`).join('；')}</span>,

@@ -56,7 +56,7 @@ export function VersionsPage({ session, config }: { session: Session; config: Pa
               <strong>{v.version}</strong>
               {v.current && <> <span className="badge">当前 current</span></>}
             </span>,
-            <code key="h" title={v.hash}>{v.hash.slice(0, 12)}</code>,
+            <code key="h" className="nowrap" title={v.hash}>{v.hash.slice(0, 12)}</code>,
             v.rollbackOf !== null ? <L key="p" zh={`回退至版本 ${v.rollbackOf}`} en={`rollback to version ${v.rollbackOf}`} /> : v.proposal !== null ? <code key="p">{v.proposal}</code> : <L key="p" zh="初始组合" en="the reference composition" />,
             <span key="w">{v.publishedBy ?? '—'}<br /><span className="meta">{time(v.publishedAt)}</span></span>,
             v.reasons,
@@ -86,9 +86,9 @@ function Changes({ v, config }: { v: Version; config: PageConfig }) {
           {v.changes.map((c, i) => (
             <li key={i} className={`diff-${c.change.toLowerCase()}`}>
               <span className="sign">{c.change === 'ADDED' ? '+' : c.change === 'REMOVED' ? '−' : '~'}</span> <code>{c.coordinate}</code> <span className="meta">{c.change}</span>
-              {(c.before !== null || c.after !== null) && (
-                <span className="meta"> {c.before ?? '—'} → {c.after ?? '—'}</span>
-              )}
+              {c.before !== null && c.after !== null && <span className="meta"> {c.before} → {c.after}</span>}
+              {c.before === null && c.after !== null && <span className="meta"> {c.after}</span>}
+              {c.before !== null && c.after === null && <span className="meta"> <del>{c.before}</del></span>}
             </li>
           ))}
         </ul>
