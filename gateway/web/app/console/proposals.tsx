@@ -57,6 +57,9 @@ export function ProposalsPage({ session, config }: { session: Session; config: P
     <>
       {notice}
       <Section id="pending-proposals" zh="待审的提议" en="Pending proposals">
+        <p className="hint">
+          {coordinator ? <L zh="监督机构看到所有成员的提议。" en="The authority sees every member's proposals." /> : <L zh={`仅列出 ${session.agency} 自己的提议。`} en={`Only the proposals of ${session.agency} are listed.`} />}
+        </p>
         <Errors errors={proposals.errors} />
         {proposals.data !== null && pending.length === 0 && <p className="empty"><L zh="没有待审的提议" en="No proposal waiting for a decision" /></p>}
         {pending.map((p) => (
