@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExchange, type Exchange } from '../helpers/exchange.ts';
+import { ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
 import { openConsoleBrowser, SHOTS, type ConsoleBrowser } from './chromium.ts';
 
 /**
@@ -28,6 +29,9 @@ type Query {
 const NOTICES_CATALOG = JSON.stringify({
   'eeb.notices': { name: '环境执法公告', nameEn: 'Enforcement notices', description: '公开的环境执法公告', format: 'GraphQL / JSON', frequency: 'DAILY', conditions: '无条件共享', purposes: [], lastUpdate: null },
 });
+/** tax's subgraph without the credit grade, which amr reads under a grant: a breaking change. */
+const TAX_WITHOUT_GRADE = readFileSync(path.join(ROOT, 'subgraphs', 'tax', 'schema.graphql'), 'utf8').replace(/\n\s*"纳税信用等级 \(latest assessment\)"\n\s*taxCreditGrade: TaxCreditGrade\n\s*@dataset[^\n]*/, '');
+const ENT = '91445202MA4W3K7PX2';
 /** The same with a field of a type nobody defines: it does not compose. */
 const BROKEN_SDL = NOTICES_SDL.replace('environmentalNotices: [String!]!', 'environmentalNotices: [Tonnes!]!');
 
@@ -158,6 +162,33 @@ describe('registry pages of the console', () => {
     await propose.click();
     await expect.poll(() => page.locator('#pending-proposals article').count()).toBe(2);
   }, 90_000);
+
+  it('shows, for a removed field, the grants that name it and the agencies that read it, with their reads', async () => {
+    expect(TAX_WITHOUT_GRADE).not.toContain('taxCreditGrade');
+    // eeb is granted the grade (the walkthrough's request, approved by tax) and amr reads it.
+    const filed = await ex.query('mutation { fileSharingRequest(provider: "tax", datasets: ["tax.credit-rating"], purposes: ["environmental-enforcement"], legalBasis: "R-11", justification: "环境信用评价", validUntil: "2030-12-31") { id } }', { agency: 'eeb' });
+    const requestId = (filed.body.data?.['fileSharingRequest'] as { id: string }).id;
+    const approved = await ex.query('mutation($id: ID!) { approveSharingRequest(id: $id) { grantIds } }', { agency: 'tax', variables: { id: requestId } });
+    const [grant] = (approved.body.data?.['approveSharingRequest'] as { grantIds: string[] }).grantIds;
+    expect(grant).toBeDefined();
+    const read = await ex.query(`{ enterprise(uscc: "${ENT}") { taxCreditGrade } }`, { agency: 'amr', purpose: 'market-supervision' });
+    expect(read.body.errors).toBeUndefined();
+    await browser.signIn(page, 'tax');
+    await browser.open(page, 'proposals');
+    const form = page.getByRole('form', { name: 'propose a subgraph' });
+    await form.getByLabel(/子图名称 Subgraph name/).fill('tax');
+    await form.getByLabel(/地址 URL/).fill(ex.subgraphs.get('tax')!.url);
+    await form.getByLabel(/SDL 全文/).fill(TAX_WITHOUT_GRADE);
+    const breaking = page.getByTestId('check-report').getByRole('region', { name: /Breaking changes/ });
+    // The readers are counted from the access log as the exchange follows it: check until amr's read is in.
+    await expect
+      .poll(async () => {
+        await form.getByRole('button', { name: /检查 Check/ }).click();
+        return breaking.innerText();
+      }, { timeout: 20_000 })
+      .toMatch(new RegExp(`Enterprise\\.taxCreditGrade[\\s\\S]*REMOVED[\\s\\S]*${grant!}[\\s\\S]*amr[^（]*（[1-9]\\d*）`));
+    await page.screenshot({ path: path.join(SHOTS, 'proposals-breaking-1280.png'), fullPage: true });
+  }, 60_000);
 
   it('lets the coordinator refuse a proposal only in writing, and approve one, publishing a version', async () => {
     await browser.signIn(page, 'itd', COORDINATOR);

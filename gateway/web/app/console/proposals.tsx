@@ -177,31 +177,35 @@ export function Report({ report: r, config }: { report: CheckReport; config: Pag
         <Problems title={<L zh="同一数据多个来源" en="One data, several sources" />} items={r.sources.map((s) => <><code>{s.item}</code> · {s.members.join(', ')} — {s.message}</>)} />
         <Problems title={<L zh="共享类型与敏感级别" en="Class and sensitivity guardrails" />} items={r.guardrails} />
       </div>
-      <h4>
-        <L zh="破坏性变更" en="Breaking changes" /> <span className="count">{r.breakingChanges.length === 0 ? '✓ 无 none' : `${r.breakingChanges.length}`}</span>
-      </h4>
-      {r.breakingChanges.length > 0 && (
-        <Table
-          caption={`读取次数来自${r.readsFrom === 'archive' ? '归档库' : '访问日志'}，近 90 天 · reads from the ${r.readsFrom}, last 90 days`}
-          head={[<L key="c" zh="字段" en="Coordinate" />, <L key="k" zh="变更" en="Change" />, <L key="g" zh="受影响的授权" en="Grants naming it" />, <L key="r" zh="读取机构（次数）" en="Agencies reading it (reads)" />, <L key="m" zh="说明" en="Message" />]}
-          rows={r.breakingChanges.map((b) => [
-            <code key="c" className="nowrap">{b.coordinate}</code>,
-            b.change,
-            b.grants.length === 0 ? '—' : b.grants.map((g) => <code key={g} className="chip">{g}</code>),
-            b.readers.length === 0 ? '—' : <span key="r">{b.readers.map((x) => `${agencyName(config, x.agency)}（${x.reads}）`).join('；')}</span>,
-            b.message,
-          ])}
-        />
-      )}
-      <h4>
-        <L zh="目录变更" en="Catalog diff" /> <span className="count">{r.catalogDiff.length === 0 ? '— 无 none' : `${r.catalogDiff.length}`}</span>
-      </h4>
-      {r.catalogDiff.length > 0 && (
-        <Table
-          head={[<L key="d" zh="数据集" en="Dataset" />, <L key="f" zh="项目" en="Field" />, <L key="b" zh="原值" en="Before" />, <L key="a" zh="新值" en="After" />]}
-          rows={r.catalogDiff.map((c) => [<code key="d">{c.dataset}</code>, c.field, c.before ?? '—', c.after ?? '—'])}
-        />
-      )}
+      <section aria-label="破坏性变更 Breaking changes" className="breaking">
+        <h4>
+          <L zh="破坏性变更" en="Breaking changes" /> <span className="count">{r.breakingChanges.length === 0 ? '✓ 无 none' : `${r.breakingChanges.length}`}</span>
+        </h4>
+        {r.breakingChanges.length > 0 && (
+          <Table
+            caption={`读取次数来自${r.readsFrom === 'archive' ? '归档库' : '访问日志'}，近 90 天 · reads from the ${r.readsFrom}, last 90 days`}
+            head={[<L key="c" zh="字段" en="Coordinate" />, <L key="k" zh="变更" en="Change" />, <L key="g" zh="受影响的授权" en="Grants naming it" />, <L key="r" zh="读取机构（次数）" en="Agencies reading it (reads)" />, <L key="m" zh="说明" en="Message" />]}
+            rows={r.breakingChanges.map((b) => [
+              <code key="c" className="nowrap">{b.coordinate}</code>,
+              <span key="k" className="nowrap">{b.change}</span>,
+              b.grants.length === 0 ? '—' : b.grants.map((g) => <code key={g} className="chip">{g}</code>),
+              b.readers.length === 0 ? '—' : <span key="r">{b.readers.map((x) => `${agencyName(config, x.agency)}（${x.reads}）`).join('；')}</span>,
+              <span key="m" className="wide">{b.message}</span>,
+            ])}
+          />
+        )}
+      </section>
+      <section aria-label="目录变更 Catalog diff" className="catalog-diff">
+        <h4>
+          <L zh="目录变更" en="Catalog diff" /> <span className="count">{r.catalogDiff.length === 0 ? '— 无 none' : `${r.catalogDiff.length}`}</span>
+        </h4>
+        {r.catalogDiff.length > 0 && (
+          <Table
+            head={[<L key="d" zh="数据集" en="Dataset" />, <L key="f" zh="项目" en="Field" />, <L key="b" zh="原值" en="Before" />, <L key="a" zh="新值" en="After" />]}
+            rows={r.catalogDiff.map((c) => [<code key="d">{c.dataset}</code>, c.field, c.before ?? '—', c.after ?? '—'])}
+          />
+        )}
+      </section>
     </section>
   );
 }
