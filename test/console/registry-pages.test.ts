@@ -51,7 +51,7 @@ describe('registry pages of the console', () => {
     await ex?.close();
   });
 
-  const row = (code: string) => page.locator('#members tbody tr').filter({ has: page.locator('code', { hasText: new RegExp(`^${code}$`) }) });
+  const row = (code: string) => page.locator('#members tbody tr').filter({ has: page.locator('code.member-code', { hasText: new RegExp(`^${code}$`) }) });
   const notice = () => page.getByTestId('notice');
   const errors = (scope: string) => page.locator(`${scope} .errors`);
 
@@ -127,6 +127,9 @@ describe('registry pages of the console', () => {
     await expect.poll(() => row('fin').innerText()).toContain('retired');
     await row('fin').locator('summary').click();
     expect(await row('fin').innerText()).toMatch(/member\.changed[\s\S]*member\.suspended[\s\S]*机构改革[\s\S]*member\.reinstated[\s\S]*member\.retired[\s\S]*机构撤销/);
+    // A retired member takes no further step: it is no longer offered.
+    expect(await steps.getByLabel(/成员 Member/).locator('option').allInnerTexts()).not.toContainEqual(expect.stringContaining('fin'));
+    await page.locator('#members .table-wrap').evaluate((el) => el.scrollTo(0, 0));
     await page.screenshot({ path: path.join(SHOTS, 'members-coordinator-1280.png'), fullPage: true });
   }, 60_000);
 

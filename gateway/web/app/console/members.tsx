@@ -56,7 +56,7 @@ export function MembersPage({ session }: { session: Session; config: PageConfig 
   const [status, setStatus] = useState('');
   const members = useQuery<{ members: Member[] }>(session, `query Members($status: MemberStatus) { members(status: $status) { ${MEMBER_FIELDS} } }`, status === '' ? {} : { status });
   const coordinator = isCoordinator(session);
-  // The change and step forms list every member, whatever the filter shows.
+  // The change and step forms list every member not retired (a retired one takes no further step), whatever the filter shows.
   const all = useQuery<{ members: Member[] }>(session, coordinator ? `query AllMembers { members { ${MEMBER_FIELDS} } }` : null);
   const { notice, show } = useNotice();
   const done = (text: string) => {
@@ -80,8 +80,7 @@ export function MembersPage({ session }: { session: Session; config: PageConfig 
         <Table
           caption={members.data === null ? undefined : `${list.length} 个成员 members`}
           head={[
-            <L key="c" zh="代码" en="Code" />,
-            <L key="f" zh="完整标识" en="Full id" />,
+            <L key="c" zh="代码 / 完整标识" en="Code / full id" />,
             <L key="n" zh="名称" en="Name" />,
             <L key="d" zh="行政区划" en="Division" />,
             <L key="k" zh="类型" en="Kind" />,
@@ -90,8 +89,11 @@ export function MembersPage({ session }: { session: Session; config: PageConfig 
             <L key="h" zh="记录" en="History" />,
           ]}
           rows={list.map((m) => [
-            <code key="c" className="nowrap">{m.code}</code>,
-            <code key="f" className="nowrap">{m.fullId}</code>,
+            <span key="c" className="nowrap">
+              <code className="member-code">{m.code}</code>
+              <br />
+              <code>{m.fullId}</code>
+            </span>,
             <span key="n" className="wide" lang="zh-CN">{m.name}<br /><span className="en" lang="en">{m.nameEn}</span></span>,
             m.division,
             <Kind key="k" kind={m.kind} />,
@@ -121,7 +123,7 @@ export function MembersPage({ session }: { session: Session; config: PageConfig 
 
 function Kind({ kind }: { kind: string }) {
   const k = KINDS.find((x) => x.value === kind);
-  return k === undefined ? <>{kind}</> : <span className="nowrap">{k.zh}<br /><span className="en">{k.en}</span></span>;
+  return k === undefined ? <>{kind}</> : <span>{k.zh}<br /><span className="en">{k.en}</span></span>;
 }
 
 function History({ member: m }: { member: Member }) {
@@ -201,7 +203,8 @@ function RegisterMember({ session, onDone }: { session: Session; onDone: (t: str
 
 function ChangeMember({ session, members, onDone }: { session: Session; members: readonly Member[]; onDone: (t: string) => void }) {
   const [code, setCode] = useState('');
-  const member = members.find((m) => m.code === code);
+  // A member retired meanwhile leaves the list, and its form with it.
+  const member = members.find((m) => m.code === code && m.status !== 'RETIRED');
   const action: Action = {
     zh: '保存变更',
     en: 'Save the change',
@@ -212,9 +215,9 @@ function ChangeMember({ session, members, onDone }: { session: Session; members:
     <>
       <div className="row">
         <label htmlFor="change-which"><L zh="成员" en="Member" /></label>
-        <select id="change-which" value={code} onChange={(e) => setCode(e.target.value)}>
+        <select id="change-which" value={member?.code ?? ''} onChange={(e) => setCode(e.target.value)}>
           <option value="">（选择 choose）</option>
-          {members.map((m) => <option key={m.code} value={m.code}>{m.code} · {m.name}</option>)}
+          {members.filter((m) => m.status !== 'RETIRED').map((m) => <option key={m.code} value={m.code}>{m.code} · {m.name}</option>)}
         </select>
       </div>
       {member !== undefined && (
@@ -255,7 +258,7 @@ function MemberSteps({ session, members, onDone }: { session: Session; members: 
       <label htmlFor="step-code"><L zh="成员" en="Member" /></label>
       <select id="step-code" name="code" defaultValue="">
         <option value="">（选择 choose）</option>
-        {members.map((m) => <option key={m.code} value={m.code}>{m.code} · {m.name} · {statusLabel(m.status)}</option>)}
+        {members.filter((m) => m.status !== 'RETIRED').map((m) => <option key={m.code} value={m.code}>{m.code} · {m.name} · {statusLabel(m.status)}</option>)}
       </select>
       <label htmlFor="step-reasons"><L zh="理由（必填）" en="Reasons (required)" /></label>
       <textarea id="step-reasons" name="reasons" rows={2} />
