@@ -205,6 +205,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // The explorer and the console; "sign in as" only while the development key is in use.
   const web = webFront({
     devToken: key.source === 'development key' ? (agency, roles) => signToken(key, { agency, roles, ttlSeconds: DEV_TOKEN_TTL_SECONDS, sub: `${agency}-console-dev` }, { issuer: config.jwtIssuer, audience: config.jwtAudience }) : null,
+    members,
     log,
   });
   if (opts.buildWebAtStart === true) web.warm();

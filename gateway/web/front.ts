@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import agencies from '../../schema/agencies.json' with { type: 'json' };
 import purposes from '../../schema/purposes.json' with { type: 'json' };
 import { BodyTooLargeError, readBody } from '../../common/http.ts';
-import { AGENCY_CODES, ROLES } from '../../common/vocabulary.ts';
+import { ROLES } from '../../common/vocabulary.ts';
 import { refuse, type RefusalTarget } from '../http/refusal.ts';
 import type { Logger } from '../log.ts';
 import { buildWebAssets, type Asset } from './build.ts';
@@ -17,9 +16,19 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
 /** A dev token lives this long: enough to try the console, short enough to be no credential. */
 const DEV_TOKEN_TTL_SECONDS = 3600;
 
+/** The members as the pages need them: names to show, and who may sign in. */
+export interface MemberNames {
+  list(): readonly { readonly code: string; readonly name: string; readonly nameEn: string; readonly status: string }[];
+  isActive(code: string): boolean;
+  /** Resolves once every member step recorded so far is folded. */
+  sync(): Promise<void>;
+}
+
 export interface WebFrontOptions {
   /** Mints a token, only while the development key is in use; null otherwise. */
   readonly devToken: ((agency: string, roles: readonly string[]) => string) | null;
+  /** The live member directory: a member registered, suspended or retired shows in the next page load. */
+  readonly members: MemberNames;
   readonly log: Logger;
 }
 
@@ -35,7 +44,10 @@ export function prefersHtml(accept: string | undefined): boolean {
   return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
 }
 
-function page(title: string, script: string, devKey: boolean): string {
+function page(title: string, script: string, devKey: boolean, members: MemberNames): string {
+  // Every member ever registered, so that a retired one's name still shows in the records that
+  // name it; only active ones are offered to sign in as.
+  const agencies = Object.fromEntries(members.list().map((m) => [m.code, { name: m.name, nameEn: m.nameEn, active: m.status === 'ACTIVE' }]));
   // JSON inside <script>: "<" escaped so no value can close the element.
   const config = JSON.stringify({ devKey, agencies, purposes, roles: [...ROLES] }).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -66,9 +78,10 @@ export function webFront(opts: WebFrontOptions): WebFront {
     return assets;
   };
   const devKey = opts.devToken !== null;
+  // Made at each load: the member list changes at run time.
   const pages = {
-    explorer: page('GraphQL 浏览器 · Explorer — 政务数据共享交换 Data exchange', 'explorer', devKey),
-    console: page('控制台 · Console — 政务数据共享交换 Data exchange', 'console', devKey),
+    explorer: () => page('GraphQL 浏览器 · Explorer — 政务数据共享交换 Data exchange', 'explorer', devKey, opts.members),
+    console: () => page('控制台 · Console — 政务数据共享交换 Data exchange', 'console', devKey, opts.members),
   };
 
   const sendPage = (target: RefusalTarget, html: string): void => {
@@ -86,13 +99,16 @@ export function webFront(opts: WebFrontOptions): WebFront {
         req.resume();
         // Built before the page is sent, so its scripts are there when the browser asks.
         await load();
-        sendPage(target, pages.explorer);
+        await opts.members.sync();
+        sendPage(target, pages.explorer());
         return true;
       }
       if ((path === '/console' || path === '/console/') && method === 'GET') {
         req.resume();
         await load();
-        sendPage(target, pages.console);
+        // A member registered or retired a moment ago, on this gateway or another, is in the list.
+        await opts.members.sync();
+        sendPage(target, pages.console());
         return true;
       }
       if (path.startsWith('/assets/') && method === 'GET') {
@@ -149,8 +165,10 @@ export function webFront(opts: WebFrontOptions): WebFront {
       return;
     }
     const { agency, roles } = (typeof body === 'object' && body !== null ? body : {}) as { agency?: unknown; roles?: unknown };
-    if (typeof agency !== 'string' || !AGENCY_CODES.has(agency)) {
-      refuse(target, 'BAD_USER_INPUT', `agency must be one of ${[...AGENCY_CODES].join(', ')}.`, { argument: 'agency' });
+    await opts.members.sync();
+    if (typeof agency !== 'string' || !opts.members.isActive(agency)) {
+      const active = opts.members.list().filter((m) => m.status === 'ACTIVE').map((m) => m.code);
+      refuse(target, 'BAD_USER_INPUT', `agency must be an active member: one of ${active.join(', ')}.`, { argument: 'agency' });
       return;
     }
     const list = roles ?? [];

@@ -43,6 +43,28 @@ describe('console and explorer over HTTP', () => {
       expect(q.body.data).toEqual({ auditChainStatus: { intact: true } });
     });
 
+    it('offers a member the coordinator registers in the sign-in list at the next page load, and a retired one no more', async () => {
+      const config = async () => {
+        const html = await (await fetch(new URL('/console', ex.url), { headers: { accept: 'text/html' } })).text();
+        const json = /<script id="exchange-config" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}';
+        return (JSON.parse(json) as { agencies: Record<string, { name: string; active: boolean }> }).agencies;
+      };
+      expect(await devToken(ex, { agency: 'fin2' })).toMatchObject({ status: 400 });
+      const input = { code: 'fin2', division: '445200', name: '揭阳市财政局', nameEn: 'Finance Bureau', kind: 'ADMINISTRATIVE_BODY', responsiblePerson: '李明', contact: '0663-8220000' };
+      const registered = await ex.query('mutation($i: MemberInput!) { registerMember(input: $i) { status } }', { agency: 'itd', roles: ['coordinator'], variables: { i: input } });
+      expect(registered.body.errors).toBeUndefined();
+      expect((await config())['fin2']).toEqual({ name: '揭阳市财政局', nameEn: 'Finance Bureau', active: true });
+      expect((await devToken(ex, { agency: 'fin2' })).status).toBe(200);
+
+      const retired = await ex.query('mutation { retireMember(code: "fin2", reasons: "机构撤销") { status } }', { agency: 'itd', roles: ['coordinator'] });
+      expect(retired.body.errors).toBeUndefined();
+      expect((await config())['fin2']).toMatchObject({ active: false });
+      const refused = await devToken(ex, { agency: 'fin2' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'agency' });
+      expect(refused.body.errors?.[0]?.message).toContain('active member');
+    });
+
     it('names a bad agency or role', async () => {
       expect((await devToken(ex, { agency: 'nobody' })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'agency' });
       expect((await devToken(ex, { agency: 'tax', roles: ['root'] })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'roles' });

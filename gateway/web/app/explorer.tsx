@@ -103,7 +103,7 @@ function Explorer() {
               <L zh="开发密钥：以此身份登录" en="Development key: sign in as" />
             </label>
             <select id="dev-agency" value={devAgency} onChange={(e) => setDevAgency(e.target.value)}>
-              {Object.keys(config.agencies).map((a) => (
+              {Object.keys(config.agencies).filter((a) => config.agencies[a]?.active === true).map((a) => (
                 <option key={a} value={a}>
                   {a}
                 </option>

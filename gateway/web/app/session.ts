@@ -1,7 +1,8 @@
 /** What the gateway tells every page (agencies, purposes, roles, whether the development key is in use). */
 export interface PageConfig {
   readonly devKey: boolean;
-  readonly agencies: Readonly<Record<string, { name: string; nameEn: string }>>;
+  /** Every registered member by code; `active` ones may sign in. */
+  readonly agencies: Readonly<Record<string, { name: string; nameEn: string; active: boolean }>>;
   readonly purposes: Readonly<Record<string, { name: string; nameEn: string }>>;
   readonly roles: readonly string[];
 }

@@ -262,7 +262,7 @@ function ProposeAgreement({ session, config, onDone }: { session: Session; confi
       <h3 id="propose-agreement"><L zh="提议保密协议（由对方会签后生效）" en="Propose an agreement (in force once the other party countersigns)" /></h3>
       <label htmlFor="counterparty"><L zh="对方机构" en="Counterparty" /></label>
       <select id="counterparty" value={counterparty} onChange={(e) => setCounterparty(e.target.value)}>
-        {Object.keys(config.agencies).filter((a) => a !== session.agency).map((a) => <option key={a} value={a}>{agencyName(config, a)}</option>)}
+        {Object.keys(config.agencies).filter((a) => a !== session.agency && config.agencies[a]?.active === true).map((a) => <option key={a} value={a}>{agencyName(config, a)}</option>)}
       </select>
       <label htmlFor="agreement-datasets"><L zh="数据集（逗号分隔）" en="Datasets (comma-separated)" /></label>
       <input id="agreement-datasets" required value={datasets} onChange={(e) => setDatasets(e.target.value)} placeholder="tax.credit-rating" />

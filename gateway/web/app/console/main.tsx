@@ -72,7 +72,7 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
               <L zh="机构" en="Agency" />
             </label>
             <select id="dev-agency" value={agency} onChange={(e) => setAgency(e.target.value)}>
-              {Object.entries(config.agencies).map(([code, a]) => (
+              {Object.entries(config.agencies).filter(([, a]) => a.active).map(([code, a]) => (
                 <option key={code} value={code}>
                   {code} · {a.name} {a.nameEn}
                 </option>
