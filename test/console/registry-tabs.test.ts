@@ -82,8 +82,20 @@ describe('console pages by role', () => {
     expect(sent.some((q) => q.includes('sharingRequests'))).toBe(true);
     expect(sent.filter((q) => /policyHistory|auditChainStatus|accessHistory/.test(q))).toEqual([]);
     expect(await page.locator('#policy-history').count()).toBe(0);
+    expect(await page.locator('main form.action').count()).toBeGreaterThan(0);
     await visitEveryTab(page);
     await expect.poll(() => denials('itd'), { timeout: 10_000 }).toEqual([]);
     await page.close();
   }, 90_000);
+
+  it('gives an auditor of the authority its page to read, with the policy history and without a control to act', async () => {
+    const page = await browser.newPage();
+    await browser.signIn(page, 'itd', ['auditor']);
+    await browser.open(page, 'authority');
+    await page.locator('#policy-history').waitFor();
+    await page.locator('#findings').waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await page.locator('main form.action').count()).toBe(0);
+    await page.close();
+  }, 60_000);
 });

@@ -120,7 +120,7 @@ export function AuthorityPage({ session, config }: { session: Session; config: P
         />
         {coordinator && <DecideComplaints session={session} config={config} complaints={complaints.data?.complaints.items ?? []} onDone={done} />}
       </Section>
-      <Findings session={session} config={config} findings={findings} caseOf={caseOf} onDone={done} />
+      <Findings session={session} config={config} findings={findings} caseOf={caseOf} onDone={done} canAct={coordinator} />
       <Section id="cases" zh="违规案件" en="Violation cases">
         <Errors errors={cases.errors} />
         <Table

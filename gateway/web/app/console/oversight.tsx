@@ -173,9 +173,20 @@ export interface Finding {
 /** What the ledger shows (R-40); a coordinator opens a case on chosen findings of one agency. */
 export const FINDINGS_QUERY = 'query Findings { violationFindings { id kind agency requestId at description } }';
 
-export function Findings({ session, config, findings, caseOf, onDone }: { session: Session; config: PageConfig; findings: { data: { violationFindings: Finding[] } | null; errors: readonly GraphQLError[] }; caseOf: ReadonlyMap<string, string>; onDone: Done }) {
+export function Findings({ session, config, findings, caseOf, onDone, canAct }: { session: Session; config: PageConfig; findings: { data: { violationFindings: Finding[] } | null; errors: readonly GraphQLError[] }; caseOf: ReadonlyMap<string, string>; onDone: Done; canAct: boolean }) {
   const all = findings.data?.violationFindings ?? [];
   const agencyOf = new Map(all.map((f) => [f.id, f.agency]));
+  const columns = [<L key="k" zh="类型" en="Kind" />, <L key="a" zh="机构" en="Agency" />, <L key="d" zh="说明" en="Description" />, <L key="t" zh="时间" en="When" />, <L key="s" zh="案件" en="Case" />];
+  const cells = (f: Finding) => [f.kind, agencyName(config, f.agency), f.description, day(f.at), caseOf.get(f.id) ?? '—'];
+  if (!canAct) {
+    // Read only (an auditor of the authority): the findings without the means to open a case.
+    return (
+      <Section id="findings" zh="违规线索（账本与访问日志所示）" en="Findings (from the ledger and the access log)">
+        <Errors errors={findings.errors} />
+        <Table head={columns} rows={all.map(cells)} />
+      </Section>
+    );
+  }
   return (
     <Section id="findings" zh="违规线索（账本与访问日志所示）" en="Findings (from the ledger and the access log)">
       <Errors errors={findings.errors} />
@@ -199,15 +210,8 @@ export function Findings({ session, config, findings, caseOf, onDone }: { sessio
         ]}
       >
         <Table
-          head={[<L key="c" zh="选择" en="Choose" />, <L key="k" zh="类型" en="Kind" />, <L key="a" zh="机构" en="Agency" />, <L key="d" zh="说明" en="Description" />, <L key="t" zh="时间" en="When" />, <L key="s" zh="案件" en="Case" />]}
-          rows={all.map((f) => [
-            <input key="c" type="checkbox" name="finding" value={f.id} aria-label={`${f.id} ${f.kind} ${f.agency}`} />,
-            f.kind,
-            agencyName(config, f.agency),
-            f.description,
-            day(f.at),
-            caseOf.get(f.id) ?? '—',
-          ])}
+          head={[<L key="c" zh="选择" en="Choose" />, ...columns]}
+          rows={all.map((f) => [<input key="c" type="checkbox" name="finding" value={f.id} aria-label={`${f.id} ${f.kind} ${f.agency}`} />, ...cells(f)])}
         />
         <label htmlFor="case-summary"><L zh="案情摘要（必填）" en="Summary (required)" /></label>
         <textarea id="case-summary" name="summary" rows={2} />
