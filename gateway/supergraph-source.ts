@@ -4,6 +4,7 @@ import { Kind, parse, type GraphQLSchema } from 'graphql';
 import type { SupergraphVersion } from '../ledger/events.ts';
 import type { Registry } from '../ledger/registry.ts';
 import type { Logger } from './log.ts';
+import { REFERENCE_ENTRIES } from '../common/catalogued-purposes.ts';
 import { readCatalog, sameCatalog } from './sharing/catalog.ts';
 import type { Catalog } from './sharing/types.ts';
 
@@ -53,7 +54,9 @@ export const sdlHash = (sdl: string): string => createHash('sha256').update(sdl)
  */
 export function servedVersion(v: SupergraphVersion, previous?: ServedVersion): ServedVersion {
   if (typeof v.supergraphSdl !== 'string' || sdlHash(v.supergraphSdl) !== v.hash) throw new Error('its hash does not match its supergraph SDL');
-  const catalog = readCatalog(v.supergraphSdl);
+  // The version's catalog entries say which purposes its grants may name; a dataset
+  // it has no entry for keeps the reference entry, as the authority's catalog does.
+  const catalog = readCatalog(v.supergraphSdl, { ...REFERENCE_ENTRIES, ...v.catalog });
   return {
     version: v.version,
     hash: v.hash,

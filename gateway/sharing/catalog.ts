@@ -1,5 +1,6 @@
 import { Kind, parse, type DocumentNode, type ValueNode } from 'graphql';
 import { providerOf, readDeclarations } from '../../common/declarations.ts';
+import { cataloguedPurposes, type CataloguedEntries } from '../../common/catalogued-purposes.ts';
 import type { Catalog, Dataset } from './types.ts';
 
 export const SHARING_SPEC_URL = 'https://exchange.gd.gov.cn/sharing/v1.0';
@@ -60,7 +61,7 @@ function readKeyFields(doc: DocumentNode): { keys: Map<string, string[]>; keySet
  * The catalog as the supergraph declares it (`@dataset` kept by `@composeDirective`): which
  * dataset each field belongs to, with its provider, class and sensitivity.
  */
-export function readCatalog(supergraphSdl: string): Catalog {
+export function readCatalog(supergraphSdl: string, entries?: CataloguedEntries): Catalog {
   const doc = parse(supergraphSdl);
   const { declarations, problems } = readDeclarations(doc, 'supergraph', datasetDirectiveName(doc));
   if (problems.length > 0) throw new Error(`supergraph catalog is invalid: ${problems.join('; ')}`);
@@ -83,7 +84,7 @@ export function readCatalog(supergraphSdl: string): Catalog {
     for (const c of ds.coordinates) byCoordinate.set(c, frozen);
   }
   const { keys, keySets } = readKeyFields(doc);
-  return Object.freeze({ datasets, byCoordinate, keyFields: keys, keySets });
+  return Object.freeze({ datasets, byCoordinate, keyFields: keys, keySets, ...(entries === undefined ? {} : { entries }) });
 }
 
 /** Whether two catalogs say the same about every field: a new supergraph version often changes no dataset. */
@@ -99,5 +100,8 @@ export function sameCatalog(a: Catalog, b: Catalog): boolean {
     if (other === undefined || JSON.stringify(other) !== JSON.stringify(sets)) return false;
   }
   for (const [type, keys] of a.keyFields) if (b.keyFields.get(type)?.join(' ') !== keys.join(' ')) return false;
+  // Grant lines are checked against the purposes the entries list: other purposes, another policy.
+  const purposes = (c: Catalog, id: string): string | null => cataloguedPurposes(id, c.entries)?.join('\n') ?? null;
+  for (const id of a.datasets.keys()) if (purposes(a, id) !== purposes(b, id)) return false;
   return true;
 }

@@ -1,4 +1,5 @@
 import { newEnforcer, newModel, type Enforcer, type MatchingFunction } from 'casbin';
+import type { CataloguedEntries } from '../../common/catalogued-purposes.ts';
 import { PolicyIndex } from './policy-index.ts';
 import type { PolicyType } from './policy-files.ts';
 
@@ -47,8 +48,8 @@ export interface SharingEnforcer {
  * a rule for another class can never hold (the matcher checks `p.class`), so each answers exactly
  * as the whole enforcer would, without trying lines that cannot apply.
  */
-export async function buildEnforcer(modelText: string, rules: readonly { ptype: PolicyType; rule: readonly string[] }[]): Promise<SharingEnforcer> {
-  const index = new PolicyIndex();
+export async function buildEnforcer(modelText: string, rules: readonly { ptype: PolicyType; rule: readonly string[] }[], entries?: CataloguedEntries): Promise<SharingEnforcer> {
+  const index = new PolicyIndex(entries);
   const functions = index.matcherFunctions();
   const open = async (): Promise<Enforcer> => {
     const e = await newEnforcer(newModel(modelText));

@@ -104,7 +104,7 @@ export function grantVerdict(catalog: Catalog, members: MemberDirectory, consume
   if (ds === undefined) return { ignore: `dataset "${dataset}" is not in the supergraph's catalog: line ignored` };
   if (ds.class === 'NOT_SHARED' && ds.provider !== consumer) return { refuse: `dataset ${dataset} is NOT_SHARED: no grant can open it to ${consumer} (R-4)` };
   if (purpose !== '*' && !PURPOSE_CODES.has(purpose)) return { refuse: `unknown purpose code "${purpose}"` };
-  const listed = cataloguedPurposes(dataset);
+  const listed = cataloguedPurposes(dataset, catalog.entries);
   if (purpose !== '*' && listed !== null && !listed.includes(purpose)) {
     return { refuse: `purpose "${purpose}" is not catalogued for ${dataset} (catalogued: ${listed.join(', ') || 'none'}) (R-13, R-24)` };
   }

@@ -1,4 +1,4 @@
-import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
+import { cataloguedPurposes, type CataloguedEntries } from '../../common/catalogued-purposes.ts';
 import { timeOf } from './policy-files.ts';
 
 /** One grant line (p2) as the index holds it. */
@@ -148,6 +148,9 @@ function drop<T extends { rule: readonly string[] }>(map: Map<string, T[]>, key:
  * without scanning 100,000 of them.
  */
 export class PolicyIndex {
+  /** The catalog entries that say which purposes a '*' grant line covers; absent, the reference ones. */
+  constructor(private readonly entries?: CataloguedEntries) {}
+
   private readonly grantLines = new Map<string, GrantsOf>();
   private readonly agreementLines = new Map<string, AgreementLine[]>();
   private readonly suspensionLines = new Map<string, SuspensionLine[]>();
@@ -161,7 +164,7 @@ export class PolicyIndex {
         const key = `${consumer}\u0000${dataset}`;
         let of = this.grantLines.get(key);
         if (of === undefined) {
-          of = new GrantsOf(cataloguedPurposes(dataset));
+          of = new GrantsOf(cataloguedPurposes(dataset, this.entries));
           this.grantLines.set(key, of);
         }
         let bucket = of.byPurpose.get(purpose);

@@ -179,7 +179,7 @@ export async function openSharingPolicy(opts: SharingPolicyOptions): Promise<Sha
         sources.set(r, storeSource(entry.ptype, entry.label));
       }
     }
-    const enforcer = await buildEnforcer(next.modelText, all);
+    const enforcer = await buildEnforcer(next.modelText, all, catalog.entries);
     let problem: string | null;
     try {
       problem = openingProblem(catalog, members, opts.unclassified, enforcer, clock());

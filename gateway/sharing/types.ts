@@ -1,5 +1,6 @@
 /** Vocabulary of sharing decisions (docs/contract.md: R-4, R-34). */
 
+import type { CataloguedEntries } from '../../common/catalogued-purposes.ts';
 import type { Sensitivity, SharingClass } from '../../common/declarations.ts';
 
 export { SENSITIVITIES, SHARING_CLASSES, type Sensitivity, type SharingClass } from '../../common/declarations.ts';
@@ -43,6 +44,11 @@ export interface Catalog {
   readonly keyFields: ReadonlyMap<string, readonly string[]>;
   /** "Book" -> [["id"], ["upc"]]: each `@key` of a type on its own; any one identifies an entity. */
   readonly keySets: ReadonlyMap<string, readonly (readonly string[])[]>;
+  /**
+   * The catalog entries whose purposes bind grant lines (R-13, R-24): a published version's own;
+   * absent, the reference entries (schema/catalog/datasets.json).
+   */
+  readonly entries?: CataloguedEntries;
 }
 
 export interface Caller {

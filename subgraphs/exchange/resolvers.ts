@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { SubgraphContext } from '../shared/context.ts';
 import { auditorScope, policyLineWithinParty } from '../../common/auditor-scope.ts';
 import type { Declaration } from '../../common/declarations.ts';
 import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
-import { datasetsOfSupergraph } from './catalog/history.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
+import { catalogs, referenceCatalog } from './catalog/versions.ts';
 import { openLedger } from '../../ledger/ledger.ts';
 import { openMembers, seedMembers } from '../../ledger/members.ts';
 import { DEFAULT_EXCHANGE_REGION } from '../../common/config-values.ts';
@@ -13,6 +12,7 @@ import { memberResolvers } from './members/resolvers.ts';
 import type { PolicyHistoryEntry } from '../../ledger/policy-history.ts';
 import { workflow } from './workflow/resolvers.ts';
 import { oversight } from './oversight/resolvers.ts';
+import { oversightCatalog } from './oversight/core.ts';
 import { archiveUsage } from './oversight/usage-archive.ts';
 import { followUsage } from './oversight/usage-follower.ts';
 import { archiveReads, logReads } from './registry/reads.ts';
@@ -47,33 +47,40 @@ function auditResolvers(reader: AuditReader | undefined) {
 }
 
 export const create: SubgraphFactory = async (env) => {
-  const shapes = datasetsOfSupergraph(readFileSync(env.supergraphPath, 'utf8'));
   const ledger = await openLedger({ dataDir: env.dataDir, redisUrl: env.redisUrl, redisPrefix: env.redisPrefix, logSigningKey: env.logSigningKey ?? null, ...(env.witnessUrls !== undefined ? { witnessUrls: env.witnessUrls } : {}) });
-  const datasets = new Map(shapes.map((d) => [d.id, { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider }]));
+  const clock = env.now === undefined ? {} : { now: env.now };
+  // The members' directory, seeded with the reference members on a fresh ledger (docs/members.md).
+  const members = await openMembers(ledger);
+  await seedMembers(ledger, env.region ?? DEFAULT_EXCHANGE_REGION, members);
+  const directory = memberResolvers({ ledger, members });
+  // The access log is followed here for the findings it shows (R-40), and for the statistics
+  // unless the archive (ARCHIVE_URL) answers those.
+  const accessLog = followUsage(env, (l) => process.stderr.write(`${l}\n`));
+  await accessLog.sync();
+  const usage = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveUsage(env.archiveUrl) : accessLog;
+  // The registry's home: version 1 is recorded here on the exchange's first start.
+  // A check names the agencies that read a field it would break: counted from the same sources as the statistics.
+  const reads = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveReads(env.archiveUrl) : logReads(accessLog);
+  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, members: registryMembersOf(members), ...clock });
+  const registryApi = registryResolvers(registry.service);
+  // The catalog follows the supergraph versions published on the ledger (R-6); before the first,
+  // the reference catalog at SUPERGRAPH_PATH.
+  const catalog = catalogs(referenceCatalog(env.supergraphPath), () => registry.registry.versions);
+  const datasets = {
+    get: (id: string) => {
+      const d = catalog.current().byId.get(id);
+      return d === undefined ? undefined : { coordinate: d.coordinates[0]!, dataset: d.id, class: d.class as Declaration['class'], sensitivity: d.sensitivity as Declaration['sensitivity'], provider: d.provider };
+    },
+  };
   // Policy revisions as the gateways recorded them, for auditors.
   const policies: PolicyHistoryEntry[] = [];
   const policyProjection = ledger.project((e) => {
     if (e.type === 'policy.installed') policies.push({ ...e.data, at: e.at, seq: e.seq });
   });
   await policyProjection.sync();
-  // The members' directory, seeded with the reference members on a fresh ledger (docs/members.md).
-  const members = await openMembers(ledger);
-  await seedMembers(ledger, env.region ?? DEFAULT_EXCHANGE_REGION, members);
-  const directory = memberResolvers({ ledger, members });
-  const clock = env.now === undefined ? {} : { now: env.now };
-  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets, members, ...clock });
-  // The access log is followed here for the findings it shows (R-40), and for the statistics
-  // unless the archive (ARCHIVE_URL) answers those.
-  const accessLog = followUsage(env, (l) => process.stderr.write(`${l}\n`));
-  await accessLog.sync();
-  const usage = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveUsage(env.archiveUrl) : accessLog;
-  const watch = await oversight({ ledger, providers: new Map(shapes.map((d) => [d.id, d.provider])), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog, ...clock });
-  const catalog = await catalogResolvers({ supergraphPath: env.supergraphPath, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
-  // The registry's home: version 1 is recorded here on the exchange's first start.
-  // A check names the agencies that read a field it would break: counted from the same sources as the statistics.
-  const reads = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveReads(env.archiveUrl) : logReads(accessLog);
-  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, members: registryMembersOf(members), ...clock });
-  const registryApi = registryResolvers(registry.service);
+  const flow = await workflow({ ledger, dataDir: env.dataDir, datasets, entries: () => catalog.current().entries, members, ...clock });
+  const watch = await oversight({ ledger, catalog: oversightCatalog(catalog), sharingRequest: flow.Query.sharingRequest, sharingRequests: flow.Query.sharingRequests, usage, accessLog, ...clock });
+  const catalogQueries = await catalogResolvers({ catalog, historyPath: new URL('../../schema/catalog-history.json', import.meta.url).pathname, ledger });
   return {
     async close() {
       registry.close();
@@ -87,13 +94,13 @@ export const create: SubgraphFactory = async (env) => {
       await ledger.close();
     },
     resolvers: {
-      Mutation: { ...flow.Mutation, ...catalog.Mutation, ...watch.Mutation, ...registryApi.Mutation, ...directory.Mutation },
+      Mutation: { ...flow.Mutation, ...catalogQueries.Mutation, ...watch.Mutation, ...registryApi.Mutation, ...directory.Mutation },
       SupergraphVersionInfo: registryApi.SupergraphVersionInfo,
       Query: {
         ...flow.Query,
         ...registryApi.Query,
         ...directory.Query,
-        ...catalog.Query,
+        ...catalogQueries.Query,
         ...watch.Query,
         ...auditResolvers(env.auditReader),
         policyHistory: (_: unknown, args: { first: number }, ctx: SubgraphContext) => {

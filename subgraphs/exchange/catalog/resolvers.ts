@@ -1,24 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
-import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from '../data.ts';
 import { ids, type InconsistencyReport, type Recorded } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
-import { freshness, type Frequency } from './freshness.ts';
-import { datasetsOfSupergraph, type CatalogVersion, type DatasetShape } from './history.ts';
+import { freshness } from './freshness.ts';
+import { diffCatalogs, type CatalogVersion, type DatasetShape } from './history.ts';
+import type { Catalogs, CatalogState } from './versions.ts';
 
 const AUTHORITY = 'itd';
 
-interface Metadata {
-  readonly name: string;
-  readonly nameEn: string;
-  readonly description: string;
-  readonly format: string;
-  readonly frequency: Frequency;
-  readonly conditions: string;
-  readonly purposes: readonly string[];
-  readonly lastUpdate: string | null;
+/** One entry of the catalog's history: a composition before the registry, or a published version. */
+interface HistoryEntry extends CatalogVersion {
+  readonly supergraphVersion: number | null;
+  readonly approvedBy: string | null;
+  readonly reasons: string | null;
 }
 
 /** A report as folded from the ledger: what was reported, and how it was answered. */
@@ -47,22 +43,57 @@ function offsetOf(after: string | null | undefined): number {
 }
 
 /**
- * The authority's catalog (R-6, R-13, R-17), one-data-one-source reports (R-8, R-27) and the
- * confirmation of emission totals (R-E11). The catalog is the supergraph's declarations plus
- * schema/catalog metadata; every report is an event in the authority's durable log.
+ * What changed from one version's catalog to the next, as the history shows it (R-6): datasets,
+ * class, sensitivity, fields, and every attribute of the entries.
  */
-export async function catalogResolvers(deps: { supergraphPath: string; historyPath: string; ledger: Ledger; now?: () => Date }) {
-  const now = deps.now ?? (() => new Date());
-  const shapes = datasetsOfSupergraph(readFileSync(deps.supergraphPath, 'utf8'));
-  const meta = metadata as unknown as Readonly<Record<string, Metadata>>;
-  const missing = shapes.filter((d) => meta[d.id] === undefined).map((d) => d.id);
-  if (missing.length > 0) throw new Error(`schema/catalog/datasets.json has no entry for ${missing.join(', ')}`);
-  let history: CatalogVersion[] = [];
-  try {
-    history = JSON.parse(readFileSync(deps.historyPath, 'utf8')) as CatalogVersion[];
-  } catch {
-    history = [];
+function catalogDiff(before: CatalogState, after: CatalogState): CatalogVersion['changes'] {
+  return diffCatalogs(before.shapes, after.shapes);
+}
+
+/**
+ * The history: the compositions recorded before the registry (schema/catalog-history.json), then
+ * one entry per version published after the seed, with what changed since the version before.
+ */
+function historyOf(compositions: readonly CatalogVersion[], catalog: Catalogs): HistoryEntry[] {
+  const entries: HistoryEntry[] = compositions.map((v) => ({ ...v, supergraphVersion: null, approvedBy: null, reasons: null }));
+  const versions = catalog.versions();
+  for (let i = 1; i < versions.length; i++) {
+    const v = versions[i]!;
+    const p = v.published!;
+    entries.push({
+      version: entries.length + 1,
+      at: p.publishedAt,
+      changes: catalogDiff(versions[i - 1]!, v),
+      supergraphVersion: p.version,
+      approvedBy: p.publishedBy?.sub ?? null,
+      reasons: p.reasons,
+    });
   }
+  return entries;
+}
+
+/**
+ * The authority's catalog (R-6, R-13, R-17), one-data-one-source reports (R-8, R-27) and the
+ * confirmation of emission totals (R-E11). The catalog is the newest published supergraph
+ * version's datasets and entries, asked for on every question, so it follows each version; every
+ * report is an event in the authority's durable log.
+ */
+export async function catalogResolvers(deps: { catalog: Catalogs; historyPath: string; ledger: Ledger; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+  const { catalog } = deps;
+  let compositions: CatalogVersion[] = [];
+  try {
+    compositions = JSON.parse(readFileSync(deps.historyPath, 'utf8')) as CatalogVersion[];
+  } catch {
+    compositions = [];
+  }
+  // The history changes only when a version is published: worked out again then.
+  let history: { of: number; entries: HistoryEntry[] } = { of: -1, entries: [] };
+  const changes = (): HistoryEntry[] => {
+    const count = catalog.versions().length;
+    if (history.of !== count) history = { of: count, entries: historyOf(compositions, catalog) };
+    return history.entries;
+  };
 
   // State folded from the event log.
   const lastUpdate = new Map<string, string>();
@@ -90,8 +121,8 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
   await projection.sync();
   const actorOf = (ctx: SubgraphContext) => ({ sub: ctx.caller.sub, agency: ctx.caller.agency });
 
-  const view = (d: DatasetShape) => {
-    const m = meta[d.id]!;
+  const view = (d: DatasetShape, cat: CatalogState) => {
+    const m = cat.entries[d.id]!;
     const last = lastUpdate.get(d.id) ?? m.lastUpdate;
     return {
       id: d.id,
@@ -103,7 +134,7 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
       nameEn: m.nameEn,
       description: m.description,
       format: m.format,
-      provisionMethod: `GraphQL through the exchange gateway: ${d.coordinates.join(', ')}`,
+      provisionMethod: m.provisionMethod ?? `GraphQL through the exchange gateway: ${d.coordinates.join(', ')}`,
       conditions: m.conditions,
       frequency: m.frequency,
       lastUpdate: last,
@@ -112,30 +143,35 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
     };
   };
   const totals = (year: number, region: string) => EMISSION_TOTALS.find((t) => t.year === year && t.region === region);
+  const all = () => {
+    const cat = catalog.current();
+    return cat.shapes.map((d) => view(d, cat));
+  };
+  const overdue = () => all().filter((d) => d.freshness === 'OVERDUE');
 
   return {
-    overdue: () => shapes.map(view).filter((d) => d.freshness === 'OVERDUE'),
+    overdue,
     Query: {
       catalog: (_: unknown, args: { search?: string | null; provider?: string | null; class?: string | null; sensitivity?: string | null; first: number; after?: string | null }) => {
         if (args.first < 1 || args.first > 100) throw bad('first', 'first must be between 1 and 100');
         const q = args.search?.trim().toLowerCase() ?? '';
-        const all = shapes
-          .map(view)
+        const found = all()
           .filter((d) => q === '' || d.name.includes(q) || d.nameEn.toLowerCase().includes(q) || d.id.includes(q) || d.description.includes(q))
           .filter((d) => !args.provider || d.provider === args.provider)
           .filter((d) => !args.class || d.class === args.class)
           .filter((d) => !args.sensitivity || d.sensitivity === args.sensitivity);
         const from = offsetOf(args.after);
-        const items = all.slice(from, from + args.first);
+        const items = found.slice(from, from + args.first);
         const end = from + items.length;
-        return { items, totalCount: all.length, next: end < all.length ? cursor(end) : null };
+        return { items, totalCount: found.length, next: end < found.length ? cursor(end) : null };
       },
       catalogChanges: (_: unknown, args: { since?: string | null }) =>
-        history.filter((v) => !args.since || v.at >= args.since),
-      overdueDatasets: () => shapes.map(view).filter((d) => d.freshness === 'OVERDUE'),
+        changes().filter((v) => !args.since || v.at >= args.since),
+      overdueDatasets: overdue,
       inconsistencyReports: (_: unknown, args: { status?: string | null }, ctx: SubgraphContext) => {
         const a = ctx.caller.agency;
-        const providerOf = (id: string | null): string | null => (id === null ? null : shapes.find((s) => s.id === id)?.provider ?? null);
+        // A report stays visible to the provider of a dataset a later version removed.
+        const providerOf = (id: string | null): string | null => (id === null ? null : catalog.providerOf(id));
         return [...reports.values()]
           .filter((r) => a === AUTHORITY || r.reportedBy === a || providerOf(r.dataset) === a || providerOf(r.otherDataset) === a)
           .filter((r) => !args.status || r.status === args.status);
@@ -151,18 +187,20 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
     },
     Mutation: {
       reportDatasetUpdate: async (_: unknown, args: { dataset: string; asOf: string }, ctx: SubgraphContext) => {
-        const d = shapes.find((s) => s.id === args.dataset);
+        const cat = catalog.current();
+        const d = cat.byId.get(args.dataset);
         if (d === undefined) throw bad('dataset', `unknown dataset "${args.dataset}"`);
         if (d.provider !== ctx.caller.agency) throw forbidden(`only ${d.provider}, the provider of ${d.id}, reports its updates (R-17)`);
         const asOf = Date.parse(args.asOf);
         if (Number.isNaN(asOf)) throw bad('asOf', `asOf must be an ISO time, got "${args.asOf}"`);
         if (asOf > now().getTime() + 60_000) throw bad('asOf', 'asOf is in the future');
         await deps.ledger.record({ type: 'dataset.updated', data: { dataset: d.id, asOf: new Date(asOf).toISOString() } }, actorOf(ctx));
-        return view(d);
+        return view(d, cat);
       },
       reportInconsistency: async (_: unknown, args: { dataset: string; entityKey: string; otherDataset?: string | null; description: string }, ctx: SubgraphContext) => {
-        if (!shapes.some((s) => s.id === args.dataset)) throw bad('dataset', `unknown dataset "${args.dataset}"`);
-        if (args.otherDataset && !shapes.some((s) => s.id === args.otherDataset)) throw bad('otherDataset', `unknown dataset "${args.otherDataset}"`);
+        const { byId } = catalog.current();
+        if (!byId.has(args.dataset)) throw bad('dataset', `unknown dataset "${args.dataset}"`);
+        if (args.otherDataset && !byId.has(args.otherDataset)) throw bad('otherDataset', `unknown dataset "${args.otherDataset}"`);
         if (args.description.trim() === '') throw bad('description', 'describe what is wrong, in writing (R-27)');
         if (args.entityKey.trim() === '') throw bad('entityKey', 'name the enterprise or person the data is about');
         const report = {
@@ -179,7 +217,7 @@ export async function catalogResolvers(deps: { supergraphPath: string; historyPa
       answerInconsistency: async (_: unknown, args: { id: string; answer: string; status: 'RESOLVED' | 'REJECTED' }, ctx: SubgraphContext) => {
         const r = reports.get(args.id);
         if (r === undefined) throw bad('id', `no inconsistency report ${args.id}`);
-        const provider = shapes.find((s) => s.id === r.dataset)?.provider;
+        const provider = catalog.providerOf(r.dataset);
         if (ctx.caller.agency !== provider && ctx.caller.agency !== AUTHORITY) throw forbidden(`only ${provider}, the provider, or the authority answers report ${r.id}`);
         if (args.answer.trim() === '') throw bad('answer', 'the answer must be written out (R-27)');
         await deps.ledger.record({ type: 'inconsistency.answered', data: { id: r.id, status: args.status, answer: args.answer.trim() } }, actorOf(ctx));

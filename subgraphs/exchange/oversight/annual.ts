@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { EvaluationRow } from '../../../ledger/events.ts';
-import { datasetsOfSupergraph } from '../catalog/history.ts';
+import { applyRegistryEvent, emptyRegistryState } from '../../../ledger/registry.ts';
+import { catalogs, referenceCatalog } from '../catalog/versions.ts';
+import { oversightCatalog } from './core.ts';
 import { evaluate, EVALUATION_METHOD } from './evaluation.ts';
 import { csvCell, readOversightState, type StorageAt } from './read-state.ts';
 
@@ -17,8 +18,10 @@ export interface EvaluationReport {
 }
 
 export async function evaluationReport(at: StorageAt & { supergraphPath: string }, year: number, now = new Date()): Promise<EvaluationReport> {
-  const providers = new Map(datasetsOfSupergraph(readFileSync(at.supergraphPath, 'utf8')).map((d) => [d.id, d.provider]));
-  const state = await readOversightState(at, providers);
+  // The catalog follows the versions published on the ledger, read in the same pass.
+  const registry = emptyRegistryState();
+  const catalog = oversightCatalog(catalogs(referenceCatalog(at.supergraphPath), () => registry.versions));
+  const state = await readOversightState(at, catalog.providerOf, (e) => applyRegistryEvent(registry, e));
   const versions = [...state.evaluations.values()].filter((v) => v.year === year);
   const current = versions.find((v) => v.correctedBy === null);
   return {
@@ -27,7 +30,7 @@ export async function evaluationReport(at: StorageAt & { supergraphPath: string 
     asOf: now.toISOString(),
     published: current === undefined ? null : { id: current.id, publishedAt: current.publishedAt, corrects: current.corrects, note: current.note, method: current.method, rows: current.rows },
     versions: versions.map((v) => ({ id: v.id, publishedAt: v.publishedAt, corrects: v.corrects, correctedBy: v.correctedBy })),
-    draft: evaluate(state, providers, year, now),
+    draft: evaluate(state, catalog.at, year, now),
   };
 }
 

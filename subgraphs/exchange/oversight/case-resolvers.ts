@@ -80,7 +80,7 @@ export function caseResolvers(core: OversightCore) {
         requireCoordinator(ctx, 'Mutation.suspendAccess');
         const reason = written('reason', args.reason);
         const dataset = args.dataset ?? '*';
-        if (dataset !== '*' && providerOf(dataset) === null) throw bad('dataset', `unknown dataset "${dataset}"`);
+        if (dataset !== '*' && !deps.catalog.catalogued(dataset)) throw bad('dataset', `unknown dataset "${dataset}"`);
         const until = isoDate('until', args.until)!;
         const from = now().toISOString();
         if (Date.parse(until) <= Date.parse(from)) throw bad('until', `until must be in the future, got "${args.until}"`);

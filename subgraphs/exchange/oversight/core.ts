@@ -2,16 +2,40 @@ import type { SubgraphContext } from '../../shared/context.ts';
 import type { Actor, LedgerEvent } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { directoryOf } from '../../../ledger/members.ts';
+import type { Catalogs } from '../catalog/versions.ts';
+import type { CatalogAt } from './evaluation.ts';
 import type { ListingFilter } from './listings.ts';
 import { bad, forbidden, isoDate, seesAll } from './scope.ts';
 import { applyOversight, emptyState } from './state.ts';
 import type { UsageSource } from './usage.ts';
 import type { UsageFollower } from './usage-follower.ts';
 
+/** What oversight reads of the catalog, which follows the published supergraph versions. */
+export interface OversightCatalog {
+  /** The provider of a dataset in the current catalog or an earlier version's (its grants and reports stay); null for one never catalogued. */
+  readonly providerOf: (dataset: string) => string | null;
+  /** Whether the dataset is in the current catalog: what a demand can be matched with, or a suspension name. */
+  readonly catalogued: (dataset: string) => boolean;
+  /** The datasets in force at an instant (ms), for the evaluation of a year. */
+  readonly at: CatalogAt;
+}
+
+/** Oversight's view of the catalog's versions. */
+export function oversightCatalog(c: Catalogs): OversightCatalog {
+  return {
+    providerOf: (d) => c.providerOf(d),
+    catalogued: (d) => c.current().byId.has(d),
+    at: (time) => {
+      const s = c.at(time);
+      return new Map(s.shapes.map((d) => [d.id, { provider: d.provider, frequency: s.entries[d.id]!.frequency, lastUpdate: s.entries[d.id]!.lastUpdate }]));
+    },
+  };
+}
+
 export interface OversightDeps {
   readonly ledger: Ledger;
-  /** Dataset id → its provider, from the supergraph. */
-  readonly providers: ReadonlyMap<string, string>;
+  /** The catalog as the published supergraph versions make it. */
+  readonly catalog: OversightCatalog;
   /** The workflow's own resolvers: a listing shows each request exactly as the workflow does. */
   readonly sharingRequest: (parent: unknown, args: { id: string }, ctx: SubgraphContext) => unknown;
   readonly sharingRequests: (parent: unknown, args: { role: 'CONSUMER' | 'PROVIDER'; status?: string | null }, ctx: SubgraphContext) => readonly { id: string }[];
@@ -37,7 +61,7 @@ export async function oversightCore(deps: OversightDeps) {
   const now = deps.now ?? (() => new Date());
   const { ledger } = deps;
   const state = emptyState();
-  const providerOf = (d: string): string | null => deps.providers.get(d) ?? null;
+  const providerOf = (d: string): string | null => deps.catalog.providerOf(d);
   const projection = ledger.project((e) => applyOversight(state, e, providerOf));
   await projection.sync();
   /** An agency argument (a member's code or full id; retired members stay in the record) as its code, or BAD_USER_INPUT naming the argument. */

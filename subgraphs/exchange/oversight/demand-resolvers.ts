@@ -8,7 +8,7 @@ import { oversightViews } from './views.ts';
 
 /** The demand register (Art. 12–13): needs an agency records, matched to datasets or assigned to the holder. */
 export function demandResolvers(core: OversightCore) {
-  const { ledger, state, projection, now, providerOf, actorOf, decide, scoped } = core;
+  const { deps, ledger, state, projection, now, providerOf, actorOf, decide, scoped } = core;
   const { demandView } = oversightViews(core);
   const demandOf = (id: string): Demand => {
     const d = state.demands.get(id);
@@ -49,7 +49,7 @@ export function demandResolvers(core: OversightCore) {
         const providers = new Set<string>();
         for (const d of args.datasets) {
           const p = providerOf(d);
-          if (p === null) throw bad('datasets', `"${d}" is not a catalogued dataset: assign the demand to the holding agency instead`);
+          if (p === null || !deps.catalog.catalogued(d)) throw bad('datasets', `"${d}" is not a catalogued dataset: assign the demand to the holding agency instead`);
           providers.add(p);
         }
         if (providers.size !== 1) throw bad('datasets', 'match one provider\'s datasets at a time: the agency files one sharing request per provider');

@@ -15,7 +15,7 @@ export function evaluationResolvers(core: OversightCore) {
         const mine = (rows: readonly { agency: string }[]) => (seesAll(ctx) ? rows : rows.filter((r) => r.agency === ctx.caller.agency));
         const versions = [...state.evaluations.values()].filter((v) => v.year === args.year).map((v) => ({ ...v, rows: mine(v.rows) }));
         const current = versions.find((v) => v.correctedBy === null) ?? null;
-        return { year: args.year, method: EVALUATION_METHOD, draft: mine(evaluate(state, deps.providers, args.year, now())), published: current, versions };
+        return { year: args.year, method: EVALUATION_METHOD, draft: mine(evaluate(state, deps.catalog.at, args.year, now())), published: current, versions };
       },
     },
     Mutation: {
@@ -28,7 +28,7 @@ export function evaluationResolvers(core: OversightCore) {
           if (current !== undefined && corrects !== current.id) throw bad('corrects', `the ${args.year} evaluation is published as ${current.id}; publish a correction with corrects: "${current.id}" and a note`);
           if (current === undefined && corrects !== null) throw bad('corrects', `no published ${args.year} evaluation ${corrects} to correct`);
           const note = corrects === null ? (args.note?.trim() ?? '') : written('note', args.note);
-          return { type: 'evaluation.published', data: { year: args.year, method: EVALUATION_METHOD, rows: evaluate(state, deps.providers, args.year, now()), corrects, note } };
+          return { type: 'evaluation.published', data: { year: args.year, method: EVALUATION_METHOD, rows: evaluate(state, deps.catalog.at, args.year, now()), corrects, note } };
         });
         return state.evaluations.get(ids.evaluation(args.year, e.seq))!;
       },

@@ -1,4 +1,3 @@
-import metadata from '../../../schema/catalog/datasets.json' with { type: 'json' };
 import type { EvaluationRow } from '../../../ledger/events.ts';
 import { referenceMembers } from '../../../ledger/members.ts';
 import { DEFAULT_EXCHANGE_REGION } from '../../../common/config-values.ts';
@@ -12,7 +11,15 @@ import type { OversightState } from './state.ts';
 export const EVALUATION_METHOD =
   'score = 100 − 5 × answers late − 10 × deadlines missed − 10 × refusals overturned − 10 × complaints upheld − 15 × violation cases − 5 × inconsistency reports unanswered − 5 × datasets overdue (R-17, at the end of the year or now), at least 0; GOOD from 90, FAIR from 70, else POOR (R-37)';
 
-const catalog = metadata as unknown as Readonly<Record<string, { readonly frequency: Frequency; readonly lastUpdate: string | null }>>;
+/** A catalogued dataset as R-17 sees it: who provides it, how often, and the update the catalog records. */
+export interface CataloguedDataset {
+  readonly provider: string;
+  readonly frequency: Frequency;
+  readonly lastUpdate: string | null;
+}
+
+/** The datasets of the catalog in force at an instant (ms): the version published last by then. */
+export type CatalogAt = (time: number) => ReadonlyMap<string, CataloguedDataset>;
 
 /**
  * How many of the agency's datasets are overdue per R-17 at `asOf`: the last update reported by
@@ -20,11 +27,10 @@ const catalog = metadata as unknown as Readonly<Record<string, { readonly freque
  * declared frequency allows, and at the least it was not updated in the quarter by the 10th day of
  * its first month. A dataset never reported is not counted as overdue.
  */
-function datasetsOverdue(s: OversightState, providers: ReadonlyMap<string, string>, agency: string, asOf: number): number {
+function datasetsOverdue(s: OversightState, datasets: ReadonlyMap<string, CataloguedDataset>, agency: string, asOf: number): number {
   let n = 0;
-  for (const [dataset, provider] of providers) {
-    const m = catalog[dataset];
-    if (provider !== agency || m === undefined) continue;
+  for (const [dataset, m] of datasets) {
+    if (m.provider !== agency) continue;
     const times = [...(s.updates.get(dataset) ?? []), ...(m.lastUpdate === null ? [] : [m.lastUpdate])].map((t) => Date.parse(t)).filter((t) => t <= asOf);
     const last = times.length === 0 ? null : Math.max(...times);
     if (freshness(m.frequency, last, asOf) === 'OVERDUE') n++;
@@ -50,11 +56,16 @@ function evaluated(s: OversightState, yearStart: number, asOf: number): string[]
     .sort();
 }
 
-/** Every agency's figures for a year, from the ledger's fold, as of `now`; `providers` maps each catalogued dataset to its provider. */
-export function evaluate(s: OversightState, providers: ReadonlyMap<string, string>, year: number, now: Date): EvaluationRow[] {
+/**
+ * Every agency's figures for a year, from the ledger's fold, as of `now`; the datasets counted are
+ * those of the catalog in force at the end of the year (or now), so a dataset a later version
+ * removed still counts for the years it was catalogued.
+ */
+export function evaluate(s: OversightState, catalogAt: CatalogAt, year: number, now: Date): EvaluationRow[] {
   const findings = findingsOfAll(s.requests.values(), now);
   const yearStart = Date.parse(`${year}-01-01T00:00:00+08:00`);
   const asOf = Math.min(now.getTime(), Date.parse(`${year + 1}-01-01T00:00:00+08:00`) - 1);
+  const datasets = catalogAt(asOf);
   return evaluated(s, yearStart, asOf).map((agency): EvaluationRow => {
     const received = [...s.requests.values()].filter((r) => r.provider === agency && inYear(year, r.receivedAt));
     const count = (t: string) => received.filter((r) => timeliness(r, now) === t).length;
@@ -71,7 +82,7 @@ export function evaluate(s: OversightState, providers: ReadonlyMap<string, strin
       inconsistencyAnswered: reports.filter((r) => r.answered).length,
       complaintsUpheld: [...s.complaints.values()].filter((c) => c.against === agency && c.decision?.upheld === true && inYear(year, c.decision.at)).length,
       violationCases: [...s.cases.values()].filter((k) => k.agency === agency && inYear(year, k.openedAt)).length,
-      datasetsOverdue: asOf < yearStart ? 0 : datasetsOverdue(s, providers, agency, asOf),
+      datasetsOverdue: asOf < yearStart ? 0 : datasetsOverdue(s, datasets, agency, asOf),
     };
     const score = Math.max(
       0,

@@ -1,3 +1,4 @@
+import type { Recorded } from '../../../ledger/events.ts';
 import { LEDGER_CHAIN, ledgerReader, parseRecorded } from '../../../ledger/ledger.ts';
 import { applyOversight, emptyState, type OversightState } from './state.ts';
 
@@ -10,16 +11,22 @@ export interface StorageAt {
   readonly archiveUrl?: string | null;
 }
 
-/** The oversight's fold of the whole ledger, read once (for the reports, which run outside the exchange). */
-export async function readOversightState(at: StorageAt, providers: ReadonlyMap<string, string>): Promise<OversightState> {
+/**
+ * The oversight's fold of the whole ledger, read once (for the reports, which run outside the
+ * exchange). `before` sees each event first: the catalog's versions, which `providerOf` answers from.
+ */
+export async function readOversightState(at: StorageAt, providerOf: (dataset: string) => string | null, before?: (e: Recorded) => void): Promise<OversightState> {
   const state = emptyState();
-  const providerOf = (d: string): string | null => providers.get(d) ?? null;
   const reader = ledgerReader({ dataDir: at.dataDir, redisUrl: at.redisUrl, redisPrefix: at.redisPrefix });
   try {
     for (let after = 0; ; ) {
       const batch = await reader.read(LEDGER_CHAIN, after, 10_000);
       if (batch.length === 0) break;
-      for (const r of batch) applyOversight(state, parseRecorded(r.line), providerOf);
+      for (const r of batch) {
+        const e = parseRecorded(r.line);
+        before?.(e);
+        applyOversight(state, e, providerOf);
+      }
       after = batch[batch.length - 1]!.seq;
     }
   } finally {

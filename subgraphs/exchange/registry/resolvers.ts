@@ -1,7 +1,7 @@
 import type { SubgraphContext } from '../../shared/context.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { openGrantStore } from '../../../ledger/grants.ts';
-import { openRegistry, type ProposalStatus } from '../../../ledger/registry.ts';
+import { openRegistry, type ProposalStatus, type Registry } from '../../../ledger/registry.ts';
 import type { ReadCounts } from './reads.ts';
 import { registryCheck, type CheckDeps } from './run-check.ts';
 import { seedRegistry } from './seed.ts';
@@ -25,7 +25,7 @@ export interface RegistryDeps {
  * The registry service over a ledger, the same for the exchange and the CLI. With `seed` (the
  * exchange's start), version 1 is recorded first if none is published yet.
  */
-export async function openRegistryService(deps: RegistryDeps & { readonly seed: boolean }): Promise<{ service: RegistryService; close(): void }> {
+export async function openRegistryService(deps: RegistryDeps & { readonly seed: boolean }): Promise<{ service: RegistryService; registry: Registry; close(): void }> {
   const registry = await openRegistry(deps.ledger);
   if (deps.seed) await seedRegistry(deps.ledger, registry, deps.supergraphPath, deps.log ?? ((l) => process.stderr.write(`${l}\n`)));
   const members = deps.members ?? REFERENCE_MEMBERS;
@@ -36,6 +36,7 @@ export async function openRegistryService(deps: RegistryDeps & { readonly seed: 
   const service = registryService({ ledger: deps.ledger, registry, members, check });
   return {
     service,
+    registry,
     close: () => {
       registry.stop();
       void store?.close();

@@ -22,10 +22,15 @@ function written(argument: string, text: string | null | undefined): string {
   return text.trim();
 }
 
+/** Dataset id → its declaration in the catalog as it stands now (it follows the published versions). */
+export interface DatasetLookup {
+  get(id: string): (Declaration & { readonly provider: string }) | undefined;
+}
+
 export interface AgreementDeps {
   readonly ledger: Ledger;
-  /** Dataset id → its declaration (provider, class, sensitivity), from the supergraph. */
-  readonly datasets: ReadonlyMap<string, Declaration & { provider: string }>;
+  /** A dataset's declaration (provider, class, sensitivity) in the current catalog. */
+  readonly datasets: DatasetLookup;
   readonly now: () => Date;
   /** The exchange's members, live: an agreement is proposed to an active member. */
   readonly members: MemberDirectory;

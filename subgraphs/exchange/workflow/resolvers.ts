@@ -1,13 +1,13 @@
 import { GraphQLError } from 'graphql';
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
-import type { Declaration } from '../../../common/declarations.ts';
-import { purposeProblem } from '../../../common/catalogued-purposes.ts';
+import { purposeProblem, type CataloguedEntries } from '../../../common/catalogued-purposes.ts';
+import { providerOf } from '../../../common/declarations.ts';
 import { ids, type Actor, type GrantTerms, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
 import { openGrantStore } from '../../../ledger/grants.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { activeMember, type MemberDirectory } from '../../../ledger/members.ts';
-import { agreementResolvers } from './agreements.ts';
+import { agreementResolvers, type DatasetLookup } from './agreements.ts';
 import { apply, daysLeft, refusal, statusOf, timeliness, type SharingRequest, type Step, type Timeliness } from './state.ts';
 
 /** The authority: its coordinators decide escalated requests (R-22). */
@@ -42,8 +42,13 @@ const EXPIRY_SWEEP_MS = 1000;
 export interface WorkflowDeps {
   readonly ledger: Ledger;
   readonly dataDir: string;
-  /** Dataset id → its declaration (provider, class, sensitivity), from the supergraph. */
-  readonly datasets: ReadonlyMap<string, Declaration & { provider: string }>;
+  /**
+   * The current catalog: a dataset's declaration (provider, class, sensitivity), and the entries
+   * whose purposes bind requests and grants (R-13, R-24). Asked on every step, so a request names
+   * the datasets of the version published last.
+   */
+  readonly datasets: DatasetLookup;
+  readonly entries: () => CataloguedEntries;
   readonly now?: () => Date;
   /** The exchange's members, live: requests go to active members; reports name any member. */
   readonly members: MemberDirectory;
@@ -118,7 +123,10 @@ export async function workflow(deps: WorkflowDeps) {
     return view(requests.get(id)!);
   };
   const grantTerms = (r: SharingRequest, validUntil: string, conditions: string | null): GrantTerms[] => {
-    const uncatalogued = purposeProblem(r.datasets, r.purposes);
+    // A dataset a later version removed is granted to no one new; grants already issued stay.
+    const gone = r.datasets.find((d) => deps.datasets.get(d) === undefined);
+    if (gone !== undefined) throw bad('id', `request ${r.id} cannot be granted: dataset ${gone} is no longer in the catalog`);
+    const uncatalogued = purposeProblem(r.datasets, r.purposes, deps.entries());
     if (uncatalogued !== null) throw bad('id', `request ${r.id} cannot be granted: ${uncatalogued}`);
     return r.datasets.map((dataset) => ({ consumer: r.consumer, dataset, purposes: r.purposes, validFrom: now().toISOString(), validUntil, conditions, requestId: r.id }));
   };
@@ -189,7 +197,7 @@ export async function workflow(deps: WorkflowDeps) {
         }
         if (args.purposes.length === 0) throw bad('purposes', 'name at least one purpose (R-24)');
         for (const p of args.purposes) if (!Object.hasOwn(purposes, p)) throw bad('purposes', `unknown purpose code "${p}"`);
-        const uncatalogued = purposeProblem(args.datasets, args.purposes);
+        const uncatalogued = purposeProblem(args.datasets, args.purposes, deps.entries());
         if (uncatalogued !== null) throw bad('purposes', uncatalogued);
         const validUntil = futureDate('validUntil', args.validUntil, now());
         const filed = await ledger.record(
@@ -259,7 +267,8 @@ export async function workflow(deps: WorkflowDeps) {
           () => {
             const grant = snapshot.grants.get(args.id);
             if (grant === undefined) throw bad('id', `no grant ${args.id} is in force`);
-            const provider = deps.datasets.get(grant.dataset)?.provider;
+            // The grant may name a dataset a later version removed: its provider still revokes it.
+            const provider = deps.datasets.get(grant.dataset)?.provider ?? providerOf(grant.dataset);
             const coordinator = ctx.caller.agency === AUTHORITY && ctx.caller.roles.includes('coordinator');
             if (ctx.caller.agency !== provider && !coordinator) throw forbidden(`only ${provider}, the provider, or a coordinator of the authority revokes grant ${args.id}`);
             return { type: 'grant.revoked', data: { id: args.id, requestId: grant.requestId ?? null, reasons } };
