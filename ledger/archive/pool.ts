@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import pg from 'pg';
 
 /**
@@ -28,5 +29,33 @@ export const SHIP_CONNECTIONS = 2;
  * shipping resumes where the archive ends).
  */
 export function openShipperPool(url: string): pg.Pool {
-  return openArchivePool(url, SHIP_CONNECTIONS, { asyncCommit: true });
+  const pool = openArchivePool(url, SHIP_CONNECTIONS, { asyncCommit: true });
+  if (onThisHost(url)) pool.on('connect', (client) => void lowerBackendPriority(client));
+  return pool;
+}
+
+/** An archive at a loopback address: its PostgreSQL shares this machine's CPUs with the gateway. */
+function onThisHost(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The shipper runs at the lowest CPU priority, and so should the PostgreSQL backend doing its
+ * COPY when both are on the gateway's host: otherwise that backend takes the cycles the shipper
+ * gave up. Only a process allowed to renice PostgreSQL's (the same user, or root) can; elsewhere
+ * this changes nothing, and a remote archive needs nothing.
+ */
+async function lowerBackendPriority(client: pg.PoolClient): Promise<void> {
+  try {
+    const r = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = r.rows[0]?.pid;
+    if (pid !== undefined) setPriority(pid, 19);
+  } catch {
+    // Not permitted, or the connection went: the archive is copied all the same.
+  }
 }
