@@ -60,7 +60,8 @@ export interface Config {
   readonly rateLimitPerMinute: number | null;
   /**
    * Bounds on a request's input (MAX_OPERATION_NAME_LENGTH, MAX_TEXT_ARGUMENT_LENGTH,
-   * MAX_LIST_ARGUMENT_LENGTH, MAX_REQUEST_COST; defaults 128, 2000, 100, 2000): over any, HTTP 400.
+   * MAX_DOCUMENT_ARGUMENT_LENGTH, MAX_LIST_ARGUMENT_LENGTH, MAX_REQUEST_COST; defaults 128, 2000,
+   * 200000, 100, 2000): over any, HTTP 400.
    */
   readonly inputLimits: InputLimits;
   /** COST_BUDGET_PER_MINUTE: estimated cost an agency may spend per minute on this instance (default 100000; "off": none). */
@@ -193,6 +194,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
   const inputLimits: InputLimits = Object.freeze({
     maxOperationNameLength: intIn('MAX_OPERATION_NAME_LENGTH', str('MAX_OPERATION_NAME_LENGTH'), DEFAULT_INPUT_LIMITS.maxOperationNameLength, 1, 10_000, problems),
     maxTextLength: intIn('MAX_TEXT_ARGUMENT_LENGTH', str('MAX_TEXT_ARGUMENT_LENGTH'), DEFAULT_INPUT_LIMITS.maxTextLength, 1, 1_000_000, problems),
+    maxDocumentLength: intIn('MAX_DOCUMENT_ARGUMENT_LENGTH', str('MAX_DOCUMENT_ARGUMENT_LENGTH'), DEFAULT_INPUT_LIMITS.maxDocumentLength, 1, 1_000_000, problems),
     maxListLength: intIn('MAX_LIST_ARGUMENT_LENGTH', str('MAX_LIST_ARGUMENT_LENGTH'), DEFAULT_INPUT_LIMITS.maxListLength, 1, 100_000, problems),
     maxRequestCost: intIn('MAX_REQUEST_COST', str('MAX_REQUEST_COST'), DEFAULT_INPUT_LIMITS.maxRequestCost, 1, 100_000_000, problems),
   });

@@ -6,10 +6,13 @@ import type { CostBudget } from './cost-budget.ts';
 import type { GatewayContext } from './governed.ts';
 import type { KnownOperations } from './http/known-operations.ts';
 import { introspectionShapeProblem, isIntrospectionOnly } from './introspection.ts';
-import { checkLimits, costProblem, DEFAULT_LIMITS, documentInputProblem, requestCost, variablesInputProblem, type InputLimits, type LimitProblem } from './limits.ts';
+import { checkLimits, costProblem, DEFAULT_LIMITS, documentInputPlan, requestCost, variablesInputProblem, type DocumentInputPlan, type InputLimits, type LimitProblem } from './limits.ts';
 
 /** What the checks below decided about one operation of one document under one schema, kept with the operation. */
-const checkPlans = new WeakMap<object, { schema: GraphQLSchema; limit: string | null; input: LimitProblem | null; introspection: boolean; args: ArgumentPlan }>();
+const checkPlans = new WeakMap<
+  object,
+  { schema: GraphQLSchema; limit: string | null; input: DocumentInputPlan; introspection: boolean; args: ArgumentPlan }
+>();
 
 /** The bounds on a request's input, and the per-agency budget its cost draws on (null: none). */
 export interface InputGuard {
@@ -35,13 +38,19 @@ export async function requestProblem(schema: GraphQLSchema, document: DocumentNo
   if (plan?.schema !== schema) {
     const introspection = isIntrospectionOnly(document, operation);
     const limit = introspection ? introspectionShapeProblem(document, operation) : checkLimits(document, operation, DEFAULT_LIMITS);
-    plan = { schema, limit, input: documentInputProblem(document, operationName, operation, guard.limits), introspection, args: planArgumentChecks(schema, document) };
+    plan = {
+      schema,
+      limit,
+      input: documentInputPlan(schema, document, operationName, operation, guard.limits),
+      introspection,
+      args: planArgumentChecks(schema, document),
+    };
     checkPlans.set(operation, plan);
   }
   if (plan.limit !== null) return exchangeError('BAD_USER_INPUT', `Query refused: ${plan.limit}.`, { limit: 'QUERY_SHAPE' });
-  if (plan.input !== null) return limitRefusal(plan.input);
+  if (plan.input.problem !== null) return limitRefusal(plan.input.problem);
   // Sizes first: a huge variable is refused before anything walks or coerces it.
-  const tooLarge = variablesInputProblem(variables, guard.limits);
+  const tooLarge = variablesInputProblem(variables, plan.input.variables, guard.limits);
   if (tooLarge !== null) return limitRefusal(tooLarge);
   const problem = plan.args.literalProblem ?? variableProblem(schema, operation, variables) ?? checkVariables(plan.args, variables);
   if (problem !== null) return exchangeError('BAD_USER_INPUT', problem.message, { argument: problem.argument });

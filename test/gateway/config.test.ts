@@ -41,6 +41,9 @@ describe('configuration', () => {
     [{ SUBGRAPH_URL_TAX: 'ftp://x' }, 'SUBGRAPH_URL_TAX must be an http(s) URL, got "ftp://x"'],
     [{ EXCHANGE_REGION: '44520' }, 'EXCHANGE_REGION must be an administrative division code of GB/T 2260 (six digits, e.g. 445200 Jieyang, 440000 Guangdong), got "44520"'],
     [{ EXCHANGE_REGION: 'jieyang' }, 'EXCHANGE_REGION must be an administrative division code of GB/T 2260 (six digits, e.g. 445200 Jieyang, 440000 Guangdong), got "jieyang"'],
+    [{ MAX_DOCUMENT_ARGUMENT_LENGTH: '0' }, 'MAX_DOCUMENT_ARGUMENT_LENGTH must be an integer from 1 to 1000000, got "0"'],
+    [{ MAX_DOCUMENT_ARGUMENT_LENGTH: '1000001' }, 'MAX_DOCUMENT_ARGUMENT_LENGTH must be an integer from 1 to 1000000, got "1000001"'],
+    [{ MAX_DOCUMENT_ARGUMENT_LENGTH: '200k' }, 'MAX_DOCUMENT_ARGUMENT_LENGTH must be an integer from 1 to 1000000, got "200k"'],
   ])('refuses %o: %s', (env, message) => {
     expect(problems(env)).toEqual([message]);
   });
@@ -78,6 +81,10 @@ describe('configuration', () => {
       expect(c.jwtMaxTtlSeconds).toBe(86_400);
       expect(c.gatewayIdentity.kind).toBe('dev');
     });
+  });
+  it('bounds a document argument (a proposal\u2019s SDL) by MAX_DOCUMENT_ARGUMENT_LENGTH, 200000 unless set, apart from MAX_TEXT_ARGUMENT_LENGTH', () => {
+    expect(loadConfig({}).inputLimits).toMatchObject({ maxDocumentLength: 200_000, maxTextLength: 2000 });
+    expect(loadConfig({ MAX_DOCUMENT_ARGUMENT_LENGTH: '1000000', MAX_TEXT_ARGUMENT_LENGTH: '300' }).inputLimits).toMatchObject({ maxDocumentLength: 1_000_000, maxTextLength: 300 });
   });
   it('checks EXCHANGE_REGION on a host that runs only subgraphs too, defaulting to 445200', () => {
     expect(loadSubgraphHostConfig({}).region).toBe('445200');

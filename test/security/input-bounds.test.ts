@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usccCheckChar } from '../../common/codes.ts';
@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../../gateway/config.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
-import { startExchange, type Exchange } from '../helpers/exchange.ts';
+import { ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
 
 const ENT = '91445202MA4W3K7PX2';
 
@@ -41,7 +41,7 @@ async function post(url: string, token: string, body: unknown, requestId?: strin
 
 describe('the input limits\u2019 configuration', () => {
   it('defaults to 128, 2000, 100, 2000 and a budget of 100000 per minute, and takes each from the environment', () => {
-    expect(loadConfig({})).toMatchObject({ inputLimits: { maxOperationNameLength: 128, maxTextLength: 2000, maxListLength: 100, maxRequestCost: 2000 }, costBudgetPerMinute: 100_000 });
+    expect(loadConfig({})).toMatchObject({ inputLimits: { maxOperationNameLength: 128, maxTextLength: 2000, maxDocumentLength: 200_000, maxListLength: 100, maxRequestCost: 2000 }, costBudgetPerMinute: 100_000 });
     const set = loadConfig({ MAX_OPERATION_NAME_LENGTH: '64', MAX_TEXT_ARGUMENT_LENGTH: '500', MAX_LIST_ARGUMENT_LENGTH: '20', MAX_REQUEST_COST: '300', COST_BUDGET_PER_MINUTE: 'off' });
     expect(set).toMatchObject({ inputLimits: { maxOperationNameLength: 64, maxTextLength: 500, maxListLength: 20, maxRequestCost: 300 }, costBudgetPerMinute: null });
   });
@@ -128,6 +128,83 @@ describe('bounded input on the gateway (defaults)', () => {
     expect(over.body.errors?.[0]?.extensions).toMatchObject({ limit: 'MAX_LIST_ARGUMENT_LENGTH' });
     const within = await post(ex.url, ex.token('amr'), { query: `{ enterprises(uscc: [${list(100)}]) { name } }` });
     expect(within.status).toBe(200);
+  });
+});
+
+describe('document arguments: a proposal\u2019s SDL and catalog (MAX_DOCUMENT_ARGUMENT_LENGTH 3000)', () => {
+  let ex: Exchange;
+  /** The reference psb subgraph's SDL: 2344 characters, over MAX_TEXT_ARGUMENT_LENGTH. */
+  const PSB_SDL = readFileSync(path.join(ROOT, 'subgraphs/psb/schema.graphql'), 'utf8');
+  const OVER = `${PSB_SDL}\n# ${'z'.repeat(3000 - PSB_SDL.length - 2)}`; // 3001 characters
+  /** psb's catalog entries, one description lengthened so that the catalog is over MAX_TEXT_ARGUMENT_LENGTH too. */
+  const PSB_CATALOG = (() => {
+    const all = JSON.parse(readFileSync(path.join(ROOT, 'schema/catalog/datasets.json'), 'utf8')) as Record<string, { description: string }>;
+    const psb = Object.fromEntries(Object.entries(all).filter(([id]) => id.startsWith('psb.')));
+    const first = Object.values(psb)[0]!;
+    first.description += ' '.repeat(1500);
+    return JSON.stringify(psb);
+  })();
+  const REPORT = 'approvable compositionErrors readsFrom';
+  const byVariable = (input: Record<string, unknown>) => post(ex.url, ex.token('psb'), { query: `query($i: SubgraphProposalInput!) { checkSubgraph(input: $i) { ${REPORT} } }`, variables: { i: input } });
+  const byLiteral = (sdl: string, note = 'n') => post(ex.url, ex.token('psb'), { query: `{ checkSubgraph(input: { subgraph: "psb", url: "http://127.0.0.1:4005/graphql", sdl: ${JSON.stringify(sdl)}, note: ${JSON.stringify(note)} }) { ${REPORT} } }` });
+  beforeAll(async () => {
+    ex = await startExchange({ env: { MAX_DOCUMENT_ARGUMENT_LENGTH: '3000' } });
+  });
+  afterAll(async () => {
+    await ex.close();
+  });
+
+  it('answers checkSubgraph with the reference psb SDL given as a variable with a report, not a limit error', async () => {
+    expect(PSB_SDL.length).toBeGreaterThan(2000);
+    expect(PSB_CATALOG.length).toBeGreaterThan(2000);
+    const res = await byVariable({ subgraph: 'psb', url: 'http://127.0.0.1:4005/graphql', sdl: PSB_SDL, catalog: PSB_CATALOG });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ checkSubgraph: { approvable: expect.any(Boolean) as unknown, readsFrom: 'access log' } });
+  });
+
+  it('answers checkSubgraph with the reference psb SDL written as a literal, and with the SDL in a variable of its own', async () => {
+    const literal = await byLiteral(PSB_SDL);
+    expect(literal.body.errors).toBeUndefined();
+    expect(literal.body.data).toMatchObject({ checkSubgraph: { readsFrom: 'access log' } });
+    const own = await post(ex.url, ex.token('psb'), { query: `query($s: String!) { checkSubgraph(input: { subgraph: "psb", url: "http://127.0.0.1:4005/graphql", sdl: $s }) { ${REPORT} } }`, variables: { s: PSB_SDL } });
+    expect(own.body.errors).toBeUndefined();
+    expect(own.body.data).toMatchObject({ checkSubgraph: { readsFrom: 'access log' } });
+  });
+
+  it('refuses an SDL over MAX_DOCUMENT_ARGUMENT_LENGTH with 400 naming it, as a variable and as a literal', async () => {
+    const variable = await byVariable({ subgraph: 'psb', url: 'http://127.0.0.1:4005/graphql', sdl: OVER });
+    expect(variable.status).toBe(400);
+    expect(variable.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'MAX_DOCUMENT_ARGUMENT_LENGTH' });
+    expect(variable.body.errors?.[0]?.message).toContain('variable "$i.sdl" is 3001 characters, over the limit of 3000');
+    const literal = await byLiteral(OVER);
+    expect(literal.status).toBe(400);
+    expect(literal.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'MAX_DOCUMENT_ARGUMENT_LENGTH' });
+    expect(literal.body.errors?.[0]?.message).toContain('argument "input.sdl" is 3001 characters');
+  });
+
+  it('still refuses long reasons, a long note beside the SDL and a long field of another input object with MAX_TEXT_ARGUMENT_LENGTH', async () => {
+    const long = 'r'.repeat(2001);
+    const reasons = await post(ex.url, ex.token('itd', ['coordinator']), { query: 'mutation($id: String!, $r: String!) { refuseProposal(id: $id, reasons: $r) { id } }', variables: { id: 'p-1', r: long } });
+    const note = await byVariable({ subgraph: 'psb', url: 'http://127.0.0.1:4005/graphql', sdl: PSB_SDL, note: long });
+    const literalNote = await byLiteral(PSB_SDL, long);
+    // A key named like a document field does not lift the bound in another input type.
+    const member = await post(ex.url, ex.token('itd', ['coordinator']), {
+      query: 'mutation($m: MemberInput!) { registerMember(input: $m) { code } }',
+      variables: { m: { code: 'x1', division: '445202', name: long, nameEn: 'X', kind: 'CENTRE', responsiblePerson: 'A', contact: 'B', sdl: PSB_SDL } },
+    });
+    const reused = await post(ex.url, ex.token('psb'), { query: `query($s: String!) { checkSubgraph(input: { subgraph: "psb", url: "http://127.0.0.1:4005/graphql", sdl: $s, note: $s }) { ${REPORT} } }`, variables: { s: PSB_SDL } });
+    for (const [res, where] of [
+      [reasons, 'variable "$r"'],
+      [note, 'variable "$i.note"'],
+      [literalNote, 'argument "input.note"'],
+      [member, 'variable "$m.'],
+      [reused, 'variable "$s"'],
+    ] as const) {
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'MAX_TEXT_ARGUMENT_LENGTH' });
+      expect(res.body.errors?.[0]?.message).toContain(where);
+    }
   });
 });
 
