@@ -108,7 +108,7 @@ function nameProblem(name: string | null | undefined, limits: InputLimits): Limi
   return { limit: 'MAX_OPERATION_NAME_LENGTH', message: `the operation name is ${name.length} characters, over the limit of ${limits.maxOperationNameLength}` };
 }
 
-/** The type of input field `name` of `type` (unwrapped of non-null), or undefined when the schema does not know it. */
+/** The type of input field `name` of `type`'s named type, or undefined when the schema does not know it. */
 function fieldType(type: GraphQLInputType | undefined, name: string): GraphQLInputType | undefined {
   const named = type === undefined ? undefined : getNamedType(type);
   return isInputObjectType(named) ? named.getFields()[name]?.type : undefined;

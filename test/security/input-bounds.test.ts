@@ -113,6 +113,17 @@ describe('bounded input on the gateway (defaults)', () => {
     expect(res.body.errors?.[0]?.message).toContain('argument "description"');
   });
 
+  it('answers checkSubgraph with the exchange subgraph\u2019s own SDL (over 50,000 characters) under the default MAX_DOCUMENT_ARGUMENT_LENGTH', async () => {
+    const sdl = readFileSync(path.join(ROOT, 'subgraphs/exchange/schema.graphql'), 'utf8');
+    expect(sdl.length).toBeGreaterThan(50_000);
+    const res = await post(ex.url, ex.token('itd', ['coordinator']), {
+      query: 'query($i: SubgraphProposalInput!) { checkSubgraph(input: $i) { readsFrom } }',
+      variables: { i: { subgraph: 'exchange', url: 'http://127.0.0.1:4007/graphql', sdl } },
+    });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ checkSubgraph: { readsFrom: 'access log' } });
+  });
+
   it('refuses enterprises(uscc:) with 11,400 keys in a 251 KB body with 400 naming MAX_LIST_ARGUMENT_LENGTH', async () => {
     const keys = usccs(11_400);
     const res = await post(ex.url, ex.token('amr'), { query: 'query($k: [USCC!]!) { enterprises(uscc: $k) { name status } }', variables: { k: keys } });
