@@ -124,6 +124,12 @@ export interface DemandTerms {
   readonly legalBasis: string;
   readonly frequency: string;
   readonly recordedAt: string;
+  /**
+   * The agency asked to provide it, when the consumer addressed the need to it (data no catalogued
+   * dataset holds, R-21): that agency answers within the sharing-request deadline. Absent: the
+   * authority matches the need or assigns it to the holder.
+   */
+  readonly provider?: string;
 }
 
 /** Obtained data passed on to someone else, as the consumer records it or the provider or authority reports it. */
@@ -284,6 +290,11 @@ export interface LedgerEventData {
   'demand.matched': { readonly id: string; readonly provider: string; readonly datasets: readonly string[]; readonly note: string };
   /** No catalogued dataset meets it: the agency holding the data is to catalog it. */
   'demand.assigned': { readonly id: string; readonly holder: string; readonly note: string };
+  /**
+   * The agency a demand is addressed to answers in writing: it will catalog the data (naming the
+   * subgraph proposal that does, then or in a later answer) or refuses with reasons (R-21, R-22).
+   */
+  'demand.answered': { readonly id: string; readonly willCatalog: boolean; readonly answer: string; readonly proposal: string | null };
   /** Onward disclosure of obtained data, with or without the provider's consent. */
   'disclosure.recorded': { readonly disclosure: DisclosureTerms };
   'consent.given': { readonly consent: ConsentTerms };

@@ -94,6 +94,7 @@ export function grantChanges(e: Recorded, agreements: Map<string, AgreementRecor
     case 'demand.recorded':
     case 'demand.matched':
     case 'demand.assigned':
+    case 'demand.answered':
     case 'case.opened':
     case 'case.ordered':
     case 'case.criticized':

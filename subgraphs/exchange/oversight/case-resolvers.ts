@@ -2,7 +2,7 @@ import type { SubgraphContext } from '../../shared/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import { cstDate } from '../workdays.ts';
 import { type OversightCore, type PageArgs } from './core.ts';
-import { byTime, disclosureFindings, findingsOfAll, type Finding } from './findings.ts';
+import { byTime, demandFindings, disclosureFindings, findingsOfAll, type Finding } from './findings.ts';
 import { page } from './paging.ts';
 import { bad, isoDate, requireCoordinator, written } from './scope.ts';
 import type { ViolationCase } from './state.ts';
@@ -30,7 +30,7 @@ export function caseResolvers(core: OversightCore) {
     const watch = deps.accessLog?.watch;
     const fromLog = watch === undefined ? [] : watch.findings((id) => state.grants.get(id)?.grant);
     const disclosed = disclosureFindings(state, providerOf, (c, d) => watch?.reads(c, d) ?? { count: 0, records: [] });
-    return byTime([...findingsOfAll(state.requests.values(), now()), ...disclosed, ...fromLog]);
+    return byTime([...findingsOfAll(state.requests.values(), now()), ...demandFindings(state.demands.values(), now()), ...disclosed, ...fromLog]);
   };
 
   return {

@@ -1,20 +1,44 @@
+import purposes from '../../../schema/purposes.json' with { type: 'json' };
 import type { SubgraphContext } from '../../shared/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import { type OversightCore, type PageArgs } from './core.ts';
 import { page } from './paging.ts';
-import { bad, requireCoordinator, written } from './scope.ts';
+import { bad, forbidden, requireCoordinator, written } from './scope.ts';
 import type { Demand } from './state.ts';
 import { oversightViews } from './views.ts';
 
-/** The demand register (Art. 12–13): needs an agency records, matched to datasets or assigned to the holder. */
+/**
+ * The demand register (Art. 12–13): needs an agency records, matched to datasets or assigned to
+ * the holder; and requests for uncatalogued data (R-21), needs addressed to the agency that holds
+ * the data, which answers within the sharing-request deadline.
+ */
 export function demandResolvers(core: OversightCore) {
-  const { deps, ledger, state, projection, now, providerOf, actorOf, decide, scoped } = core;
+  const { deps, ledger, state, projection, now, providerOf, agency, actorOf, decide, scoped } = core;
   const { demandView } = oversightViews(core);
   const demandOf = (id: string): Demand => {
     const d = state.demands.get(id);
     if (d === undefined) throw bad('id', `no demand ${id} in the register`);
     if (d.outcome.kind !== 'OPEN') throw bad('id', `demand ${id} is already ${d.outcome.kind}`);
+    if (d.provider !== null) throw bad('id', `demand ${id} is addressed to ${d.provider}, which answers it (answerDemand)`);
     return d;
+  };
+  /** The next answer of the addressed agency to demand `id`, or why there is none. */
+  const answerOf = (id: string, ctx: SubgraphContext, willCatalog: boolean, text: string, proposal: string | null) => {
+    const d = state.demands.get(id);
+    if (d === undefined || d.provider === null || (ctx.caller.agency !== d.agency && ctx.caller.agency !== d.provider)) throw bad('id', `no request for uncatalogued data ${id} that your agency is party to`);
+    if (ctx.caller.agency !== d.provider) throw forbidden('Mutation.answerDemand', `only ${d.provider}, to which ${id} is addressed, answers it`, `Wait for ${d.provider}'s answer; past its deadline, complain to the authority (fileComplaint).`);
+    if (proposal !== null) {
+      const p = state.proposals.get(proposal);
+      if (p === undefined || p.member !== d.provider) throw bad('proposal', `no subgraph proposal ${proposal} of ${d.provider}: propose the subgraph first (registry propose), then name its id`);
+      if (!willCatalog) throw bad('proposal', 'a refusal names no proposal');
+    }
+    if (d.answer !== null) {
+      // One answer; a "will catalog" answer may later name the proposal that does it.
+      if (!(d.answer.willCatalog && d.answer.proposal === null && willCatalog && proposal !== null)) {
+        throw bad('id', `demand ${id} is already answered (${d.answer.willCatalog ? 'will catalog' : 'refused'}${d.answer.proposal === null ? '' : `, proposal ${d.answer.proposal}`})`);
+      }
+    }
+    return { type: 'demand.answered' as const, data: { id, willCatalog, answer: text, proposal } };
   };
   return {
     Query: {
@@ -22,7 +46,7 @@ export function demandResolvers(core: OversightCore) {
         const f = scoped(ctx, 'Query.demands', args.filter);
         await projection.sync();
         const all = [...state.demands.values()]
-          .filter((d) => !f.agency || d.agency === f.agency || (d.outcome.kind === 'ASSIGNED' && d.outcome.holder === f.agency) || (d.outcome.kind === 'MATCHED' && d.outcome.provider === f.agency))
+          .filter((d) => !f.agency || d.agency === f.agency || d.provider === f.agency || (d.outcome.kind === 'ASSIGNED' && d.outcome.holder === f.agency) || (d.outcome.kind === 'MATCHED' && d.outcome.provider === f.agency))
           .filter((d) => !f.dataset || (d.outcome.kind === 'MATCHED' && d.outcome.datasets.includes(f.dataset)))
           .map(demandView)
           .filter((d) => !f.state || d.status === f.state);
@@ -42,6 +66,37 @@ export function demandResolvers(core: OversightCore) {
         };
         const e = await ledger.record({ type: 'demand.recorded', data: { demand } }, actorOf(ctx));
         return demandView(state.demands.get(ids.demand(e.seq))!);
+      },
+      requestUncatalogued: async (
+        _: unknown,
+        args: { provider: string; data: string; purpose: string; legalBasis: string; justification: string; frequency: string },
+        ctx: SubgraphContext,
+      ) => {
+        const provider = agency('provider', args.provider);
+        if (provider === ctx.caller.agency) throw bad('provider', 'an agency reads its own data without a request');
+        // A suspended or retired member answers nothing: the need goes to the authority instead.
+        const status = state.members.get(provider)?.status;
+        if (status !== 'ACTIVE') throw bad('provider', `${provider} is ${status?.toLowerCase() ?? 'not active'} and cannot answer: record the need in the demand register (recordDemand) for the authority to assign`);
+        if (!Object.hasOwn(purposes, args.purpose)) throw bad('purpose', `unknown purpose code "${args.purpose}"`);
+        const demand = {
+          agency: ctx.caller.agency,
+          data: written('data', args.data),
+          duty: written('justification', args.justification),
+          purpose: args.purpose,
+          legalBasis: written('legalBasis', args.legalBasis),
+          frequency: written('frequency', args.frequency),
+          recordedAt: now().toISOString(),
+          provider,
+        };
+        const e = await ledger.record({ type: 'demand.recorded', data: { demand } }, actorOf(ctx));
+        return demandView(state.demands.get(ids.demand(e.seq))!);
+      },
+      answerDemand: async (_: unknown, args: { id: string; willCatalog: boolean; answer: string; proposal?: string | null }, ctx: SubgraphContext) => {
+        const text = written('answer', args.answer);
+        const proposal = args.proposal?.trim() || null;
+        await projection.sync();
+        await decide(ctx, () => answerOf(args.id, ctx, args.willCatalog, text, proposal));
+        return demandView(state.demands.get(args.id)!);
       },
       matchDemand: async (_: unknown, args: { id: string; datasets: string[]; note?: string | null }, ctx: SubgraphContext) => {
         requireCoordinator(ctx, 'Mutation.matchDemand');

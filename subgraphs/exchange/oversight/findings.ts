@@ -2,7 +2,7 @@ import type { Recorded } from '../../../ledger/events.ts';
 import { endOfDay } from '../workdays.ts';
 import { timeliness, type SharingRequest } from '../workflow/state.ts';
 import type { AccessFinding, Reads, RecordRef } from './access-watch.ts';
-import type { OversightState } from './state.ts';
+import type { Demand, OversightState } from './state.ts';
 
 /**
  * R-40 (Art. 40–41). From the ledger: LATE_ANSWER, answered after the 15-working-day deadline;
@@ -111,6 +111,27 @@ export function disclosureFindings(s: OversightState, providerOf: (dataset: stri
       records: r.records,
       recordCount: r.count,
     });
+  }
+  return found;
+}
+
+/**
+ * A request for uncatalogued data (a demand addressed to an agency) is held to the same deadline
+ * as a sharing request: answered after it, LATE_ANSWER; unanswered past it, MISSED_DEADLINE.
+ * `requestId` names the demand.
+ */
+export function demandFindings(demands: Iterable<Demand>, now: Date): Finding[] {
+  const found: Finding[] = [];
+  for (const d of demands) {
+    if (d.provider === null || d.dueAt === null) continue;
+    const due = Date.parse(d.dueAt);
+    const about = { agency: d.provider, requestId: d.id, ...fromLedger };
+    if (d.answer !== null && Date.parse(d.answer.at) > due) {
+      found.push({ id: `late-${d.id}`, kind: 'LATE_ANSWER', ...about, at: d.answer.at, description: `${d.provider} answered ${d.agency}'s request ${d.id} for uncatalogued data after its deadline ${d.dueBy ?? ''} (R-21, R-22)`, evidence: [d.seq, d.answer.seq] });
+    }
+    if (d.answer === null && now.getTime() > due) {
+      found.push({ id: `missed-${d.id}`, kind: 'MISSED_DEADLINE', ...about, at: d.dueAt, description: `${d.provider} left ${d.agency}'s request ${d.id} for uncatalogued data unanswered past its deadline ${d.dueBy ?? ''} (R-21, R-40)`, evidence: [d.seq] });
+    }
   }
   return found;
 }

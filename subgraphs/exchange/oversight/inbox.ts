@@ -15,7 +15,8 @@ export type InboxKind =
   | 'DECISION_RECEIVED'
   | 'ESCALATION_TO_DECIDE'
   | 'COMPLAINT_TO_DECIDE'
-  | 'DEMAND_TO_MATCH';
+  | 'DEMAND_TO_MATCH'
+  | 'DEMAND_TO_ANSWER';
 
 export interface InboxItem {
   readonly kind: InboxKind;
@@ -82,6 +83,19 @@ export function inboxOf(s: OversightState, agency: string, now: Date): InboxItem
     }
   }
   for (const d of s.demands.values()) {
+    if (d.provider !== null) {
+      if (d.provider === agency && d.answer === null) {
+        items.push(item(now, { kind: 'DEMAND_TO_ANSWER', ref: d.id, summary: `${d.agency} asks for data no catalogued dataset holds: ${d.data} (purpose ${d.purpose})`, from: d.agency, at: d.recordedAt, dueBy: d.dueBy }));
+      }
+      if (d.provider === agency && d.answer?.willCatalog === true && d.answer.proposal === null) {
+        items.push(item(now, { kind: 'DATASET_TO_CATALOG', ref: d.id, summary: `catalog the data ${d.agency} asked for, as you answered: ${d.data}`, from: d.agency, at: d.answer.at, dueBy: null }));
+      }
+      if (d.agency === agency && d.answer !== null && recent(d.answer.at)) {
+        const what = d.answer.willCatalog ? `${d.provider} will catalog ${d.data}: ${d.answer.text}` : `${d.provider} refused your request for ${d.data}: ${d.answer.text}`;
+        items.push(item(now, { kind: 'DECISION_RECEIVED', ref: d.id, summary: what, from: d.provider, at: d.answer.at, dueBy: null }));
+      }
+      continue;
+    }
     if (d.outcome.kind === 'OPEN' && agency === AUTHORITY) {
       items.push(item(now, { kind: 'DEMAND_TO_MATCH', ref: d.id, summary: `${d.agency} needs: ${d.data}`, from: d.agency, at: d.recordedAt, dueBy: null }));
     }

@@ -2,7 +2,7 @@ import type { AgreementRecord as AgreementLife } from '../../../ledger/agreement
 import { grantChanges } from '../../../ledger/grants.ts';
 import { applyMember, type Member } from '../../../ledger/members.ts';
 import { ids, type Agreement, type ComplaintGround, type ConsentTerms, type DisclosureTerms, type EvaluationRow, type Grant, type Recorded } from '../../../ledger/events.ts';
-import { apply as applyRequest, type SharingRequest } from '../workflow/state.ts';
+import { ANSWER_WORKING_DAYS, apply as applyRequest, type SharingRequest } from '../workflow/state.ts';
 import { addWorkingDays } from '../workdays.ts';
 
 /** R-39: the agency complained against answers within 10 working days; the coordinator decides within 20. */
@@ -51,10 +51,36 @@ export interface Demand {
   readonly legalBasis: string;
   readonly frequency: string;
   readonly recordedAt: string;
+  /** The agency the consumer addressed the need to (R-21), or null: the authority matches or assigns it. */
+  readonly provider: string | null;
+  /** An addressed need: the last working day to answer (the sharing-request deadline) and its end as an instant. */
+  readonly dueBy: string | null;
+  readonly dueAt: string | null;
+  /** The addressed agency's written answer; `proposal` names the subgraph proposal that catalogs the data. */
+  readonly answer: { readonly willCatalog: boolean; readonly text: string; readonly at: string; readonly seq: number; readonly proposal: string | null } | null;
   readonly outcome:
     | { readonly kind: 'OPEN' }
     | { readonly kind: 'MATCHED'; readonly provider: string; readonly datasets: readonly string[]; readonly note: string; readonly at: string }
     | { readonly kind: 'ASSIGNED'; readonly holder: string; readonly note: string; readonly at: string };
+}
+
+/**
+ * Where a demand stands. A need addressed to an agency awaits its answer (OVERDUE past the
+ * deadline, seen against the clock, not stored); the agency will catalog it or refuses. A need
+ * addressed to nobody is OPEN until the authority matches or assigns it.
+ */
+export type DemandStatus = 'OPEN' | 'MATCHED' | 'ASSIGNED' | 'AWAITING_ANSWER' | 'OVERDUE' | 'WILL_CATALOG' | 'REFUSED';
+
+export function demandStatus(d: Demand, now: Date): DemandStatus {
+  if (d.answer !== null) return d.answer.willCatalog ? 'WILL_CATALOG' : 'REFUSED';
+  if (d.dueAt !== null) return now.getTime() > Date.parse(d.dueAt) ? 'OVERDUE' : 'AWAITING_ANSWER';
+  return d.outcome.kind;
+}
+
+/** A subgraph proposal as far as a demand needs it: who proposed it and where it stands. */
+export interface ProposalRecord {
+  readonly member: string;
+  readonly status: 'PENDING' | 'APPROVED' | 'REFUSED';
 }
 
 export interface CaseOrder {
@@ -142,10 +168,12 @@ export interface OversightState {
   readonly updates: Map<string, string[]>;
   /** The exchange's members, retired ones too: who the listings and reports are about. */
   readonly members: Map<string, Member>;
+  /** Subgraph proposals by id, which an answer to a demand may name. */
+  readonly proposals: Map<string, ProposalRecord>;
 }
 
 export function emptyState(): OversightState {
-  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map(), agreementLives: new Map(), disclosures: new Map(), consents: new Map(), updates: new Map(), members: new Map() };
+  return { requests: new Map(), grants: new Map(), agreements: new Map(), complaints: new Map(), demands: new Map(), cases: new Map(), suspensions: new Map(), inconsistencies: new Map(), evaluations: new Map(), agreementLives: new Map(), disclosures: new Map(), consents: new Map(), updates: new Map(), members: new Map(), proposals: new Map() };
 }
 
 function update<T>(map: Map<string, T>, id: string, change: (t: T) => T): void {
@@ -185,7 +213,16 @@ export function applyOversight(s: OversightState, e: Recorded, providerOf: (data
   }
   if (e.type === 'complaint.answered') update(s.complaints, e.data.id, (c) => ({ ...c, answer: { text: e.data.answer, at: e.at }, history: [...c.history, e.seq] }));
   if (e.type === 'complaint.decided') update(s.complaints, e.data.id, (c) => ({ ...c, decision: { upheld: e.data.upheld, reasons: e.data.reasons, at: e.at }, history: [...c.history, e.seq] }));
-  if (e.type === 'demand.recorded') s.demands.set(ids.demand(e.seq), { ...e.data.demand, id: ids.demand(e.seq), seq: e.seq, outcome: { kind: 'OPEN' } });
+  if (e.type === 'demand.recorded') {
+    const provider = e.data.demand.provider ?? null;
+    const deadline = provider === null ? null : addWorkingDays(new Date(e.data.demand.recordedAt), ANSWER_WORKING_DAYS);
+    s.demands.set(ids.demand(e.seq), { ...e.data.demand, id: ids.demand(e.seq), seq: e.seq, provider, dueBy: deadline?.dueBy ?? null, dueAt: deadline?.dueAt.toISOString() ?? null, answer: null, outcome: { kind: 'OPEN' } });
+  }
+  // A later answer only names the proposal of one that said it will catalog: the first answer's time and words stand.
+  if (e.type === 'demand.answered') update(s.demands, e.data.id, (d) => ({ ...d, answer: { willCatalog: e.data.willCatalog, text: d.answer?.text ?? e.data.answer, at: d.answer?.at ?? e.at, seq: d.answer?.seq ?? e.seq, proposal: e.data.proposal ?? d.answer?.proposal ?? null } }));
+  if (e.type === 'subgraph.proposed') s.proposals.set(ids.proposal(e.seq), { member: e.data.proposal.subgraph.member, status: 'PENDING' });
+  if (e.type === 'subgraph.refused') update(s.proposals, e.data.id, (p) => ({ ...p, status: 'REFUSED' as const }));
+  if (e.type === 'supergraph.published' && e.data.proposal !== null) update(s.proposals, e.data.proposal, (p) => ({ ...p, status: 'APPROVED' as const }));
   if (e.type === 'demand.matched') update(s.demands, e.data.id, (d) => ({ ...d, outcome: { kind: 'MATCHED' as const, provider: e.data.provider, datasets: e.data.datasets, note: e.data.note, at: e.at } }));
   if (e.type === 'demand.assigned') update(s.demands, e.data.id, (d) => ({ ...d, outcome: { kind: 'ASSIGNED' as const, holder: e.data.holder, note: e.data.note, at: e.at } }));
   if (e.type === 'case.opened') {

@@ -1,6 +1,6 @@
 import { workingDaysLeft } from '../workdays.ts';
 import type { OversightCore } from './core.ts';
-import type { Complaint, Demand, ViolationCase } from './state.ts';
+import { demandStatus, type Complaint, type Demand, type ViolationCase } from './state.ts';
 
 /** How complaints, demands and cases are shown: their status and dates spelled out from the fold. */
 export function oversightViews({ state, now }: Pick<OversightCore, 'state' | 'now'>) {
@@ -15,8 +15,14 @@ export function oversightViews({ state, now }: Pick<OversightCore, 'state' | 'no
   });
   const demandView = (d: Demand) => ({
     ...d,
-    status: d.outcome.kind,
-    provider: d.outcome.kind === 'MATCHED' ? d.outcome.provider : null,
+    status: demandStatus(d, now()),
+    provider: d.outcome.kind === 'MATCHED' ? d.outcome.provider : d.provider,
+    workingDaysLeft: d.dueBy !== null && d.answer === null ? workingDaysLeft(now(), d.dueBy) : null,
+    answer: d.answer?.text ?? null,
+    willCatalog: d.answer?.willCatalog ?? null,
+    answeredAt: d.answer?.at ?? null,
+    proposal: d.answer?.proposal ?? null,
+    proposalStatus: d.answer?.proposal ? (state.proposals.get(d.answer.proposal)?.status ?? null) : null,
     datasets: d.outcome.kind === 'MATCHED' ? d.outcome.datasets : [],
     holder: d.outcome.kind === 'ASSIGNED' ? d.outcome.holder : null,
     note: d.outcome.kind === 'OPEN' ? null : d.outcome.note,

@@ -190,7 +190,7 @@ export async function workflow(deps: WorkflowDeps) {
         if (args.datasets.length === 0) throw bad('datasets', 'name at least one dataset');
         for (const id of args.datasets) {
           const ds = deps.datasets.get(id);
-          if (ds === undefined) throw bad('datasets', `unknown dataset "${id}"`);
+          if (ds === undefined) throw bad('datasets', `unknown dataset "${id}": no catalogued dataset has this id (see Query.catalog); for data no dataset holds yet, ask the agency that holds it with requestUncatalogued(provider, data, purpose, legalBasis, justification) (R-21)`);
           if (ds.provider !== provider) throw bad('datasets', `dataset ${id} is provided by ${ds.provider}, not ${provider}`);
           if (ds.class === 'UNCONDITIONAL') throw bad('datasets', `dataset ${id} is UNCONDITIONAL: read it directly, no request needed (R-20)`);
           if (ds.class === 'NOT_SHARED') throw bad('datasets', `dataset ${id} is NOT_SHARED: it cannot be requested (R-4)`);

@@ -125,6 +125,7 @@ export function apply(requests: Map<string, SharingRequest>, e: Recorded): void 
     case 'demand.recorded':
     case 'demand.matched':
     case 'demand.assigned':
+    case 'demand.answered':
     case 'case.opened':
     case 'case.ordered':
     case 'case.criticized':
