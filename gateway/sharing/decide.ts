@@ -19,7 +19,7 @@ function remedyFor(reason: DenyReason | null, ds: Dataset | null, caller: Caller
       return `Dataset ${ds?.id} is not shared (R-4): only ${ds?.provider} reads it; no grant can open it.`;
     case 'NOT_CATALOGUED':
       // A sharing request names catalogued datasets only, so the way in is the demand register.
-      return 'This field belongs to no catalogued dataset: record the need in the authority\'s demand register (Mutation.recordDemand); the authority matches it to a catalogued dataset to file a sharing request for, or has its holder catalog it (Art. 12–13, R-21).';
+      return 'This field belongs to no catalogued dataset: ask the agency that holds the data for it (Mutation.requestUncatalogued; it answers within 15 working days), or record the need in the authority\'s demand register (Mutation.recordDemand) for the authority to match it to a catalogued dataset or have its holder catalog it (Art. 12–13, R-21).';
     case 'PURPOSE_REQUIRED':
       return `Conditional data needs a declared purpose: send the x-purpose header with a purpose your grant for ${ds?.id} names (R-24).`;
     case 'GRANT_REQUIRED':
