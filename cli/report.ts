@@ -39,7 +39,7 @@ if (command === 'quarterly') {
   const base = path.join(out, `quarterly-${year}-Q${quarter}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${base}.csv`, usageCsv(report));
-  console.log(`report: ${report.totals.allowed} reads allowed, ${report.totals.denied} denied in ${year}-Q${quarter}; demands ${report.demands.recorded} recorded, ${report.demands.matched} matched, ${report.demands.assigned} assigned, ${report.demands.open} open`);
+  console.log(`report: ${report.totals.allowed} reads allowed, ${report.totals.denied} denied in ${year}-Q${quarter}; demands ${report.demands.recorded} recorded, ${report.demands.matched} matched, ${report.demands.assigned} assigned, ${report.demands.willCatalog} to be catalogued by their holder, ${report.demands.refused} refused, ${report.demands.open} open`);
   console.log(`report: wrote ${base}.json and ${base}.csv`);
 } else {
   const report = await evaluationReport(config, year);

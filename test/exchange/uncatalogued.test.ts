@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids } from '../../ledger/events.ts';
 import { openLedger, type Ledger } from '../../ledger/ledger.ts';
-import { addWorkingDays, endOfDay } from '../../subgraphs/exchange/workdays.ts';
+import { quarterlyReport } from '../../subgraphs/exchange/oversight/quarterly.ts';
+import { addWorkingDays, cstDate, endOfDay } from '../../subgraphs/exchange/workdays.ts';
 import { startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 
 const DEMAND = 'id agency provider data purpose status dueBy workingDaysLeft answer willCatalog answeredAt proposal proposalStatus';
@@ -127,6 +128,18 @@ describe('a request for data no catalogued dataset holds (R-21), through the gat
     expect((await inbox('eeb')).find((i) => i.ref === asked.id)?.summary).toContain('refused');
     // A third agency neither sees it nor learns it exists.
     expect((await demandsOf('amr')).some((d) => d.id === asked.id)).toBe(false);
+  });
+
+  it('counts requests for uncatalogued data in the quarterly report: open until answered, then refused or to be catalogued', async () => {
+    const today = cstDate(new Date());
+    const year = Number(today.slice(0, 4));
+    const quarter = Math.floor((Number(today.slice(5, 7)) - 1) / 3) + 1;
+    const report = async () => (await quarterlyReport({ dataDir: ex.config.dataDir, redisUrl: null, redisPrefix: '' }, year, quarter)).demands;
+    const before = await report();
+    const asked = await ask('hrss', '灵活就业人员参保缴费明细');
+    expect(await report()).toEqual({ ...before, recorded: before.recorded + 1, open: before.open + 1 });
+    ok(await answer('hrss', { id: asked.id, willCatalog: false, answer: '涉及个人隐私，须经本人授权' }), 'answerDemand');
+    expect(await report()).toEqual({ ...before, recorded: before.recorded + 1, refused: before.refused + 1 });
   });
 
   it('refuses a request to an unknown agency, to oneself, or for an unknown purpose, naming the argument', async () => {

@@ -10,7 +10,8 @@ export interface QuarterlyReport {
   readonly to: string;
   readonly usage: readonly UsageRow[];
   readonly totals: { readonly allowed: number; readonly denied: number };
-  readonly demands: { readonly recorded: number; readonly matched: number; readonly assigned: number; readonly open: number };
+  /** `willCatalog` and `refused`: requests for uncatalogued data their holder had answered so. */
+  readonly demands: { readonly recorded: number; readonly matched: number; readonly assigned: number; readonly willCatalog: number; readonly refused: number; readonly open: number };
 }
 
 export async function quarterlyReport(at: StorageAt, year: number, quarter: number): Promise<QuarterlyReport> {
@@ -29,6 +30,9 @@ export async function quarterlyReport(at: StorageAt, year: number, quarter: numb
   const decided = (kind: 'MATCHED' | 'ASSIGNED') => needs.filter((d) => d.outcome.kind === kind && Date.parse(d.outcome.at) <= end).length;
   const matched = decided('MATCHED');
   const assigned = decided('ASSIGNED');
+  const answered = (willCatalog: boolean) => needs.filter((d) => d.answer !== null && d.answer.willCatalog === willCatalog && Date.parse(d.answer.at) <= end).length;
+  const willCatalog = answered(true);
+  const refused = answered(false);
   return {
     year,
     quarter,
@@ -36,7 +40,7 @@ export async function quarterlyReport(at: StorageAt, year: number, quarter: numb
     to,
     usage: rows,
     totals: { allowed: rows.reduce((n, r) => n + r.allowed, 0), denied: rows.reduce((n, r) => n + r.denied, 0) },
-    demands: { recorded: needs.length, matched, assigned, open: needs.length - matched - assigned },
+    demands: { recorded: needs.length, matched, assigned, willCatalog, refused, open: needs.length - matched - assigned - willCatalog - refused },
   };
 }
 
