@@ -135,9 +135,10 @@ describe('a foreign subgraph composed with the reference ones, behind the real g
     if (!composed.ok) throw new Error(composed.errors.join('\n'));
     dir = mkdtempSync(path.join(tmpdir(), 'foreign-subgraph-'));
     writeFileSync(path.join(dir, 'supergraph.graphql'), composed.supergraphSdl);
-    ex = await startExchange({ env: { GATEWAY_SIGNING_KEY: keys.privateKeyPem, GATEWAY_PUBLIC_KEY: keys.publicKeyPem } });
-    // A gateway on the composed supergraph, beside the reference exchange's subgraphs.
-    gatewayUrl = (await ex.startAnotherGateway({ SUPERGRAPH_PATH: path.join(dir, 'supergraph.graphql'), INSTANCE_ID: 'with-drc' })).url;
+    ex = await startExchange({ env: { GATEWAY_SIGNING_KEY: keys.privateKeyPem, GATEWAY_PUBLIC_KEY: keys.publicKeyPem, JWT_SECRET: 'foreign-subgraph-test-secret-of-32-bytes' } });
+    // A gateway of its own (its own DATA_DIR, so no published version overrides the file) on the
+    // composed supergraph, in front of the reference exchange's subgraphs and the foreign one.
+    gatewayUrl = (await ex.startAnotherGateway({ DATA_DIR: path.join(dir, 'data'), SUPERGRAPH_PATH: path.join(dir, 'supergraph.graphql'), INSTANCE_ID: 'with-drc' })).url;
   });
   afterAll(async () => {
     await ex?.close();
