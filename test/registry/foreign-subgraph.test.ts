@@ -17,7 +17,6 @@ import { answerWhen } from '../helpers/wait.ts';
  */
 const FIXTURE = path.join(ROOT, 'test/fixtures/foreign-subgraph');
 const SDL = readFileSync(path.join(FIXTURE, 'schema.graphql'), 'utf8');
-const CATALOG = readFileSync(path.join(FIXTURE, 'datasets.json'), 'utf8');
 const ENT = '91445202315608740C';
 const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Enterprise { investmentProjects { code procedure } } } }';
 const CALLER: ForwardedIdentity = { sub: 'eeb-clerk', agency: 'eeb', roles: [], purpose: 'environmental-enforcement' };
@@ -161,13 +160,29 @@ describe('a foreign subgraph composed with the reference ones, behind the real g
   });
 });
 
-/**
- * Propose, approve, read: needs the registry's fold (ledger/registry.ts) and a gateway that serves
- * the newest published supergraph version. Runs once both are in the tree.
- */
-const registryReady = existsSync(path.join(ROOT, 'ledger/registry.ts')) && readdirSync(path.join(ROOT, 'gateway'), { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.ts') && readFileSync(path.join(ROOT, 'gateway', f), 'utf8').includes('supergraph.published'));
+/** Runs `npm run registry` as its own process, as the agency's developer would; the exchange in this process keeps answering. */
+function registry(dataDir: string, args: string[]): Promise<{ status: number | null; stdout: string; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/registry.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, out: stdout + stderr }));
+  });
+}
 
-describe.runIf(registryReady)('a foreign subgraph joins through the registry: propose, approve, read through the gateway', () => {
+/**
+ * Propose, approve, read: needs the registry (ledger/registry.ts and npm run registry) and a
+ * gateway that serves the newest published supergraph version. Runs once they are in the tree.
+ */
+const registryReady =
+  existsSync(path.join(ROOT, 'ledger/registry.ts')) &&
+  existsSync(path.join(ROOT, 'cli/registry.ts')) &&
+  readdirSync(path.join(ROOT, 'gateway'), { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.ts') && readFileSync(path.join(ROOT, 'gateway', f), 'utf8').includes('supergraph.published'));
+
+describe.runIf(registryReady)('a foreign subgraph joins through the registry: npm run registry -- check, propose, approve; then read through the gateway', () => {
   const keys = keyPair();
   let foreign: Running;
   let ex: Exchange;
@@ -187,25 +202,28 @@ describe.runIf(registryReady)('a foreign subgraph joins through the registry: pr
   it('is read through the gateway once the authority approves its proposal, and the demand it answers follows the proposal', async () => {
     const read = () => ex.query(`{ enterprise(uscc: "${ENT}") { investmentProjects { code } } }`, { agency: 'eeb' });
     expect((await read()).body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
-
     const asked = ok<{ id: string }>(
       await ex.query('mutation { requestUncatalogued(provider: "drc", data: "企业投资项目", purpose: "environmental-enforcement", legalBasis: "R-11", justification: "环评核查") { id } }', { agency: 'eeb' }),
       'requestUncatalogued',
     );
-    const input = { subgraph: 'drc', url: foreign.url, sdl: SDL, catalog: CATALOG, note: `catalogs ${asked.id}` };
-    const proposal = ok<{ id: string; status: string; report: { approvable: boolean; compositionErrors: string[]; undeclaredFields: string[] } }>(
-      await ex.query('mutation($input: SubgraphProposalInput!) { proposeSubgraph(input: $input) { id status report { approvable compositionErrors undeclaredFields } } }', { agency: 'drc', variables: { input } }),
-      'proposeSubgraph',
-    );
-    expect(proposal).toMatchObject({ status: 'PENDING', report: { approvable: true, compositionErrors: [], undeclaredFields: [] } });
-    ok(await ex.query('mutation($id: ID!, $p: String) { answerDemand(id: $id, willCatalog: true, answer: "见子图提案", proposal: $p) { id } }', { agency: 'drc', variables: { id: asked.id, p: proposal.id } }), 'answerDemand');
 
-    const version = ok<{ version: number }>(await ex.query('mutation($id: String!) { approveProposal(id: $id, reasons: "目录与子图核对无误") { version } }', { agency: 'itd', roles: ['coordinator'], variables: { id: proposal.id } }), 'approveProposal');
-    expect(version.version).toBeGreaterThan(1);
+    // Exactly the commands of docs/joining.md, on the fixture's own files.
+    const proposal = ['--subgraph', 'drc', '--url', foreign.url, '--schema', path.join(FIXTURE, 'schema.graphql'), '--catalog', path.join(FIXTURE, 'datasets.json')];
+    const dataDir = ex.config.dataDir;
+    const checked = await registry(dataDir, ['check', ...proposal, '--token', ex.token('drc')]);
+    expect(checked.status, checked.out).toBe(0);
+    const proposed = await registry(dataDir, ['propose', ...proposal, '--note', `catalogs ${asked.id}`, '--token', ex.token('drc')]);
+    expect(proposed.status, proposed.out).toBe(0);
+    const id = proposed.stdout.trimEnd().split('\n').at(-1)!;
+    expect(id).toMatch(/^pr-\d+$/);
+    ok(await ex.query('mutation($id: ID!, $p: String) { answerDemand(id: $id, willCatalog: true, answer: "见子图提案", proposal: $p) { id } }', { agency: 'drc', variables: { id: asked.id, p: id } }), 'answerDemand');
+
+    const approved = await registry(dataDir, ['approve', id, '--reasons', '目录与子图核对无误', '--token', ex.token('itd', ['coordinator'])]);
+    expect(approved.status, approved.out).toBe(0);
 
     const res = await answerWhen(read, (r) => r.body.errors === undefined);
     expect(res.body.data).toEqual({ enterprise: { investmentProjects: [{ code: '2503-445202-04-02-550917' }, { code: '2601-445202-04-01-104455' }] } });
-    const demands = ok<{ items: { id: string; proposalStatus: string | null }[] }>(await ex.query('{ demands { items { id proposalStatus } } }', { agency: 'eeb' }), 'demands');
-    expect(demands.items.find((d) => d.id === asked.id)?.proposalStatus).toBe('APPROVED');
+    const demands = ok<{ items: { id: string; proposal: string | null; proposalStatus: string | null }[] }>(await ex.query('{ demands { items { id proposal proposalStatus } } }', { agency: 'eeb' }), 'demands');
+    expect(demands.items.find((d) => d.id === asked.id)).toEqual({ id: asked.id, proposal: id, proposalStatus: 'APPROVED' });
   });
 });
