@@ -148,4 +148,15 @@ describe('a request for data no catalogued dataset holds (R-21), through the gat
     expect(refusal(await q({ p: 'eeb', u: 'environmental-enforcement' }))).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'provider' });
     expect(refusal(await q({ p: 'drc', u: 'gossip' }))).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'purpose' });
   });
+
+  it('refuses a request to a suspended member, which could not answer it', async () => {
+    ok(await ex.query('mutation { suspendMember(code: "stats", reasons: "机构调整") { status } }', COORDINATOR), 'suspendMember');
+    try {
+      const res = await ex.query(REQUEST, { agency: 'eeb', variables: { provider: 'stats', data: '规模以上工业企业产值' } });
+      expect(refusal(res)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'provider' });
+      expect(refusal(res).message).toContain('recordDemand');
+    } finally {
+      ok(await ex.query('mutation { reinstateMember(code: "stats", reasons: "调整完成") { status } }', COORDINATOR), 'reinstateMember');
+    }
+  });
 });
