@@ -5,6 +5,7 @@ import { PURPOSE_CODES, ROLES } from '../../common/vocabulary.ts';
 import { readMembers, type MemberDirectory } from '../../ledger/members.ts';
 import { DEFAULT_EXCHANGE_REGION } from '../../common/config-values.ts';
 import { cataloguedPurposes } from '../../common/catalogued-purposes.ts';
+import { GRANT_COLUMNS, GRANT_LINE_WIDTH, grantOfCells, policyLineCells } from '../../common/grant-lines.ts';
 import { ALLOW_REASONS, DENY_REASONS, type Catalog } from './types.ts';
 
 /** The policy types of model.conf: decision rules, grants, agreements, suspensions, role reservations. */
@@ -158,11 +159,7 @@ const LETTERS: Readonly<Record<string, PolicyType>> = { p: 'p', p2: 'p2', p3: 'p
  * (reason) is free text and keeps its commas.
  */
 function cellsOf(raw: string, ptype: PolicyType | undefined): string[] {
-  const cells = raw.split(',');
-  for (let c = 0; c < cells.length; c++) cells[c] = cells[c]!.trim();
-  const width = ptype === 'p2' ? 8 : ptype === 'p3' ? 9 : ptype === 'p4' ? 6 : 0;
-  if (width > 0 && cells.length > width) return [...cells.slice(0, width - 1), cells.slice(width - 1).join(', ')];
-  return cells;
+  return policyLineCells(raw, ptype === 'p2' ? GRANT_LINE_WIDTH : ptype === 'p3' ? 9 : ptype === 'p4' ? 6 : 0);
 }
 
 function verdictOf(catalog: Catalog, members: MemberDirectory, ptype: PolicyType, rest: readonly string[], cellCount: number): LineVerdict {
@@ -173,9 +170,10 @@ function verdictOf(catalog: Catalog, members: MemberDirectory, ptype: PolicyType
       return problem === null ? null : { refuse: problem };
     }
     case 'p2': {
-      if (rest.length < 6) return { refuse: `a grant line has 8 fields (p2, id, consumer, dataset, purpose, valid from, valid until, legal basis), found ${cellCount}` };
-      if (rest.length === 6 || rest[6] === '') return { refuse: 'a grant line in a policy file must name its legal basis (8th column): only standing grants by law or regulation are written here; others go through a sharing request' };
-      return grantVerdict(catalog, members, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+      const g = grantOfCells(rest);
+      if (g === null) return { refuse: `a grant line has ${GRANT_LINE_WIDTH} fields (p2, ${GRANT_COLUMNS.join(', ')}), found ${cellCount}` };
+      if (g.legalBasis === '') return { refuse: `a grant line in a policy file must name its legal basis (${GRANT_LINE_WIDTH}th column): only standing grants by law or regulation are written here; others go through a sharing request` };
+      return grantVerdict(catalog, members, g.consumer, g.dataset, g.purpose, g.validFrom, g.validUntil);
     }
     case 'p3': {
       if (rest.length < 7) return { refuse: `an agreement line has 9 fields (p3, id, party, party, dataset, signed on, valid until, filed with secrecy bureau, legal basis), found ${cellCount}` };
@@ -298,8 +296,8 @@ export async function activeGrantedDatasets(
   const granted = new Set<string>();
   const inForce = (from: string, until: string): boolean => Date.parse(from) <= now && now < Date.parse(until);
   for (const r of readPolicyDir(catalog, await readMembers({ ...config, region: config.region ?? DEFAULT_EXCHANGE_REGION }), config.policyDir).rules) {
-    const [, , dataset, , from, until] = r.rule as [string, string, string, string, string, string];
-    if (r.ptype === 'p2' && inForce(from, until)) granted.add(dataset);
+    const g = r.ptype === 'p2' ? grantOfCells(r.rule) : null;
+    if (g !== null && inForce(g.validFrom, g.validUntil)) granted.add(g.dataset);
   }
   // The embedded ledger only exists once something was recorded; this does not create it.
   if (config.redisUrl === null && !existsSync(path.join(config.dataDir, 'ledger'))) return granted;
