@@ -31,7 +31,7 @@ if (role === 'subgraphs') {
   const publicKey = gatewayPublicKey(config);
   const counts: Record<string, number> = {};
   const urls: Record<string, string> = {};
-  const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, region: config.region, supergraphPath: config.supergraphPath, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
+  const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, region: config.region, supergraphPath: config.supergraphPath, policyDir: config.policyDir, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
   for (const info of SUBGRAPHS) {
     counts[info.name] = 0;
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), {

@@ -15,7 +15,7 @@ const { tls } = loadedOrExit(() => loadSubgraphHostConfig(process.env));
 const { startGateway } = await import('../gateway/server.ts');
 // Made before any subgraph starts, so that every one verifies with the key the gateway will sign with.
 const publicKey = gatewayPublicKey(config);
-const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, region: config.region, supergraphPath: config.supergraphPath, auditReader: auditReader(config), archiveUrl: config.archiveUrl, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
+const env = { dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, region: config.region, supergraphPath: config.supergraphPath, policyDir: config.policyDir, auditReader: auditReader(config), archiveUrl: config.archiveUrl, logSigningKey: config.logSigningKey, witnessUrls: config.witnessUrls };
 const running: RunningSubgraph[] = [];
 const closeAll = async (): Promise<void> => {
   await Promise.allSettled(running.map((s) => s.close()));

@@ -130,7 +130,7 @@ async function withService(c: Config, work: (service: RegistryService) => Promis
   const follower = c.archiveUrl === null ? followUsage(c, (l) => process.stderr.write(`registry: ${l}\n`)) : null;
   const reads = follower === null ? archiveReads(c.archiveUrl!) : logReads(follower);
   // The members as the ledger holds them (the reference members before the exchange's first start).
-  const registry = await openRegistryService({ ledger, supergraphPath: c.supergraphPath, seed: false, reads, members: registryMembersOf(await readMembers(c)) });
+  const registry = await openRegistryService({ ledger, supergraphPath: c.supergraphPath, seed: false, reads, members: registryMembersOf(await readMembers(c)), policyDir: c.policyDir });
   try {
     await work(registry.service);
   } finally {

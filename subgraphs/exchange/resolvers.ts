@@ -61,7 +61,7 @@ export const create: SubgraphFactory = async (env) => {
   // The registry's home: version 1 is recorded here on the exchange's first start.
   // A check names the agencies that read a field it would break: counted from the same sources as the statistics.
   const reads = env.archiveUrl !== undefined && env.archiveUrl !== null ? archiveReads(env.archiveUrl) : logReads(accessLog);
-  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, members: registryMembersOf(members), ...clock });
+  const registry = await openRegistryService({ ledger, supergraphPath: env.supergraphPath, seed: true, reads, members: registryMembersOf(members), ...clock, ...(env.policyDir !== undefined ? { policyDir: env.policyDir } : {}) });
   const registryApi = registryResolvers(registry.service);
   // The catalog follows the supergraph versions published on the ledger; before the first,
   // the reference catalog at SUPERGRAPH_PATH.

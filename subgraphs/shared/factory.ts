@@ -22,6 +22,8 @@ export interface SubgraphEnv {
   readonly logSigningKey?: string | null;
   /** WITNESS_URLS. */
   readonly witnessUrls?: readonly string[];
+  /** POLICY_DIR: the standing grants a registry check lists beside the ledger's; absent: the ledger's alone. */
+  readonly policyDir?: string;
   /** The clock deadlines, grant expiries and agreement validity are judged by; tests move it instead of waiting. */
   readonly now?: () => Date;
 }

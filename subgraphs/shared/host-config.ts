@@ -28,6 +28,8 @@ export interface SubgraphHostConfig {
   /** EXCHANGE_REGION: the GB/T 2260 division the exchange serves (default 445200). */
   readonly region: string;
   readonly supergraphPath: string;
+  /** POLICY_DIR (default policies): the standing grants a registry check lists, as the gateway enforces them. */
+  readonly policyDir: string;
   readonly archiveUrl: string | null;
   /** What identities are verified with (GATEWAY_PUBLIC_KEY, or the development pair in DATA_DIR/keys). */
   readonly gatewayIdentity: GatewayIdentityConfig;
@@ -51,6 +53,7 @@ export function loadSubgraphHostConfig(env: Env, defaults: { readonly port?: num
     redisPrefix: redisPrefixValue(str('REDIS_PREFIX'), problems),
     region: exchangeRegionValue(str('EXCHANGE_REGION'), problems),
     supergraphPath: path.resolve(str('SUPERGRAPH_PATH') ?? 'schema/supergraph.graphql'),
+    policyDir: path.resolve(str('POLICY_DIR') ?? 'policies'),
     archiveUrl: archiveUrlValue(str('ARCHIVE_URL'), problems),
     gatewayIdentity: gatewayIdentityValue(env, problems),
     tls: subgraphServerTlsValue(env, problems),

@@ -78,7 +78,7 @@ export async function startExchange(opts: ExchangeOptions = {}): Promise<Exchang
   const publicKey = gatewayPublicKey(subConfig);
   const subgraphs = new Map<string, RunningSubgraph>();
   const spies = new Map<string, Spy>();
-  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, region: subConfig.region, supergraphPath: subConfig.supergraphPath, auditReader: auditReader(subConfig), archiveUrl: subConfig.archiveUrl, logSigningKey: subConfig.logSigningKey, witnessUrls: subConfig.witnessUrls, ...(clock === undefined ? {} : { now: () => new Date(clock()) }) };
+  const env = { dataDir: subConfig.dataDir, redisUrl: subConfig.redisUrl, redisPrefix: subConfig.redisPrefix, region: subConfig.region, supergraphPath: subConfig.supergraphPath, policyDir: subConfig.policyDir, auditReader: auditReader(subConfig), archiveUrl: subConfig.archiveUrl, logSigningKey: subConfig.logSigningKey, witnessUrls: subConfig.witnessUrls, ...(clock === undefined ? {} : { now: () => new Date(clock()) }) };
   for (const info of SUBGRAPHS) {
     const running = await startSubgraphServer(await loadSubgraph(info.name, env), { host: '127.0.0.1', port: 0, gatewayPublicKey: publicKey });
     subgraphs.set(info.name, running);

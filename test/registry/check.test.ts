@@ -9,6 +9,7 @@ import { compose, referenceSubgraphs } from '../../subgraphs/compose.ts';
 import { datasetsOfSubgraphs, diffCatalogs } from '../../subgraphs/exchange/catalog/history.ts';
 import { followUsage, type UsageFollower } from '../../subgraphs/exchange/oversight/usage-follower.ts';
 import { checkProposal, type CheckDeps } from '../../subgraphs/exchange/registry/check.ts';
+import { grantsWithPolicyFiles } from '../../subgraphs/exchange/registry/file-grants.ts';
 import { logReads } from '../../subgraphs/exchange/registry/reads.ts';
 import { ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
 
@@ -144,6 +145,17 @@ describe('the check of a subgraph proposal', () => {
     ]);
   });
 
+  it('names the standing grants of the policy files in force at its clock beside the ledger\'s', async () => {
+    const deps = (at: string): CheckDeps => ({ ...still, grants: grantsWithPolicyFiles(still.grants, path.join(ROOT, 'policies')), now: () => new Date(at) });
+    const p = proposal('tax', sdlOf('tax').replace(/\n {2}"纳税信用等级[^\n]*"\n {2}taxCreditGrade: TaxCreditGrade\n {4}@dataset\([^)]*\)/, ''));
+    const r = await check(p, null, deps('2027-06-01T00:00:00Z'));
+    expect(r.breakingChanges).toEqual([
+      expect.objectContaining({ coordinate: 'Enterprise.taxCreditGrade', change: 'FIELD_REMOVED', grants: ['g-ref-amr-tax-1'], message: expect.stringContaining('grants in force naming tax.credit-rating: g-ref-amr-tax-1 (amr)') }),
+    ]);
+    // policies/grants.csv grants it until 2028-01-01 (exclusive): at that clock, none is in force.
+    expect((await check(p, null, deps('2028-01-01T00:00:00Z'))).breakingChanges[0]!.grants).toEqual([]);
+  });
+
   it('diffs every catalog attribute: entries changed, a dataset added with its fields, a field moved out', async () => {
     const tax = sdlOf('tax').replace('  uscc: USCC!\n', '  uscc: USCC!\n  vatRate: Float @dataset(id: "tax.vat", class: "CONDITIONAL", sensitivity: "COMMERCIAL")\n');
     const vat: CatalogEntry = { name: '增值税税率', nameEn: 'VAT rate', description: '适用增值税税率', format: 'GraphQL / JSON', frequency: 'MONTHLY', conditions: '条件共享', purposes: ['tax-collection'] };
@@ -233,11 +245,11 @@ describe('the check of a proposal that removes a field agencies read', () => {
       { agency: 'hrss', variables: { i: { subgraph: 'hrss', url: p.subgraph.url, sdl: p.subgraph.sdl } } },
     );
     expect(res.body.errors).toBeUndefined();
-    // The standing grants of policies/grants.csv are not the ledger's: the check lists none here.
+    // The exchange's ledger holds no grant here: the one listed is the standing grant of policies/grants.csv.
     expect(res.body.data?.['checkSubgraph']).toEqual({
       approvable: true,
       readsFrom: 'access log',
-      breakingChanges: [{ coordinate: 'Enterprise.insuredEmployees', change: 'FIELD_REMOVED', grants: [], readers: [{ agency: 'tax', reads: 2 }, { agency: 'hrss', reads: 1 }] }],
+      breakingChanges: [{ coordinate: 'Enterprise.insuredEmployees', change: 'FIELD_REMOVED', grants: ['g-ref-tax-hrss-1'], readers: [{ agency: 'tax', reads: 2 }, { agency: 'hrss', reads: 1 }] }],
     });
   });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
@@ -52,6 +52,15 @@ describe('npm run registry', () => {
     expect(bad.status).toBe(1);
     expect(bad.out).toContain('approvable: NO');
     expect(bad.out).toMatch(/composition errors \([1-9]\d*\):\n {2}- .*Invoice/);
+  });
+
+  it('check names the standing grant of policies/grants.csv on a field the proposal removes', async () => {
+    const sdl = readFileSync(path.join(ROOT, 'subgraphs/tax/schema.graphql'), 'utf8').replace(/\n {2}"纳税信用等级[^\n]*"\n {2}taxCreditGrade: TaxCreditGrade\n {4}@dataset\([^)]*\)/, '');
+    const file = path.join(dataDir, 'tax-without-grade.graphql');
+    writeFileSync(file, sdl);
+    const r = await registry(dataDir, ['check', '--subgraph', 'tax', '--url', 'http://127.0.0.1:4002/graphql', '--schema', file, '--token', tax()]);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/Enterprise\.taxCreditGrade FIELD_REMOVED: .*grants in force naming tax\.credit-rating: g-ref-amr-tax-1 \(amr\).*; grants: g-ref-amr-tax-1;/);
   });
 
   it('propose prints the proposal id alone on its last line; approve publishes it as version 2, which list shows current', async () => {

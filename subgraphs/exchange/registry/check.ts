@@ -28,7 +28,10 @@ export interface CheckInput {
 }
 
 export interface CheckDeps {
-  /** The grants on the ledger (the exchange's grant store fits): those in force at `now` are listed. */
+  /**
+   * The grants: the ledger's (the exchange's grant store fits) and the policy files' standing ones
+   * (grantsWithPolicyFiles); those in force at `now` are listed.
+   */
   readonly grants: { snapshot(): Promise<{ readonly grants: ReadonlyMap<string, Grant> }> };
   /** Who read which coordinates: the access log's counts or the archive's. */
   readonly reads: Pick<ReadCounts, 'from' | 'readers'>;

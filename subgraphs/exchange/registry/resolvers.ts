@@ -5,6 +5,7 @@ import { openRegistry, type ProposalStatus, type Registry } from '../../../ledge
 import type { ReadCounts } from './reads.ts';
 import { registryCheck, type CheckDeps } from './run-check.ts';
 import { seedRegistry } from './seed.ts';
+import { grantsWithPolicyFiles } from './file-grants.ts';
 import { REFERENCE_MEMBERS, type RegistryMembers } from './members.ts';
 import { registryService, type ProposalInput, type RegistryService } from './service.ts';
 
@@ -19,6 +20,8 @@ export interface RegistryDeps {
   readonly grants?: CheckDeps['grants'];
   /** The clock of the check's 90 days of reads and of the grants in force. */
   readonly now?: () => Date;
+  /** POLICY_DIR: its standing grants (p2 lines) are listed beside the ledger's; absent: the ledger's alone. */
+  readonly policyDir?: string;
 }
 
 /**
@@ -31,7 +34,7 @@ export async function openRegistryService(deps: RegistryDeps & { readonly seed: 
   const members = deps.members ?? REFERENCE_MEMBERS;
   // On the ledger already open here, the grant store only adds a fold of the grants.
   const store = deps.grants === undefined ? await openGrantStore({ dataDir: '', redisUrl: null, ledger: deps.ledger, ...(deps.log !== undefined ? { log: deps.log } : {}) }) : null;
-  const grants = deps.grants ?? store!;
+  const grants = grantsWithPolicyFiles(deps.grants ?? store!, deps.policyDir);
   const check = registryCheck({ members, grants, reads: deps.reads, ...(deps.now !== undefined ? { now: deps.now } : {}) });
   const service = registryService({ ledger: deps.ledger, registry, members, check });
   return {
