@@ -6,7 +6,7 @@ import { loadConfig } from '../gateway/config.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
-import { startSubgraphServer } from '../subgraphs/shared/server.ts';
+import { startSubgraphServer } from '../subgraphs/kit/server.ts';
 import { gatewayPublicKey } from '../common/trust-keys.ts';
 import { gatewaySigningKey } from '../gateway/identity/gateway-keys.ts';
 import { startBareGateway } from './bare.ts';

@@ -13,7 +13,7 @@ import { fileLogReader } from '../ledger/log/file-log.ts';
 import { analyze, entityHistory, ingestionRate, percentile, quarterStatistics, seededCount, seedHistory } from '../cli/archive-measure.ts';
 import { verificationKey } from '../gateway/identity/keys.ts';
 import { signToken } from '../gateway/identity/token.ts';
-import { ENTERPRISE_KEYS } from '../subgraphs/shared/synthetic.ts';
+import { ENTERPRISE_KEYS } from '../subgraphs/kit/synthetic.ts';
 import { backupAndRestore, BENCH_BACKUP_KEY, type Throughput } from './backup.ts';
 import type { MicroResult } from './micro.ts';
 import { printOversightBench, runOversightBench } from './oversight.ts';

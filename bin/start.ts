@@ -1,9 +1,9 @@
 import { auditReader } from '../ledger/audit-reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/kit/server.ts';
 import { gatewayPublicKey } from '../common/trust-keys.ts';
-import { loadSubgraphHostConfig } from '../subgraphs/shared/host-config.ts';
+import { loadSubgraphHostConfig } from '../subgraphs/kit/host-config.ts';
 import { configOrExit } from './config.ts';
 import { die, loadedOrExit, onShutdown, startFailure } from './run.ts';
 

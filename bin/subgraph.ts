@@ -1,9 +1,9 @@
-import { loadSubgraphHostConfig } from '../subgraphs/shared/host-config.ts';
+import { loadSubgraphHostConfig } from '../subgraphs/kit/host-config.ts';
 import { gatewayPublicKey } from '../common/trust-keys.ts';
 import { auditReader } from '../ledger/audit-reader.ts';
 import { loadSubgraph } from '../subgraphs/index.ts';
 import { subgraphInfo, SUBGRAPHS } from '../subgraphs/registry.ts';
-import { startSubgraphServer } from '../subgraphs/shared/server.ts';
+import { startSubgraphServer } from '../subgraphs/kit/server.ts';
 import { die, loadedOrExit, onShutdown, startFailure } from './run.ts';
 
 // A subgraph host loads no gateway code: its configuration, keys and log reader all live below gateway/.

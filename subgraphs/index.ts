@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import type { SubgraphDefinition } from './shared/server.ts';
-import type { SubgraphFactory } from './shared/factory.ts';
+import type { SubgraphDefinition } from './kit/server.ts';
+import type { SubgraphFactory } from './kit/factory.ts';
 import { subgraphInfo } from './registry.ts';
 
-export type { SubgraphEnv } from './shared/factory.ts';
+export type { SubgraphEnv } from './kit/factory.ts';
 
 /** Loads one agency's subgraph: its schema file and its resolvers over its data. */
 export async function loadSubgraph(name: string, env: Parameters<SubgraphFactory>[0]): Promise<SubgraphDefinition> {

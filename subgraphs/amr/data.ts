@@ -1,5 +1,5 @@
-import { entityTable } from '../shared/table.ts';
-import { address, divisionOf, ENTERPRISE_KEYS, enterpriseActive, enterpriseScale, isoDate, keyed, picker } from '../shared/synthetic.ts';
+import { entityTable } from '../kit/table.ts';
+import { address, divisionOf, ENTERPRISE_KEYS, enterpriseActive, enterpriseScale, isoDate, keyed, picker } from '../kit/synthetic.ts';
 
 export interface AmrEnterprise {
   readonly name: string;

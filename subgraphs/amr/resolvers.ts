@@ -1,6 +1,6 @@
-import type { SubgraphContext } from '../shared/context.ts';
-import { referenceResolver } from '../shared/entities.ts';
-import type { SubgraphFactory } from '../shared/factory.ts';
+import type { SubgraphContext } from '../kit/context.ts';
+import { referenceResolver } from '../kit/entities.ts';
+import type { SubgraphFactory } from '../kit/factory.ts';
 import { amrEnterprises } from './data.ts';
 
 export const create: SubgraphFactory = async () => ({

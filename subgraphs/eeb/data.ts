@@ -1,5 +1,5 @@
-import { entityTable } from '../shared/table.ts';
-import { ENTERPRISE_KEYS, enterpriseActive, enterpriseScale, isoDate, keyed, picker, REFERENCE_ENTERPRISES, round, YEARS } from '../shared/synthetic.ts';
+import { entityTable } from '../kit/table.ts';
+import { ENTERPRISE_KEYS, enterpriseActive, enterpriseScale, isoDate, keyed, picker, REFERENCE_ENTERPRISES, round, YEARS } from '../kit/synthetic.ts';
 
 export interface Emissions {
   readonly year: number;

@@ -1,4 +1,4 @@
-import { CITY, DIVISIONS, keyed, round } from '../shared/synthetic.ts';
+import { CITY, DIVISIONS, keyed, round } from '../kit/synthetic.ts';
 
 /** Annual pollutant totals of a division, tonnes, as eeb submits them for confirmation (R-E11). */
 export interface EmissionTotals {

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
-import type { SubgraphContext } from '../shared/context.ts';
+import type { SubgraphContext } from '../kit/context.ts';
 import { auditorScope, policyLineWithinParty } from '../../common/auditor-scope.ts';
 import type { Declaration } from '../../common/declarations.ts';
-import type { AuditReader, SubgraphFactory } from '../shared/factory.ts';
+import type { AuditReader, SubgraphFactory } from '../kit/factory.ts';
 import { catalogResolvers } from './catalog/resolvers.ts';
 import { catalogs, referenceCatalog } from './catalog/versions.ts';
 import { openLedger } from '../../ledger/ledger.ts';

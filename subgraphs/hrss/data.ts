@@ -1,5 +1,5 @@
-import { entityTable } from '../shared/table.ts';
-import { ENTERPRISE_KEYS, enterpriseActive, enterpriseScale, keyed, PERSON_KEYS, picker } from '../shared/synthetic.ts';
+import { entityTable } from '../kit/table.ts';
+import { ENTERPRISE_KEYS, enterpriseActive, enterpriseScale, keyed, PERSON_KEYS, picker } from '../kit/synthetic.ts';
 
 export interface HrssEnterprise {
   readonly insuredEmployees: number;

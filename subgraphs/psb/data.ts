@@ -1,6 +1,6 @@
 import { personName } from '../amr/data.ts';
-import { entityTable } from '../shared/table.ts';
-import { address, divisionOf, isoDate, keyed, PERSON_KEYS, personFacts, picker, REFERENCE_PERSON } from '../shared/synthetic.ts';
+import { entityTable } from '../kit/table.ts';
+import { address, divisionOf, isoDate, keyed, PERSON_KEYS, personFacts, picker, REFERENCE_PERSON } from '../kit/synthetic.ts';
 
 export interface PsbPerson {
   readonly name: string;

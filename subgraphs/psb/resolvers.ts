@@ -1,5 +1,5 @@
-import { referenceResolver } from '../shared/entities.ts';
-import type { SubgraphFactory } from '../shared/factory.ts';
+import { referenceResolver } from '../kit/entities.ts';
+import type { SubgraphFactory } from '../kit/factory.ts';
 import { psbPersons } from './data.ts';
 
 export const create: SubgraphFactory = async () => ({

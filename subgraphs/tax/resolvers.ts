@@ -1,5 +1,5 @@
-import { byYear, referenceResolver } from '../shared/entities.ts';
-import type { SubgraphFactory } from '../shared/factory.ts';
+import { byYear, referenceResolver } from '../kit/entities.ts';
+import type { SubgraphFactory } from '../kit/factory.ts';
 import { taxEnterprises, type TaxEnterprise } from './data.ts';
 
 export const create: SubgraphFactory = async () => ({

@@ -9,7 +9,7 @@ import { ledgerReader } from '../../ledger/ledger.ts';
 import type { LogReader } from '../../ledger/log/log.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
-import { startSubgraphServer } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer } from '../../subgraphs/kit/server.ts';
 import { ROOT } from '../helpers/root.ts';
 import { freePort, startNode, until, type Child } from '../reliability/processes.ts';
 import { createDatabase, PG_PORT, type TestDatabase } from './database.ts';

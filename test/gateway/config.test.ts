@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
-import { loadSubgraphHostConfig } from '../../subgraphs/shared/host-config.ts';
+import { loadSubgraphHostConfig } from '../../subgraphs/kit/host-config.ts';
 import { ROOT } from '../helpers/root.ts';
 
 function problems(env: Record<string, string>): readonly string[] {

@@ -6,7 +6,7 @@ import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { ResolverMap } from '../../subgraphs/shared/resolver-map.ts';
+import type { ResolverMap } from '../../subgraphs/kit/resolver-map.ts';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBareGateway } from '../../bench/bare.ts';

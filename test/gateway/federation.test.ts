@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ENTERPRISE_KEYS } from '../../subgraphs/shared/synthetic.ts';
+import { ENTERPRISE_KEYS } from '../../subgraphs/kit/synthetic.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
 describe('the federated exchange', () => {

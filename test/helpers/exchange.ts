@@ -9,7 +9,7 @@ import { consoleLogger, silentLogger, type Logger } from '../../gateway/log.ts';
 import { startGateway, type RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { gatewayPublicKey } from '../../common/trust-keys.ts';
 import { startSpy, type Spy } from './spy.ts';
 

@@ -5,7 +5,7 @@ import { gatewayPublicKey } from '../../common/trust-keys.ts';
 import type { SupergraphVersion } from '../../ledger/events.ts';
 import { openLedger, type Ledger } from '../../ledger/ledger.ts';
 import { compose, referenceSubgraphs } from '../../subgraphs/compose.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { postGraphQL, type GraphQLResponse } from './exchange.ts';
 import { until } from './wait.ts';
 

@@ -35,7 +35,7 @@ describe('layering: imports point down', () => {
   it.each([
     ['bin/subgraph.ts', "import { loadConfig } from '../gateway/config.ts';", 'gateway/config.ts'],
     ['bin/run.ts', "import { log } from '../gateway/log.ts';", 'gateway/log.ts'],
-    ['subgraphs/shared/server.ts', "const m = await import('../../gateway/log.ts');", 'gateway/log.ts'],
+    ['subgraphs/kit/server.ts', "const m = await import('../../gateway/log.ts');", 'gateway/log.ts'],
   ])('reports a gateway module planted on the subgraph host\'s path in %s', (file, line, target) => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'exchange-layers-'));
     try {

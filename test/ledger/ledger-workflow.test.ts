@@ -7,7 +7,7 @@ import { auditReader } from '../../ledger/audit-reader.ts';
 import { verifyLedger } from '../../ledger/ledger.ts';
 import type { Verification } from '../../ledger/log/verify.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { gatewayPublicKey } from '../../common/trust-keys.ts';
 import { postGraphQL, startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 import { freePort } from '../helpers/redis-server.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../ledger/ledger.ts';
-import type { RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import type { RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { postGraphQL, type GraphQLResponse } from '../helpers/exchange.ts';
 import { gatewaysOverOneRedis, type RedisGateways } from '../helpers/redis-gateways.ts';
 import { authorityLedger, composeWithStamp, healthOf, publish, startStamp, untilServed } from '../helpers/supergraph-versions.ts';

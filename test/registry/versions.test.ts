@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../ledger/ledger.ts';
-import type { RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import type { RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { postGraphQL, ROOT, startExchange, type Exchange } from '../helpers/exchange.ts';
 import { authorityLedger, composeWithStamp, hashOf, healthOf, publish, servedVersion, startGatedStamp, startStamp, untilServed, type GatedStamp } from '../helpers/supergraph-versions.ts';
 import { until } from '../helpers/wait.ts';

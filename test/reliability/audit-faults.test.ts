@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { developmentIdentityKeys } from '../../common/trust-keys.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { ROOT } from '../helpers/root.ts';
 import { freePort, startNode, startRedis, until, type Child } from './processes.ts';
 

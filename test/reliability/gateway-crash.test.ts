@@ -10,7 +10,7 @@ import { verificationKey } from '../../gateway/identity/keys.ts';
 import { signToken } from '../../gateway/identity/token.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
 import { SUBGRAPHS } from '../../subgraphs/registry.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { developmentIdentityKeys } from '../../common/trust-keys.ts';
 import { ROOT } from '../helpers/root.ts';
 

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/config-values.ts';
-import { loadSubgraphHostConfig } from '../../subgraphs/shared/host-config.ts';
+import { loadSubgraphHostConfig } from '../../subgraphs/kit/host-config.ts';
 import { gatewayPublicKey } from '../../common/trust-keys.ts';
 import { loadConfig } from '../../gateway/config.ts';
 import type { RunningGateway } from '../../gateway/server.ts';
 import { loadSubgraph } from '../../subgraphs/index.ts';
-import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/shared/server.ts';
+import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/kit/server.ts';
 import { postGraphQL, startExchange, type Exchange } from '../helpers/exchange.ts';
 
 const ENTERPRISE = '91445202MA4W3K7PX2';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idCheckChar, usccCheckChar } from '../../common/codes.ts';
 import type { AuditRecord } from '../../gateway/audit/record.ts';
 import { fileAuditRecords } from '../helpers/audit.ts';
-import { PERSON_KEYS, ENTERPRISE_KEYS } from '../../subgraphs/shared/synthetic.ts';
+import { PERSON_KEYS, ENTERPRISE_KEYS } from '../../subgraphs/kit/synthetic.ts';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 
 /** A well-formed ID number (right check character) that the reference data does not hold. */

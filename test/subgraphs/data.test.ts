@@ -9,7 +9,7 @@ import { EMISSION_TOTALS } from '../../subgraphs/exchange/data.ts';
 import { hrssEnterprises, hrssPersons } from '../../subgraphs/hrss/data.ts';
 import { psbPersons } from '../../subgraphs/psb/data.ts';
 import { checkIdNumber, checkUscc } from '../../common/codes.ts';
-import { ENTERPRISE_KEYS, PERSON_KEYS, personFacts, REFERENCE_ENTERPRISES, REFERENCE_PERSON, YEARS } from '../../subgraphs/shared/synthetic.ts';
+import { ENTERPRISE_KEYS, PERSON_KEYS, personFacts, REFERENCE_ENTERPRISES, REFERENCE_PERSON, YEARS } from '../../subgraphs/kit/synthetic.ts';
 import { taxEnterprises } from '../../subgraphs/tax/data.ts';
 import { ROOT } from '../helpers/root.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import { CONFIRMING_AGENCIES, EMISSION_TOTALS, SEED_CONFIRMATIONS } from '../data.ts';
 import { ids, type InconsistencyReport, type Recorded } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import type { Actor, LedgerEvent, MemberKind, MemberTerms, Recorded } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { memberRefusal, memberTermsProblem, type LiveMembers, type Member, type MemberStatus, type MemberStep } from '../../../ledger/members.ts';

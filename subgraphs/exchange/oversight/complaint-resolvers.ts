@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import type { ComplaintGround } from '../../../ledger/events.ts';
 import { ids } from '../../../ledger/events.ts';
 import { workingDaysLeft } from '../workdays.ts';

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import type { Actor, LedgerEvent } from '../../../ledger/events.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { directoryOf } from '../../../ledger/members.ts';

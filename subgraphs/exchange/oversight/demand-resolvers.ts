@@ -1,5 +1,5 @@
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import { type OversightCore, type PageArgs } from './core.ts';
 import { page } from './paging.ts';

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import { cstDate } from '../workdays.ts';
 import { type OversightCore } from './core.ts';

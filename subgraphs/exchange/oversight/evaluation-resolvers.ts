@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import { ids } from '../../../ledger/events.ts';
 import type { OversightCore } from './core.ts';
 import { evaluate, EVALUATION_METHOD } from './evaluation.ts';

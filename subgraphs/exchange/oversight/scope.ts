@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 
 /** The authority that runs the exchange. */
 export const AUTHORITY = 'itd';

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import type { OversightCore } from './core.ts';
 import { bad, isoDate, seesAll } from './scope.ts';
 import type { UsageDimension } from './usage.ts';

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import type { Ledger } from '../../../ledger/ledger.ts';
 import { openGrantStore } from '../../../ledger/grants.ts';
 import { openRegistry, type ProposalStatus, type Registry } from '../../../ledger/registry.ts';

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import type { Declaration } from '../../../common/declarations.ts';
 import { agreementRefusal, agreementStatus, applyAgreement, type AgreementRecord, type AgreementStatus, type AgreementStep } from '../../../ledger/agreements.ts';
 import { ids, type Actor, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import purposes from '../../../schema/purposes.json' with { type: 'json' };
-import type { SubgraphContext } from '../../shared/context.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
 import { purposeProblem, type CataloguedEntries } from '../../../common/catalogued-purposes.ts';
 import { providerOf } from '../../../common/declarations.ts';
 import { ids, type Actor, type GrantTerms, type LedgerEvent, type Recorded } from '../../../ledger/events.ts';
