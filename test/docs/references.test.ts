@@ -31,7 +31,7 @@ function anchors(file: string): Set<string> {
 }
 
 /** Citations of texts a reader of the repository cannot open. */
-const OUTSIDE = /CONTRACT §|CONTRACT\.md|REQUIREMENTS\.md|STYLE\.md|shared\/mission/g;
+const OUTSIDE = /CONTRACT \u00a7|CONTRACT\.md|REQUIREMENTS\.md|STYLE\.md|shared\/mission/g;
 
 /** The text files under a top folder that a reader may open: source, schema, policy and scripts. */
 function sources(top: string): string[] {
