@@ -1,23 +1,10 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExchange, type Exchange } from '../helpers/exchange.ts';
 import { ROOT } from '../helpers/root.ts';
-import { INVOICES, entitySdl } from './proposal.ts';
+import { INVOICES, entitySdl, registry } from './proposal.ts';
 
-/** Runs npm run registry as its own process; asynchronous, so the exchange in this process keeps answering. */
-function registry(dataDir: string, args: string[]): Promise<{ status: number | null; out: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/registry.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, out: stdout + stderr, stdout }));
-  });
-}
 
 describe('npm run registry', () => {
   let ex: Exchange;

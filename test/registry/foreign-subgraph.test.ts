@@ -9,6 +9,7 @@ import { identitySigner, signIdentity, type ForwardedIdentity } from '../../comm
 import { compose, referenceSubgraphs } from '../../subgraphs/compose.ts';
 import { postGraphQL, ROOT, startExchange, type Exchange, type GraphQLResponse } from '../helpers/exchange.ts';
 import { answerWhen } from '../helpers/wait.ts';
+import { registry } from './proposal.ts';
 
 /**
  * An agency's own subgraph joins the exchange (docs/joining.md). The service under
@@ -159,19 +160,6 @@ describe('a foreign subgraph composed with the reference ones, behind the real g
     expect(health.subgraphs?.['drc']).toMatchObject({ reachable: true });
   });
 });
-
-/** Runs `npm run registry` as its own process, as the agency's developer would; the exchange in this process keeps answering. */
-function registry(dataDir: string, args: string[]): Promise<{ status: number | null; stdout: string; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/registry.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, out: stdout + stderr }));
-  });
-}
 
 describe('a foreign subgraph joins through the registry: npm run registry -- check, propose, approve; then read through the gateway', () => {
   const keys = keyPair();
